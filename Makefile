@@ -1,0 +1,40 @@
+# make run  -> sets itself up and runs the bot (the offline demo without a token)
+# make test -> sets itself up, then lint, types and every test
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed-stamp
+
+.PHONY: setup run test lint types unit bench docker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(PY) bot.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+types: setup
+	$(VENV)/bin/mypy
+
+test: lint types
+	$(PY) -m pytest -q
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+bench: setup
+	$(PY) bench/plan_national.py
+
+docker:
+	docker build -t medlofte-bot .
+
+clean:
+	rm -rf $(VENV) data/*.db .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""Command line: ``python -m medlofte_bot plan|invite|report ...``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dotenv import load_dotenv
+from sqlalchemy.exc import SQLAlchemyError
+
+from medlofte_bot import texts
+from medlofte_bot.configuration import LoadedSet, load_many
+from medlofte_bot.domain.errors import UserError
+from medlofte_bot.planning.planner import plan_year
+from medlofte_bot.scheduling.clock import Clock, clock_from_setting
+from medlofte_bot.services.plans import ApplyResult, apply_promise_set
+from medlofte_bot.storage.database import database_url, make_engine, migrate, session_factory
+from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m medlofte_bot")
+    parser.add_argument("--lang", choices=texts.LANGUAGES,
+                        default=os.environ.get("MEDLOFTE_LANG", texts.DEFAULT_LANGUAGE))
+    sub = parser.add_subparsers(dest="command", required=True)
+    plan = sub.add_parser("plan", help="plan a promise set's year")
+    plan.add_argument("config", nargs="+", type=Path, help="promise-set TOML file(s) or a folder")
+    plan.add_argument("--year", type=int)
+    plan.add_argument("--json", action="store_true", help="the plan as JSON on stdout")
+    plan.add_argument("--ics", type=Path, metavar="FILE", help="write an iCalendar file")
+    plan.add_argument("--include-police-only", action="store_true")
+    plan.add_argument("--apply", action="store_true", help="store the plan in DATABASE_URL")
+    return parser
+
+
+def _print_apply(result: ApplyResult, lang: str, out: Callable[[str], None]) -> None:
+    if result.unchanged:
+        out(texts.t("apply.unchanged", lang, municipality=result.municipality,
+                    year=result.year, count=result.kept))
+        return
+    for t in result.added:
+        out(texts.t("apply.added", lang, key=t.key, when=texts.when(t.start, lang), team=t.team))
+    for before, after in result.updated:
+        out(texts.t("apply.updated", lang, key=after.key,
+                    before=f"{texts.when(before.start, lang)} {before.team}",
+                    after=f"{texts.when(after.start, lang)} {after.team}"))
+    for t in result.cancelled:
+        out(texts.t("apply.cancelled", lang, key=t.key, when=texts.when(t.start, lang)))
+    out(texts.t("apply.summary", lang, municipality=result.municipality, year=result.year,
+                added=len(result.added), updated=len(result.updated),
+                cancelled=len(result.cancelled), kept=result.kept))
+
+
+def apply_sets(sets: Sequence[LoadedSet], url: str | None, clock: Clock) -> list[ApplyResult]:
+    """Apply promise sets to the database in one transaction: all or nothing."""
+    engine = make_engine(database_url(url))
+    try:
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            return [apply_promise_set(session, s, clock.now(), actor="cli") for s in sets]
+    finally:
+        engine.dispose()
+
+
+def _plan(args: argparse.Namespace, clock: Clock) -> int:
+    sets = load_many(args.config, args.year)
+    lang = args.lang
+    if args.json:
+        docs = [plan_json(plan_year(s.promise_set), s.promise_set) for s in sets]
+        doc = docs[0] if len(docs) == 1 else docs
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    for s in sets:
+        plan = plan_year(s.promise_set)
+        if args.ics:
+            data, left_out = plan_ics(plan, s.promise_set, clock.now(), args.include_police_only,
+                                      lang)
+            args.ics.write_bytes(data)
+            print(texts.t("plan.ics_written", lang, count=len(plan.tasks) - left_out,
+                          file=args.ics))
+            if left_out:
+                print(texts.t("plan.ics_police_left_out", lang, count=left_out))
+        elif not args.apply:
+            print(plan_table(plan, s.promise_set, lang))
+    if args.apply:
+        url = os.environ.get("DATABASE_URL")
+        try:
+            results = apply_sets(sets, url, clock)
+        except SQLAlchemyError as exc:
+            print(texts.t("cli.db_error", lang, url=database_url(url).split("@")[-1],
+                          reason=type(exc).__name__), file=sys.stderr)
+            return 1
+        for result in results:
+            _print_apply(result, lang, print)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """Run the command line; expected errors print one clear message and return 2."""
+    load_dotenv()
+    args = _parser().parse_args(argv)
+    lang = args.lang
+    try:
+        clock = clock or clock_from_setting(os.environ.get("MEDLOFTE_CLOCK"))
+        if args.command == "plan":
+            return _plan(args, clock)
+    except UserError as exc:
+        message = texts.t(exc.key, lang, **exc.params)
+        if exc.params.get("more"):
+            message += texts.t("config_invalid_more", lang, more=exc.params["more"])
+        print(texts.t("cli.error", lang, message=message), file=sys.stderr)
+        if exc.key.startswith("config"):
+            print(texts.t("config_error_footer", lang), file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE

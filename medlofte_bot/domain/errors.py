@@ -1,0 +1,26 @@
+"""Expected failures, each with a text key the user-facing layers render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UserError(Exception):
+    """An expected failure: ``key`` names a text in ``medlofte_bot.texts``; ``params`` fill it."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+class ConfigError(UserError):
+    """A promise-set file or the settings are wrong."""
+
+
+class NotAllowed(UserError):
+    """The member may not see or do this."""
+
+
+class NotFound(UserError):
+    """No such task, invite or member (or none the member may see)."""

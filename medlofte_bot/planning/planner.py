@@ -1,0 +1,254 @@
+"""The planner: spreads each promise's tasks over the year, and re-plans what is left.
+
+Pure and deterministic: the same promise set, existing tasks and ``now`` give the
+same plan. Jitter is bounded (a third of a segment either way) and seeded from the
+promise set's seed, so a schedule is reproducible but not guessable from outside.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from medlofte_bot.domain.plan import Plan, PlannedTask, Shortfall, Target
+from medlofte_bot.domain.promise_set import Promise, PromiseSet, TimeWindow
+from medlofte_bot.planning.booking import Booking
+from medlofte_bot.planning.buckets import Bucket, buckets, candidate_days
+from medlofte_bot.planning.calendar import local_instant, plus_minutes, risk_nights
+
+JITTER = 0.33  # share of a segment a task may move either way from its even spot
+STEP_MINUTES = 30
+
+
+def plan_year(ps: PromiseSet, year: int | None = None) -> Plan:
+    """The whole year's plan from scratch."""
+    year = year or ps.year
+    start = local_instant(date(year, 1, 1), datetime.min.time(), ps.tz) - timedelta(seconds=1)
+    return replan(ps, [], start, year)
+
+
+def replan(
+    ps: PromiseSet, existing: Sequence[PlannedTask], now: datetime, year: int | None = None
+) -> Plan:
+    """Add what is missing after ``now`` so targets hold where possible; never move a task.
+
+    Done tasks count; pending ones (past ones await an answer) are expected to count;
+    cancelled and missed ones do not. Missing tasks go to days after ``now``, carried
+    forward from buckets (terms, weeks) that are already over.
+    """
+    year = year or ps.year
+    booking = Booking(t for t in existing if t.status != "cancelled")
+    targets: dict[str, Target] = {}
+    added: list[PlannedTask] = []
+    shortfalls: list[Shortfall] = []
+    order = sorted(ps.promises, key=lambda p: _placement_rank(ps, p, year))
+    for promise in order:
+        mine = [t for t in existing if t.promise == promise.id]
+        if promise.placement == "risk_nights":
+            new, target, short = _risk_night_tasks(ps, promise, year, mine, now, booking)
+        elif promise.placement == "spread":
+            new, target, short = _spread_tasks(ps, promise, year, mine, now, booking)
+        else:
+            targets[promise.id] = Target(promise.id, None)
+            continue
+        targets[promise.id] = target
+        added.extend(new)
+        if short:
+            shortfalls.append(short)
+    tasks = sorted([*existing, *added], key=lambda t: (t.start, t.promise, t.key))
+    return Plan(ps.municipality, year, tasks, targets, shortfalls)
+
+
+def _placement_rank(ps: PromiseSet, p: Promise, year: int) -> tuple[int, float]:
+    """Fixed dates first, then the promises with the fewest free days per task."""
+    if p.placement != "spread":
+        return (0, 0.0)
+    total = sum(b.count for b in buckets(ps, p, year))
+    return (1, len(candidate_days(ps, p, year)) / max(total, 1))
+
+
+def _next_keys(promise_id: str, existing: Iterable[PlannedTask]) -> Iterable[str]:
+    used = [int(k.rsplit("-", 1)[1]) for k in (t.key for t in existing)
+            if k.rsplit("-", 1)[-1].isdigit()]
+    n = max(used, default=0)
+    while True:
+        n += 1
+        yield f"{promise_id}-{n:02d}"
+
+
+def _risk_night_tasks(
+    ps: PromiseSet, p: Promise, year: int, mine: list[PlannedTask], now: datetime,
+    booking: Booking,
+) -> tuple[list[PlannedTask], Target, Shortfall | None]:
+    nights = risk_nights(ps, year)
+    target = Target(p.id, len(nights), 0, "risk_night", 1, len(nights))
+    covered = {t.start.astimezone(ps.tz).date() for t in mine if t.status in ("pending", "done")}
+    lost = {t.start.astimezone(ps.tz).date() for t in mine if t.status in ("cancelled", "missed")}
+    keys = _next_keys(p.id, mine)
+    new: list[PlannedTask] = []
+    for night in nights:
+        if night.day in covered:
+            continue
+        start = local_instant(night.day, night.hours.start, ps.tz)
+        end = plus_minutes(start, night.hours.minutes)
+        if start <= now and night.day in lost:
+            continue
+        team = booking.free_team(_teams(ps, p), start, end) if start > now else None
+        if team is None:
+            continue
+        task = PlannedTask(
+            key="", promise=p.id, kind=p.kind, start=start, end=end, team=team,
+            visibility=p.visibility, label=night.name, invited=tuple(p.invite),
+        )
+        booking.add(task)
+        new.append(task)
+    new = _with_keys(new, keys)
+    reachable = len(covered) + len(new)
+    short = Shortfall(p.id, len(nights), reachable) if reachable < len(nights) else None
+    return new, target, short
+
+
+def _with_keys(tasks: list[PlannedTask], keys: Iterable[str]) -> list[PlannedTask]:
+    """Number new tasks in time order."""
+    ordered = sorted(tasks, key=lambda t: t.start)
+    return [replace(t, key=k) for t, k in zip(ordered, keys, strict=False)]
+
+
+def _teams(ps: PromiseSet, p: Promise) -> list[str]:
+    return list(p.teams) or [t.id for t in ps.teams]
+
+
+def _spread_tasks(
+    ps: PromiseSet, p: Promise, year: int, mine: list[PlannedTask], now: datetime,
+    booking: Booking,
+) -> tuple[list[PlannedTask], Target, Shortfall | None]:
+    plan_buckets = buckets(ps, p, year)
+    total = sum(b.count for b in plan_buckets)
+    joint_total = min(p.joint.count, total) if p.joint else 0
+    per = p.frequency.per if p.frequency else "year"
+    count = p.frequency.count if p.frequency else total
+    target = Target(p.id, total, joint_total, per, count, len(plan_buckets))
+    counting = [t for t in mine if t.status in ("pending", "done")]
+    joint_need = joint_total - sum(1 for t in counting if t.joint)
+    rng = random.Random(f"{ps.seed}:{year}:{p.id}:{now.isoformat()}:{len(mine)}")
+    used_days = {t.start.astimezone(ps.tz).date() for t in counting}
+    today = now.astimezone(ps.tz).date()
+    new: list[PlannedTask] = []
+    carry = 0
+    for bucket in plan_buckets:
+        have = sum(1 for t in counting if bucket.first <= t.start.astimezone(ps.tz).date()
+                   <= bucket.last)
+        need = max(bucket.count - have, 0) + carry
+        days = [d for d in bucket.days if d > today and d not in used_days]
+        placed = _place(ps, p, bucket, days, need, joint_need, rng, booking, now, len(new))
+        joint_need -= sum(1 for t in placed if t.joint)
+        used_days.update(t.start.date() for t in placed)
+        new.extend(placed)
+        carry = need - len(placed)
+    new = _alternate_vehicles(p, counting, new)
+    keys = _next_keys(p.id, mine)
+    new = _with_keys(new, keys)
+    reachable = len(counting) + len(new)
+    joint_reachable = joint_total - max(joint_need, 0)
+    short = None
+    if reachable < total or joint_reachable < joint_total:
+        short = Shortfall(p.id, total, reachable, joint_total, joint_reachable)
+    return new, target, short
+
+
+def _place(
+    ps: PromiseSet, p: Promise, bucket: Bucket, days: list[date], need: int, joint_need: int,
+    rng: random.Random, booking: Booking, now: datetime, index0: int,
+) -> list[PlannedTask]:
+    """Put ``need`` tasks on ``days``, evenly with bounded jitter; joint ones on partner days."""
+    if need <= 0 or not days:
+        return []
+    role = ps.partner_role(p.joint.partner_role) if p.joint else None
+    first, last = days[0], days[-1]
+    span = (last - first).days + 1
+    joint_slots = _joint_slots(need, max(joint_need, 0)) if role else set()
+    windows = _windows(ps, p)
+    offset = rng.randrange(len(windows))
+    placed: list[PlannedTask] = []
+    free = list(days)
+    for i in range(need):
+        segment = span / need
+        aim = first + timedelta(days=(i + 0.5 + rng.uniform(-JITTER, JITTER)) * segment)
+        joint = i in joint_slots
+        label, window = windows[(index0 + i + offset) % len(windows)]
+        task = _first_fit(ps, p, free, aim, window, label, joint, role, rng, booking, now)
+        if task is None and joint:
+            task = _first_fit(ps, p, free, aim, window, label, False, None, rng, booking, now)
+        if task is None:
+            continue
+        booking.add(task)
+        free.remove(task.start.astimezone(ps.tz).date())
+        placed.append(task)
+    return placed
+
+
+def _joint_slots(need: int, joint: int) -> set[int]:
+    """Which of ``need`` evenly spread tasks are the joint ones, spread too."""
+    joint = min(joint, need)
+    return {int((k + 0.5) * need / joint) for k in range(joint)} if joint else set()
+
+
+def _windows(ps: PromiseSet, p: Promise) -> list[tuple[str, TimeWindow]]:
+    if p.use_school_windows and ps.school:
+        return list(ps.school.windows.items())
+    return [("", w) for w in p.hours]
+
+
+def _first_fit(
+    ps: PromiseSet, p: Promise, days: list[date], aim: date, window: TimeWindow, label: str,
+    joint: bool, role: object, rng: random.Random, booking: Booking, now: datetime,
+) -> PlannedTask | None:
+    """The first day nearest ``aim`` where the time fits and a team is free."""
+    duration = p.duration_minutes or window.minutes
+    duration = min(duration, window.minutes)
+    steps = (window.minutes - duration) // STEP_MINUTES
+    shift = STEP_MINUTES * rng.randint(0, steps) if steps > 0 else 0
+    ordered = sorted(days, key=lambda d: (abs((d - aim).days), d))
+    partner = ps.partner_role(p.joint.partner_role) if (joint and p.joint) else None
+    for day in ordered:
+        if partner and not partner.available_on(day):
+            continue
+        start = plus_minutes(local_instant(day, window.start, ps.tz), shift)
+        end = plus_minutes(start, duration)
+        if start <= now:
+            continue
+        team = booking.free_team(_teams(ps, p), start, end)
+        if team is None:
+            continue
+        invited = tuple(dict.fromkeys([*(p.invite), *([partner.id] if partner else [])]))
+        return PlannedTask(
+            key="", promise=p.id, kind=p.kind, start=start, end=end, team=team, joint=joint,
+            vehicle=None, visibility="partners" if joint else p.visibility, label=label,
+            partner_role=partner.id if partner else None, invited=invited,
+        )
+    return None
+
+
+def _alternate_vehicles(
+    p: Promise, existing: list[PlannedTask], new: list[PlannedTask]
+) -> list[PlannedTask]:
+    """Give new tasks the vehicle that alternates with the task before them in time."""
+    if not p.vehicles:
+        return new
+    timeline = sorted([*existing, *new], key=lambda t: t.start)
+    out: list[PlannedTask] = []
+    previous: str | None = None
+    fresh = {id(t) for t in new}
+    for task in timeline:
+        if id(task) in fresh:
+            if previous is None:
+                vehicle = p.vehicles[0]
+            else:
+                vehicle = p.vehicles[(p.vehicles.index(previous) + 1) % len(p.vehicles)] \
+                    if previous in p.vehicles else p.vehicles[0]
+            task = replace(task, vehicle=vehicle)
+            out.append(task)
+        previous = task.vehicle
+    return out

@@ -1,0 +1,99 @@
+"""Clocks: the one place that reads the wall clock. Everything else is handed ``now``."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from medlofte_bot.domain.errors import ConfigError
+
+
+class Clock(Protocol):
+    """Tells the current instant (aware UTC) and how long a real sleep is in clock time."""
+
+    def now(self) -> datetime:
+        """The current instant, aware UTC."""
+        ...
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """How many real seconds pass while ``clock_seconds`` pass on this clock."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current instant, aware UTC."""
+        return datetime.now(UTC)
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """Real and clock seconds are the same."""
+        return clock_seconds
+
+
+@dataclass
+class SimulatedClock:
+    """A clock that starts at ``start`` and runs ``speed`` times faster than real time."""
+
+    start: datetime
+    speed: float = 1.0
+    _origin: float = field(default_factory=time.monotonic)
+
+    def now(self) -> datetime:
+        """The simulated instant, aware UTC."""
+        elapsed = (time.monotonic() - self._origin) * self.speed
+        return (self.start + timedelta(seconds=elapsed)).astimezone(UTC)
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """Real seconds for a span of simulated seconds."""
+        return clock_seconds / self.speed
+
+
+@dataclass
+class ManualClock:
+    """A clock that moves only when told to: for tests and step-by-step replays."""
+
+    current: datetime
+
+    def now(self) -> datetime:
+        """The set instant, aware UTC."""
+        return self.current.astimezone(UTC)
+
+    def real_seconds(self, clock_seconds: float) -> float:
+        """No real time needs to pass."""
+        return 0.0
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by a timedelta's keyword arguments; returns the new instant."""
+        self.current = self.current + timedelta(**delta)
+        return self.now()
+
+
+_SPEC = re.compile(r"^(?P<start>[^x]+?)(?:x(?P<speed>\d+(?:\.\d+)?))?$")
+
+
+def clock_from_setting(value: str | None) -> Clock:
+    """``MEDLOFTE_CLOCK``: empty for the real clock, or ``START[xSPEED]`` (ISO start with offset).
+
+    Example: ``2015-01-01T06:00+01:00x3600`` starts on New Year's morning and runs an
+    hour per real second.
+    """
+    if not value:
+        return SystemClock()
+    match = _SPEC.match(value.strip())
+    try:
+        if not match:
+            raise ValueError(value)
+        start = datetime.fromisoformat(match["start"])
+        if start.tzinfo is None:
+            raise ValueError(value)
+        speed = float(match["speed"] or 1)
+        if speed <= 0:
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ConfigError("clock_invalid", value=value) from exc
+    return SimulatedClock(start.astimezone(UTC), speed)

@@ -1,0 +1,169 @@
+"""SQLAlchemy models: the database is the truth for plans, reminders and what was done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from medlofte_bot.storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    """Declarative base with aware-UTC datetimes and JSON for dicts."""
+
+    # SQLAlchemy reads this class attribute by name; it is never mutated
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+class Municipality(Base):
+    """A municipality and the police area it makes promises with."""
+
+    __tablename__ = "municipality"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    police_area: Mapped[str] = mapped_column(String(120))
+    timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+
+
+class PromiseSetRow(Base):
+    """One applied promise-set file: municipality and year, with the digest last applied."""
+
+    __tablename__ = "promise_set"
+    __table_args__ = (UniqueConstraint("municipality_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    year: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[datetime]
+
+
+class Team(Base):
+    """A police team; may have a group chat where team reminders go."""
+
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("municipality_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    group_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Promise(Base):
+    """One promise of a year: its target and the rules it was planned by."""
+
+    __tablename__ = "promise"
+    __table_args__ = (UniqueConstraint("municipality_id", "year", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    year: Mapped[int]
+    key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    target: Mapped[int | None]
+    joint_target: Mapped[int] = mapped_column(default=0)
+    visibility: Mapped[str] = mapped_column(String(10))
+    spec: Mapped[dict[str, Any]]
+
+
+class Task(Base):
+    """A planned task; its id is what people type (/klar 17)."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        UniqueConstraint("promise_id", "key"),
+        Index("ix_task_start", "start_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promise_id: Mapped[int] = mapped_column(ForeignKey("promise.id"))
+    key: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(40))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    joint: Mapped[bool] = mapped_column(default=False)
+    vehicle: Mapped[str | None] = mapped_column(String(10))
+    visibility: Mapped[str] = mapped_column(String(10))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    partner_role: Mapped[str | None] = mapped_column(String(40))
+    invited: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    moved: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+    promise: Mapped[Promise] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+
+
+class Member(Base):
+    """A person in the bot: only a Telegram id, a display name, a role and a language."""
+
+    __tablename__ = "member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(12))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    partner_role: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5), default="sv")
+    active: Mapped[bool] = mapped_column(default=True)
+    unreachable: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Completion(Base):
+    """That a task was done, by whom and when, with the follow-up's counts and note."""
+
+    __tablename__ = "completion"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    done_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+    counters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Reminder(Base):
+    """A message due at a UTC instant; claimed atomically, then marked sent."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("task_id", "kind", "member_id", "chat_id"),
+        Index("ix_reminder_due", "state", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(60))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    late: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """Who changed what, when, with the values before and after."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

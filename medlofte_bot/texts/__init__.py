@@ -1,0 +1,56 @@
+"""Every user-facing word, in Swedish (default) and English, and how dates are said."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from babel.dates import format_date, format_time
+
+from medlofte_bot.texts import en, sv
+
+CATALOGS: dict[str, dict[str, str]] = {"sv": sv.TEXTS, "en": en.TEXTS}
+LANGUAGES = tuple(CATALOGS)
+DEFAULT_LANGUAGE = "sv"
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """The text ``key`` in ``lang`` (Swedish when unknown), filled with ``params``."""
+    catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
+    return catalog[key].format(**params)
+
+
+def has(key: str) -> bool:
+    """Whether a text exists under ``key``."""
+    return key in CATALOGS[DEFAULT_LANGUAGE]
+
+
+def day(d: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'fredag 12 juni' / 'Friday 12 June'."""
+    return format_date(d, "EEEE d MMMM", locale=lang)
+
+
+def short_day(d: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'fre 12 juni' / 'Fri 12 June'."""
+    return format_date(d, "EEE d MMM", locale=lang).replace(".", "")
+
+
+def clock(moment: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'22.00' / '22:00' (local time of the aware ``moment``)."""
+    return format_time(moment, "HH.mm" if lang == "sv" else "HH:mm", locale=lang)
+
+
+def when(moment: datetime, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'fredag 12 juni kl. 22.00' / 'Friday 12 June at 22:00' for an aware local time."""
+    return t("when", lang, day=day(moment.date(), lang), time=clock(moment, lang))
+
+
+def month(d: date, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'juni 2015' / 'June 2015'."""
+    return format_date(d, "LLLL y", locale=lang)
+
+
+def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The name of a kind of task; unknown kinds (data from a config) read as themselves."""
+    key = f"kind.{kind_id}"
+    return t(key, lang) if has(key) else kind_id.replace("_", " ")

@@ -1,0 +1,121 @@
+"""The plan as a readable table, as JSON and as an iCalendar file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+from typing import Any
+
+from icalendar import Calendar, Event
+
+from medlofte_bot import texts
+from medlofte_bot.domain.plan import Plan, PlannedTask, Target
+from medlofte_bot.domain.promise_set import PromiseSet
+
+
+def plan_json(plan: Plan, ps: PromiseSet) -> dict[str, Any]:
+    """The plan in the documented JSON shape (stable: the same input gives the same bytes)."""
+    promises = []
+    for p in ps.promises:
+        target = plan.targets.get(p.id, Target(p.id, None))
+        promises.append({
+            "id": p.id, "title": p.title, "kind": p.kind, "target": target.target,
+            "joint_target": target.joint_target, "per": target.per, "count_per": target.count,
+            "placement": p.placement, "visibility": p.visibility,
+            "partner_role": p.joint.partner_role if p.joint else None,
+            "invite": list(p.invite), "counters": list(p.counters),
+            "applies_to": list(p.applies_to),
+        })
+    tasks = [{
+        "id": t.key, "promise": t.promise, "kind": t.kind,
+        "start": t.start.isoformat(), "end": t.end.isoformat(), "team": t.team,
+        "joint": t.joint, "vehicle": t.vehicle, "visibility": t.visibility,
+    } for t in plan.tasks]
+    return {"municipality": plan.municipality, "year": plan.year, "timezone": ps.timezone,
+            "promises": promises, "tasks": tasks}
+
+
+def target_line(ps: PromiseSet, target: Target, lang: str) -> str:
+    """'6 per termin × 2 = 12' or '6 under perioden' for one promise's target."""
+    if target.per == "risk_night":
+        return texts.t("basis.risk_nights", lang, count=target.target)
+    if target.per in (None, "year") or target.buckets <= 1:
+        return texts.t("basis.target", lang, count=target.target)
+    return texts.t("basis.frequency", lang, count=target.count,
+                   per=texts.t(f"per.{target.per}", lang), buckets=target.buckets,
+                   total=target.target)
+
+
+def task_extra(ps: PromiseSet, task: PlannedTask, lang: str) -> str:
+    """What else a person needs to know about a task: label, vehicle, partner, secrecy."""
+    parts = [task.label] if task.label else []
+    if task.vehicle:
+        parts.append(texts.t(f"vehicle.{task.vehicle}", lang))
+    if task.joint and task.partner_role:
+        parts.append(texts.t("joint", lang, role=ps.partner_role(task.partner_role).title.lower()))
+    if task.visibility == "police":
+        parts.append(f"[{texts.t('visibility.police', lang)}]")
+    return ", ".join(parts)
+
+
+def plan_table(plan: Plan, ps: PromiseSet, lang: str = "sv") -> str:
+    """A readable table grouped by month, with each promise's target on top."""
+    lines = [texts.t("plan.title", lang, municipality=plan.municipality, year=plan.year), ""]
+    titles = {p.id: p.title for p in ps.promises}
+    for p in ps.promises:
+        target = plan.targets.get(p.id, Target(p.id, None))
+        if target.target is None:
+            applies = ", ".join(titles.get(a, a).lower() for a in p.applies_to) or "-"
+            lines.append(texts.t("plan.promise_none", lang, title=p.title, applies=applies))
+            continue
+        line = texts.t("plan.promise_line", lang, title=p.title, target=target.target,
+                       basis=target_line(ps, target, lang))
+        if target.joint_target:
+            line += texts.t("plan.promise_joint", lang, joint=target.joint_target)
+        lines.append(line)
+    teams = {t.id: t.name for t in ps.teams}
+    for month_start, tasks in groupby(plan.tasks, key=lambda t: t.start.date().replace(day=1)):
+        lines += ["", texts.month(month_start, lang).capitalize()]
+        for t in tasks:
+            lines.append(texts.t(
+                "plan.task_line", lang, day=texts.day(t.start.date(), lang),
+                start=texts.clock(t.start, lang), end=texts.clock(t.end, lang),
+                kind=texts.kind(t.kind, lang), team=teams.get(t.team, t.team),
+                extra=task_extra(ps, t, lang)).rstrip())
+    lines += ["", texts.t("plan.total", lang, count=len(plan.tasks))]
+    for s in plan.shortfalls:
+        lines.append(texts.t("plan.shortfall", lang, title=titles[s.promise], target=s.target,
+                             reachable=s.reachable))
+    return "\n".join(lines)
+
+
+def plan_ics(plan: Plan, ps: PromiseSet, now: datetime, include_police_only: bool = False,
+             lang: str = "sv") -> tuple[bytes, int]:
+    """An RFC 5545 calendar, one event per task; police-only tasks left out unless asked."""
+    cal = Calendar()
+    cal.add("prodid", "-//medlofte-bot//medborgarlöften//SV")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", texts.t("plan.title", lang, municipality=plan.municipality,
+                                    year=plan.year))
+    titles = {p.id: p.title for p in ps.promises}
+    teams = {t.id: t.name for t in ps.teams}
+    left_out = 0
+    for t in plan.tasks:
+        if t.visibility == "police" and not include_police_only:
+            left_out += 1
+            continue
+        event = Event()
+        event.add("uid", f"{t.key}.{ps.slug}.{plan.year}@medlofte-bot")
+        event.add("dtstamp", now)
+        event.add("dtstart", t.start)
+        event.add("dtend", t.end)
+        summary = texts.kind(t.kind, lang) + (f": {t.label}" if t.label else "")
+        event.add("summary", summary)
+        event.add("description", "\n".join(filter(None, [
+            titles.get(t.promise, t.promise), teams.get(t.team, t.team),
+            task_extra(ps, t, lang)])))
+        event.add("categories", [t.kind])
+        event.add("class", "PRIVATE" if t.visibility == "police" else "CONFIDENTIAL")
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical(), left_out
