@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from medlofte_bot.domain.plan import Plan, PlannedTask, Shortfall, Target
 from medlofte_bot.domain.promise_set import Promise, PromiseSet, TimeWindow
 from medlofte_bot.planning.booking import Booking
-from medlofte_bot.planning.buckets import Bucket, buckets, candidate_days
+from medlofte_bot.planning.buckets import Bucket, buckets
 from medlofte_bot.planning.calendar import local_instant, plus_minutes, risk_nights
 
 JITTER = 0.33  # share of a segment a task may move either way from its even spot
@@ -43,13 +43,15 @@ def replan(
     targets: dict[str, Target] = {}
     added: list[PlannedTask] = []
     shortfalls: list[Shortfall] = []
-    order = sorted(ps.promises, key=lambda p: _placement_rank(ps, p, year))
+    spread = {p.id: buckets(ps, p, year) for p in ps.promises if p.placement == "spread"}
+    order = sorted(ps.promises, key=lambda p: _placement_rank(p, spread.get(p.id)))
     for promise in order:
         mine = [t for t in existing if t.promise == promise.id]
         if promise.placement == "risk_nights":
             new, target, short = _risk_night_tasks(ps, promise, year, mine, now, booking)
         elif promise.placement == "spread":
-            new, target, short = _spread_tasks(ps, promise, year, mine, now, booking)
+            new, target, short = _spread_tasks(ps, promise, spread[promise.id], mine, now,
+                                               booking)
         else:
             targets[promise.id] = Target(promise.id, None)
             continue
@@ -61,12 +63,12 @@ def replan(
     return Plan(ps.municipality, year, tasks, targets, shortfalls)
 
 
-def _placement_rank(ps: PromiseSet, p: Promise, year: int) -> tuple[int, float]:
+def _placement_rank(p: Promise, plan_buckets: list[Bucket] | None) -> tuple[int, float]:
     """Fixed dates first, then the promises with the fewest free days per task."""
-    if p.placement != "spread":
-        return (0, 0.0)
-    total = sum(b.count for b in buckets(ps, p, year))
-    return (1, len(candidate_days(ps, p, year)) / max(total, 1))
+    if plan_buckets is None:
+        return (0 if p.placement == "risk_nights" else 2, 0.0)
+    total = sum(b.count for b in plan_buckets)
+    return (1, sum(len(b.days) for b in plan_buckets) / max(total, 1))
 
 
 def _next_keys(promise_id: str, existing: Iterable[PlannedTask]) -> Iterable[str]:
@@ -121,10 +123,9 @@ def _teams(ps: PromiseSet, p: Promise) -> list[str]:
 
 
 def _spread_tasks(
-    ps: PromiseSet, p: Promise, year: int, mine: list[PlannedTask], now: datetime,
-    booking: Booking,
+    ps: PromiseSet, p: Promise, plan_buckets: list[Bucket], mine: list[PlannedTask],
+    now: datetime, booking: Booking,
 ) -> tuple[list[PlannedTask], Target, Shortfall | None]:
-    plan_buckets = buckets(ps, p, year)
     total = sum(b.count for b in plan_buckets)
     joint_total = min(p.joint.count, total) if p.joint else 0
     per = p.frequency.per if p.frequency else "year"
@@ -132,7 +133,7 @@ def _spread_tasks(
     target = Target(p.id, total, joint_total, per, count, len(plan_buckets))
     counting = [t for t in mine if t.status in ("pending", "done")]
     joint_need = joint_total - sum(1 for t in counting if t.joint)
-    rng = random.Random(f"{ps.seed}:{year}:{p.id}:{now.isoformat()}:{len(mine)}")
+    rng = random.Random(f"{ps.seed}:{p.id}:{now.isoformat()}:{len(mine)}")
     used_days = {t.start.astimezone(ps.tz).date() for t in counting}
     today = now.astimezone(ps.tz).date()
     new: list[PlannedTask] = []

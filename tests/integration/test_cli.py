@@ -1,0 +1,112 @@
+"""The plan command as a coordinator runs it: table, JSON, iCalendar, apply, bad files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import create_engine, inspect
+
+from medlofte_bot.cli import main
+from medlofte_bot.scheduling.clock import ManualClock
+
+CONFIG = str(Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml")
+NEW_YEAR = ManualClock(datetime(2014, 12, 31, 23, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_json_has_the_documented_shape_and_the_same_bytes_every_run(capsys) -> None:
+    assert main(["plan", CONFIG, "--json"]) == 0
+    first = capsys.readouterr().out
+    assert main(["plan", CONFIG, "--json", "--year", "2015"]) == 0
+    assert capsys.readouterr().out == first
+    doc = json.loads(first)
+    assert set(doc) == {"municipality", "year", "timezone", "promises", "tasks"}
+    assert (doc["municipality"], doc["year"], doc["timezone"]) == \
+        ("Arvidsjaur", 2015, "Europe/Stockholm")
+    assert all({"id", "title", "kind", "target"} <= set(p) for p in doc["promises"])
+    for task in doc["tasks"]:
+        assert set(task) == {"id", "promise", "kind", "start", "end", "team", "joint",
+                             "vehicle", "visibility"}
+        assert datetime.fromisoformat(task["start"]).utcoffset() is not None
+        assert task["vehicle"] in ("marked", "unmarked", None)
+        assert task["visibility"] in ("police", "partners", "public")
+    kinds = {t["kind"] for t in doc["tasks"]}
+    assert kinds == {"narcotics_operation", "risk_night", "bar_inspection",
+                     "school_traffic_control", "summer_night_patrol"}
+
+
+def test_the_table_is_swedish_and_grouped_by_month(capsys) -> None:
+    assert main(["plan", CONFIG]) == 0
+    out = capsys.readouterr().out
+    assert "Arvidsjaur 2015: plan för medborgarlöftena" in out
+    assert "Krogtillsyner: 6, varav 2 gemensamma" in out
+    assert "Juni 2015" in out and "Midsommarafton" in out
+    assert "46 uppgifter." in out
+
+
+def test_ics_leaves_police_only_tasks_out_unless_asked(tmp_path: Path, capsys) -> None:
+    ics = tmp_path / "plan.ics"
+    assert main(["plan", CONFIG, "--ics", str(ics)], clock=NEW_YEAR) == 0
+    events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
+    assert len(events) == 9 + 2  # risk nights and the two joint bar inspections
+    assert all(str(e["class"]) == "CONFIDENTIAL" for e in events)
+    assert main(["plan", CONFIG, "--ics", str(ics), "--include-police-only"],
+                clock=NEW_YEAR) == 0
+    events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
+    assert len(events) == 46
+    assert events[0].decoded("dtstart").tzinfo is not None
+
+
+def test_apply_prints_the_diff_then_nothing_the_second_time(tmp_path: Path, capsys) -> None:
+    assert main(["plan", CONFIG, "--apply"], clock=NEW_YEAR) == 0
+    out = capsys.readouterr().out
+    assert "46 nya, 0 ändrade, 0 inställda" in out
+    assert (tmp_path / "data" / "medlofte.db").exists()
+    assert main(["plan", CONFIG, "--apply"], clock=NEW_YEAR) == 0
+    assert "oförändrad (46 uppgifter)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("edit", "key"), [
+    (("target = 6\njoint", 'target = "six"\njoint'), "promises[2] (krogtillsyn).target"),
+    (('hours = ["22:00-02:00"]', 'hours = ["25:00-02:00"]'), "promises[2] (krogtillsyn).hours[0]"),
+    (('id = "lag-2"', 'id = "Lag 2!"'), "teams[1] (Lag 2!).id"),
+])
+def test_a_bad_file_names_file_and_key_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str], key: str
+) -> None:
+    bad = tmp_path / "bad.toml"
+    text = Path(CONFIG).read_text()
+    assert edit[0] in text
+    bad.write_text(text.replace(edit[0], edit[1], 1))
+    db = tmp_path / "x.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["plan", str(bad), "--apply"], clock=NEW_YEAR) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and key in err
+    assert "Inget har sparats" in err
+    assert "Traceback" not in err
+    assert not db.exists() or not inspect(create_engine(f"sqlite:///{db}")).get_table_names()
+
+
+def test_a_toml_syntax_error_is_one_clear_message_in_english_too(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text("municipality = 'Arvidsjaur\n")
+    assert main(["--lang", "en", "plan", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith(f"Error: {bad} is not valid TOML")
+    assert err[1].startswith("Nothing was saved.")
+
+
+def test_a_year_without_a_file_is_refused(capsys) -> None:
+    assert main(["plan", CONFIG, "--year", "2016"]) == 2
+    assert "inga löften för 2016" in capsys.readouterr().err
