@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from medlofte_bot.domain.plan import PlannedTask
 
@@ -20,13 +20,16 @@ class Booking:
 
     def add(self, task: PlannedTask) -> None:
         """Book the task's team for the task's time."""
-        bisect.insort(self._busy.setdefault(task.team, []), (task.start, task.end))
+        # compare in UTC: aware times sharing one ZoneInfo compare by wall clock (DST nights)
+        span = (task.start.astimezone(UTC), task.end.astimezone(UTC))
+        bisect.insort(self._busy.setdefault(task.team, []), span)
         used = (task.end - task.start).total_seconds() / 60
         self._minutes[task.team] = self._minutes.get(task.team, 0.0) + used
 
     def is_free(self, team: str, start: datetime, end: datetime) -> bool:
         """Whether ``team`` has nothing booked overlapping [start, end)."""
         spans = self._busy.get(team, [])
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
         i = bisect.bisect_left(spans, (start, start))
         return all(not (s < end and start < e) for s, e in spans[max(i - 1, 0): i + 1])
 

@@ -126,7 +126,9 @@ def _spread_tasks(
     ps: PromiseSet, p: Promise, plan_buckets: list[Bucket], mine: list[PlannedTask],
     now: datetime, booking: Booking,
 ) -> tuple[list[PlannedTask], Target, Shortfall | None]:
-    total = sum(b.count for b in plan_buckets)
+    # a plain target counts even when no day can hold it: that is a shortfall, not a zero
+    total = p.target if p.frequency is None else sum(b.count for b in plan_buckets)
+    total = total or 0
     joint_total = min(p.joint.count, total) if p.joint else 0
     per = p.frequency.per if p.frequency else "year"
     count = p.frequency.count if p.frequency else total
@@ -145,7 +147,7 @@ def _spread_tasks(
         days = [d for d in bucket.days if d > today and d not in used_days]
         placed = _place(ps, p, bucket, days, need, joint_need, rng, booking, now, len(new))
         joint_need -= sum(1 for t in placed if t.joint)
-        used_days.update(t.start.date() for t in placed)
+        used_days.update(t.start.astimezone(ps.tz).date() for t in placed)
         new.extend(placed)
         carry = need - len(placed)
     new = _alternate_vehicles(p, counting, new)
@@ -179,13 +181,14 @@ def _place(
         aim = first + timedelta(days=(i + 0.5 + rng.uniform(-JITTER, JITTER)) * segment)
         joint = i in joint_slots
         label, window = windows[(index0 + i + offset) % len(windows)]
-        task = _first_fit(ps, p, free, aim, window, label, joint, role, rng, booking, now)
-        if task is None and joint:
-            task = _first_fit(ps, p, free, aim, window, label, False, None, rng, booking, now)
-        if task is None:
+        found = _first_fit(ps, p, free, aim, window, label, joint, role, rng, booking, now)
+        if found is None and joint:
+            found = _first_fit(ps, p, free, aim, window, label, False, None, rng, booking, now)
+        if found is None:
             continue
+        task, day = found
         booking.add(task)
-        free.remove(task.start.astimezone(ps.tz).date())
+        free.remove(day)
         placed.append(task)
     return placed
 
@@ -205,8 +208,8 @@ def _windows(ps: PromiseSet, p: Promise) -> list[tuple[str, TimeWindow]]:
 def _first_fit(
     ps: PromiseSet, p: Promise, days: list[date], aim: date, window: TimeWindow, label: str,
     joint: bool, role: object, rng: random.Random, booking: Booking, now: datetime,
-) -> PlannedTask | None:
-    """The first day nearest ``aim`` where the time fits and a team is free."""
+) -> tuple[PlannedTask, date] | None:
+    """The first day nearest ``aim`` where the time fits and a team is free (and that day)."""
     duration = p.duration_minutes or window.minutes
     duration = min(duration, window.minutes)
     steps = (window.minutes - duration) // STEP_MINUTES
@@ -228,7 +231,7 @@ def _first_fit(
             key="", promise=p.id, kind=p.kind, start=start, end=end, team=team, joint=joint,
             vehicle=None, visibility="partners" if joint else p.visibility, label=label,
             partner_role=partner.id if partner else None, invited=invited,
-        )
+        ), day
     return None
 
 
