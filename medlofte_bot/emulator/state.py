@@ -1,0 +1,240 @@
+"""The emulated world: users, chats, messages, pending updates and everything recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from medlofte_bot.emulator.limits import FloodLimiter, FloodLimits
+from medlofte_bot.emulator.records import (
+    JSON,
+    AnsweredCallback,
+    ChatActionRecord,
+    ChatState,
+    RequestRecord,
+    SentMessage,
+    StoredFile,
+    UserState,
+)
+
+T = TypeVar("T")
+
+#: Update types Telegram delivers when allowed_updates was never set (or set to []).
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+def scope_key(scope: JSON | None) -> str:
+    """Return a canonical key for a BotCommandScope (None = the default scope)."""
+    return json.dumps(scope or {"type": "default"}, sort_keys=True)
+
+
+class EmulatorState:
+    """Holds the emulated Telegram state; shared by the HTTP side and the user side."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "medlofte_bot",
+        bot_first_name: str = "Medlöfte",
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        enforce_limits: bool = False,
+        limits: FloodLimits | None = None,
+    ) -> None:
+        head = token.split(":", 1)[0]
+        self.token = token
+        self.bot_id = int(head) if head.isdigit() else 1
+        self.bot_username = bot_username
+        self.bot_first_name = bot_first_name
+        self.clock = clock
+        self.monotonic = monotonic
+        self.enforce_limits = enforce_limits
+        self.limiter = FloodLimiter(limits or FloodLimits(), monotonic)
+        self.users: dict[int, UserState] = {}
+        self.chats: dict[int, ChatState] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.bot_settings: dict[str, Any] = {}
+        self.answered_callbacks: list[AnsweredCallback] = []
+        self.chat_actions: list[ChatActionRecord] = []
+        self.request_log: list[RequestRecord] = []
+        self.count_by_method: Counter[str] = Counter()
+        self.count_429 = 0
+        self.webhook_url = ""
+        self.allowed_updates: list[str] | None = None
+        self._messages: dict[tuple[int, int], JSON] = {}
+        self._sent: list[SentMessage] = []
+        self._sent_by_key: dict[tuple[int, int], SentMessage] = {}
+        self._updates: list[JSON] = []
+        self._next_update_id = 1
+        self._next_file = 1
+        self._callbacks: dict[str, JSON] = {}
+        self._wait_cursor: dict[int, int] = {}
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    # ----- change notification -------------------------------------------------------------
+
+    def _notify(self) -> None:
+        """Wake every coroutine waiting for a state change (call inside the emulator loop)."""
+        for fut in list(self._waiters):
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _wait_change(self, timeout: float) -> None:
+        """Wait until the state changes or timeout seconds pass."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(fut)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(fut, max(0.0, timeout))
+        finally:
+            self._waiters.discard(fut)
+
+    async def wait_until(self, predicate: Callable[[], T | None], timeout: float = 5.0) -> T:
+        """Wait until predicate() returns something truthy and return it; TimeoutError if not."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            result = predicate()
+            if result:
+                return result
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            await self._wait_change(remaining)
+
+    # ----- JSON building -------------------------------------------------------------------
+
+    def bot_user_json(self) -> JSON:
+        """Return the bot's User object."""
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    def _new_message(self, chat: ChatState, sender: JSON, fields: JSON) -> JSON:
+        """Create, store and return a Message in chat with the next message_id."""
+        message_id = chat.next_message_id
+        chat.next_message_id += 1
+        msg: JSON = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": chat.to_json(),
+            "date": int(self.clock()),
+        }
+        msg.update(fields)
+        self._messages[(chat.chat_id, message_id)] = msg
+        return msg
+
+    def _reply_copy(self, chat_id: int, message_id: int | None) -> JSON | None:
+        """Return a copy of a stored message for a reply_to_message field (not nested)."""
+        if message_id is None:
+            return None
+        stored = self._messages.get((chat_id, message_id))
+        if stored is None:
+            return None
+        reply = copy.deepcopy(stored)
+        reply.pop("reply_to_message", None)
+        return reply
+
+    def _store_file(self, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
+        """Store file bytes under a new file_id and return the record."""
+        n = self._next_file
+        self._next_file += 1
+        stored = StoredFile(f"EMUFILE{n:06d}", f"u{n:06d}", data, file_name, mime_type)
+        self.files[stored.file_id] = stored
+        return stored
+
+    def _enqueue(self, update_type: str, payload: JSON) -> int:
+        """Append an update of the given type to the pending queue; return its update_id."""
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        self._updates.append({"update_id": update_id, update_type: copy.deepcopy(payload)})
+        self._notify()
+        return update_id
+
+    def _take_updates(self, offset: int | None, limit: int) -> list[JSON]:
+        """Confirm updates below offset and return up to limit pending allowed updates."""
+        if offset is not None and offset < 0:
+            self._updates = self._updates[offset:]
+        elif offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        allowed = self.allowed_updates
+        kept = []
+        for upd in self._updates:
+            kind = next(k for k in upd if k != "update_id")
+            if (kind in allowed) if allowed else (kind not in DEFAULT_EXCLUDED_UPDATES):
+                kept.append(upd)
+        self._updates = kept
+        return [copy.deepcopy(u) for u in kept[: max(1, min(limit, 100))]]
+
+    # ----- readers (safe to call from any thread) ------------------------------------------
+
+    def messages_to(self, chat_id: int) -> list[SentMessage]:
+        """Return the messages the bot sent to chat_id, oldest first (deleted ones included)."""
+        return [m for m in list(self._sent) if m.chat_id == chat_id]
+
+    def all_sent(self) -> list[SentMessage]:
+        """Return every message the bot sent, in sending order."""
+        return list(self._sent)
+
+    def last_message(self, chat_id: int) -> SentMessage | None:
+        """Return the last message the bot sent to chat_id, or None."""
+        sent = self.messages_to(chat_id)
+        return sent[-1] if sent else None
+
+    def sent_message(self, chat_id: int, message_id: int) -> SentMessage | None:
+        """Return the bot message with this id in chat_id, or None."""
+        return self._sent_by_key.get((chat_id, message_id))
+
+    def message_json(self, chat_id: int, message_id: int) -> JSON | None:
+        """Return a copy of any stored message (bot's or user's) as Telegram JSON, or None."""
+        stored = self._messages.get((chat_id, message_id))
+        return copy.deepcopy(stored) if stored is not None else None
+
+    def pending_updates(self) -> list[JSON]:
+        """Return copies of the updates not yet confirmed by getUpdates."""
+        return copy.deepcopy(self._updates)
+
+    def commands_for(self, language_code: str = "", scope: JSON | None = None) -> list[JSON]:
+        """Return the commands set with setMyCommands for this language_code and scope."""
+        return copy.deepcopy(self.commands.get((scope_key(scope), language_code), []))
+
+    def requests_for(self, method: str) -> list[RequestRecord]:
+        """Return the logged requests of one Bot API method (case-insensitive)."""
+        low = method.lower()
+        return [r for r in list(self.request_log) if r.method.lower() == low]
+
+    async def wait_for_message(
+        self,
+        chat_id: int,
+        predicate: Callable[[SentMessage], bool] | None = None,
+        timeout: float = 5.0,
+        *,
+        after: int | None = None,
+    ) -> SentMessage:
+        """Wait for a bot message in chat_id newer than ``after`` that matches predicate.
+
+        ``after`` defaults to the message_id this method last returned for the chat, so
+        successive calls walk through the bot's messages one by one. TimeoutError if none.
+        """
+        start = self._wait_cursor.get(chat_id, 0) if after is None else after
+
+        def find() -> SentMessage | None:
+            for msg in self.messages_to(chat_id):
+                if msg.message_id > start and (predicate is None or predicate(msg)):
+                    return msg
+            return None
+
+        found = await self.wait_until(find, timeout)
+        self._wait_cursor[chat_id] = max(self._wait_cursor.get(chat_id, 0), found.message_id)
+        return found
