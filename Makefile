@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Without a token bot.py explains how to get one and exits 2; then the year's plan is shown.
 run: setup
-	$(PY) bot.py
+	@$(PY) bot.py; rc=$$?; \
+	if [ $$rc -eq 2 ]; then $(PY) -m medlofte_bot plan config/arvidsjaur-2015.toml; \
+	else exit $$rc; fi
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.configuration import LoadedSet
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.plan import PlannedTask, Shortfall
+from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.planning.planner import plan_year, replan
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository, as_planned, planned_all, task_fields
@@ -79,7 +80,7 @@ def apply_promise_set(session: Session, loaded: LoadedSet, now: datetime,
                        {"status": "cancelled", "reason": "config"})
             result.cancelled.append(as_planned(existing, ps.tz))
     session.flush()
-    topped = top_up(session, loaded, muni, promises, teams, now, actor)
+    topped = top_up(session, ps, muni, promises, teams, now, actor)
     result.added.extend(topped.added)
     result.shortfalls = topped.shortfalls
     _record_digest(session, repo, row, muni, loaded, now)
@@ -97,11 +98,11 @@ class TopUp:
     shortfalls: list[Shortfall]
 
 
-def top_up(session: Session, loaded: LoadedSet, muni: m.Municipality,
+def top_up(session: Session, ps: PromiseSet, muni: m.Municipality,
            promises: dict[str, m.Promise], teams: dict[str, m.Team], now: datetime,
            actor: str) -> TopUp:
     """Re-plan the rest of the year from the stored tasks and store what it adds."""
-    ps, repo = loaded.promise_set, PlanRepository(session)
+    repo = PlanRepository(session)
     current = planned_all(repo.tasks(muni.id, ps.year), ps.tz)
     plan = replan(ps, current, now)
     known = {(t.promise, t.key) for t in current}

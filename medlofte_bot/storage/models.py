@@ -167,3 +167,32 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Invite(Base):
+    """A single-use, expiring code that registers one person in one role."""
+
+    __tablename__ = "invite"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    role: Mapped[str] = mapped_column(String(12))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    partner_role: Mapped[str | None] = mapped_column(String(40))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+
+
+class Participation(Base):
+    """A partner's answer to a joint task's invitation: joins or cannot."""
+
+    __tablename__ = "participation"
+    __table_args__ = (UniqueConstraint("task_id", "member_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    joins: Mapped[bool]
+    at: Mapped[datetime]

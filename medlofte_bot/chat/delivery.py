@@ -1,0 +1,142 @@
+"""Sending claimed reminders within Telegram's limits; nothing is lost when sending fails."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from medlofte_bot import texts
+from medlofte_bot.chat import render
+from medlofte_bot.chat.context import Deps
+from medlofte_bot.services import reminders, tasks
+from medlofte_bot.storage import models as m
+
+log = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 3
+
+
+@dataclass
+class Pacer:
+    """Spacing of sends: ~30/s overall, 1/s per private chat, 20/min per group."""
+
+    per_second: float = 30.0
+    private_gap: float = 1.0
+    group_gap: float = 3.0
+    _next_global: float = 0.0
+    _next_chat: dict[int, float] = field(default_factory=dict)
+
+    async def wait(self, chat_id: int) -> None:
+        """Sleep until a message to ``chat_id`` is allowed, and book the slot."""
+        now = time.monotonic()
+        gap = self.group_gap if chat_id < 0 else self.private_gap
+        at = max(now, self._next_global, self._next_chat.get(chat_id, 0.0))
+        self._next_global = at + 1.0 / self.per_second
+        self._next_chat[chat_id] = at + gap
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
+def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member | None,
+             now: datetime) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """The text and buttons of a reminder, or None when it no longer needs sending."""
+    lang = member.language if member else "sv"
+    view = tasks.view(session, task)
+    if task.status != "pending":
+        return None
+    if row.kind == "no_partner_3d" and view.partners_joined:
+        return None
+    if member is not None and member.role == "partner":
+        declined = session.scalar(select(m.Participation.joins).where(
+            m.Participation.task_id == task.id, m.Participation.member_id == member.id))
+        if declined is False:
+            return None
+    text = texts.t(f"reminder.{row.kind}", lang, task=render.task_line(view, lang))
+    if now - row.due_at > reminders.LATE_AFTER:
+        text += texts.t("reminder.late", lang)
+    if member is not None and member.role == "partner":
+        return text, render.join_buttons(task.id, lang) if task.joint else None
+    if row.kind == "no_partner_3d":
+        return text, None
+    return text, render.task_buttons(task.id, lang)
+
+
+async def deliver(bot: Bot, d: Deps, pacer: Pacer, reminder_id: int) -> str:
+    """Send one claimed reminder and record the outcome; returns it (sent/skipped/…)."""
+    with d.sessions() as session:
+        row = session.get(m.Reminder, reminder_id)
+        if row is None or row.state != "claimed" or row.task_id is None:
+            return "gone"
+        task = session.get(m.Task, row.task_id)
+        member = session.get(m.Member, row.member_id) if row.member_id else None
+        chat_id = row.chat_id or (member.telegram_id if member else None)
+        built = _message(session, row, task, member, d.clock.now()) if task else None
+        if built is None or chat_id is None or (member is not None and not member.active):
+            reminders.mark_skipped(session, [reminder_id], "not needed")
+            session.commit()
+            return "skipped"
+        text, markup = built
+        outcome = await _send(bot, pacer, session, row, member, chat_id, text, markup, d)
+        session.commit()
+        return outcome
+
+
+async def _send(bot: Bot, pacer: Pacer, session: Session, row: m.Reminder,
+                member: m.Member | None, chat_id: int, text: str,
+                markup: InlineKeyboardMarkup | None, d: Deps) -> str:
+    for _ in range(MAX_RETRY_AFTER):
+        await pacer.wait(chat_id)
+        try:
+            sent = await bot.send_message(chat_id, text, reply_markup=markup)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            continue
+        except Forbidden as exc:
+            reminders.mark_failed(session, row.id, str(exc), retry=False)
+            if member is not None:
+                await _unreachable(bot, session, member, d)
+            return "forbidden"
+        except BadRequest as exc:
+            reminders.mark_failed(session, row.id, str(exc), retry=False)
+            return "failed"
+        except NetworkError as exc:
+            reminders.mark_failed(session, row.id, str(exc), retry=True)
+            return "retry"
+        reminders.mark_sent(session, row.id, sent.message_id, d.clock.now())
+        return "sent"
+    reminders.mark_failed(session, row.id, "rate limited", retry=True)
+    return "retry"
+
+
+async def _unreachable(bot: Bot, session: Session, member: m.Member, d: Deps) -> None:
+    """Flag the member once, tell the coordinators, offer a start button in the team group."""
+    if member.unreachable:
+        return
+    member.unreachable = True
+    link = f"https://t.me/{bot.username}"
+    coordinators = session.scalars(select(m.Member).where(
+        m.Member.role == "coordinator", m.Member.active.is_(True))).all()
+    for c in coordinators:
+        try:
+            await bot.send_message(c.telegram_id, texts.t("unreachable", c.language,
+                                                          name=member.display_name))
+        except (Forbidden, BadRequest, NetworkError):
+            log.warning("coordinator %s not reachable either", c.id)
+    team = session.get(m.Team, member.team_id) if member.team_id else None
+    if team and team.group_chat_id:
+        button = InlineKeyboardMarkup([[InlineKeyboardButton(
+            texts.t("button.start", member.language), url=link)]])
+        try:
+            await bot.send_message(team.group_chat_id, texts.t(
+                "unreachable_group", member.language, name=member.display_name),
+                reply_markup=button)
+        except (Forbidden, BadRequest, NetworkError):
+            log.warning("team group %s not reachable", team.id)

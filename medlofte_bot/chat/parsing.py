@@ -1,0 +1,102 @@
+"""Reading what people type: done-replies, times ("fre 22:00", "12/6 21.00"), follow-ups."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DONE_WORDS = ("klar", "klart", "gjort", "genomförd", "genomfört", "done", "✅")
+_DONE = re.compile(r"^\s*(" + "|".join(re.escape(w) for w in DONE_WORDS) + r")\b[\s,.:;!-]*",
+                   re.IGNORECASE)
+_WEEKDAYS = {
+    "mån": 0, "måndag": 0, "mon": 0, "monday": 0, "tis": 1, "tisdag": 1, "tue": 1,
+    "tuesday": 1, "ons": 2, "onsdag": 2, "wed": 2, "wednesday": 2, "tor": 3, "tors": 3,
+    "torsdag": 3, "thu": 3, "thursday": 3, "fre": 4, "fredag": 4, "fri": 4, "friday": 4,
+    "lör": 5, "lördag": 5, "sat": 5, "saturday": 5, "sön": 6, "söndag": 6, "sun": 6,
+    "sunday": 6,
+}
+_RELATIVE = {"idag": 0, "i dag": 0, "today": 0, "imorgon": 1, "i morgon": 1, "tomorrow": 1,
+             "övermorgon": 2, "i övermorgon": 2}
+_TIME = re.compile(r"(?:kl\.?\s*|at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*$")
+
+
+def done_note(text: str) -> str | None:
+    """The note after a done-word ("klar, 3 ställen" -> "3 ställen"); None if not a done reply."""
+    match = _DONE.match(text)
+    if not match:
+        return None
+    return text[match.end():].strip()
+
+
+def _day_part(text: str, today: date) -> date | None:
+    text = text.strip().lower().rstrip(",")
+    if not text:
+        return None
+    if text in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[text])
+    if text in _WEEKDAYS:
+        ahead = (_WEEKDAYS[text] - today.weekday()) % 7
+        return today + timedelta(days=ahead)
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    if iso:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    dm = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", text)
+    if dm:
+        year = int(dm[3]) if dm[3] else today.year
+        year = year + 2000 if year < 100 else year
+        candidate = date(year, int(dm[2]), int(dm[1]))
+        if not dm[3] and candidate < today:
+            candidate = candidate.replace(year=year + 1)
+        return candidate
+    return None
+
+
+def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """An aware local datetime from Swedish or English text, or None if unreadable.
+
+    Understands "fre 22:00", "fredag kl 22", "12/6 21.00", "2015-06-12 21:00",
+    "tomorrow 7:30", "i morgon 7.30". A weekday means the next one (today if later).
+    """
+    text = " ".join(text.strip().split())
+    match = _TIME.search(text)
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    if hour > 23 or minute > 59:
+        return None
+    local_now = now.astimezone(tz)
+    try:
+        day = _day_part(text[:match.start()], local_now.date())
+    except ValueError:
+        return None
+    if day is None:
+        return None
+    moment = datetime.combine(day, time(hour, minute)).replace(tzinfo=tz)
+    if moment <= local_now and text[:match.start()].strip().lower() in _WEEKDAYS:
+        moment += timedelta(days=7)
+    return moment
+
+
+def parse_counters(text: str, names: list[str]) -> dict[str, int] | None:
+    """Numbers in order for the given counters ("12 4 3 2 1 0"); None if too few."""
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    if len(numbers) < len(names):
+        return None
+    return dict(zip(names, numbers, strict=False))
+
+
+def first_number(text: str) -> int | None:
+    """The first whole number in the text, if any."""
+    match = re.search(r"\d+", text)
+    return int(match[0]) if match else None
+
+
+def vehicle_word(text: str) -> str | None:
+    """'marked' or 'unmarked' from Swedish or English words."""
+    lowered = text.lower()
+    if any(w in lowered for w in ("civil", "unmarked", "omärkt")):
+        return "unmarked"
+    if any(w in lowered for w in ("polismålad", "målad", "marked", "märkt")):
+        return "marked"
+    return None

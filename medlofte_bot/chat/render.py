@@ -1,0 +1,88 @@
+"""Turning plain data from the services into message texts and buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from medlofte_bot import texts
+from medlofte_bot.services.status import PromiseStatus
+from medlofte_bot.services.tasks import TaskView
+
+
+def task_line(task: TaskView, lang: str) -> str:
+    """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'."""
+    extra = texts.t("task_done_mark", lang) if task.status == "done" else ""
+    if task.joint:
+        extra = texts.t("task_joint_mark", lang, joined=task.partners_joined) + extra
+    return texts.t("task_line", lang, id=task.id, when=texts.when(task.start, lang),
+                   kind=texts.kind(task.kind, lang),
+                   label=f": {task.label}" if task.label else "", team=task.team, extra=extra)
+
+
+def task_list(title_key: str, tasks: list[TaskView], lang: str, days: int) -> str:
+    """A titled list of tasks, or a sentence that there are none."""
+    if not tasks:
+        return texts.t("no_tasks", lang, days=days)
+    return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in tasks)])
+
+
+def task_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """✅ Klar, 📅 Flytta, ✖️ Ställ in."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("button.done", lang), callback_data=f"d:{task_id}"),
+        InlineKeyboardButton(texts.t("button.move", lang), callback_data=f"m:{task_id}"),
+        InlineKeyboardButton(texts.t("button.cancel", lang), callback_data=f"c:{task_id}"),
+    ]])
+
+
+def join_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Jag deltar / Kan inte."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("button.join", lang), callback_data=f"j:{task_id}:1"),
+        InlineKeyboardButton(texts.t("button.decline", lang), callback_data=f"j:{task_id}:0"),
+    ]])
+
+
+def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Hoppa över (the follow-up)."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("button.skip", lang), callback_data=f"s:{task_id}")]])
+
+
+def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per suggested time: (label, iso start)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"mv:{task_id}:{iso}")]
+                                 for label, iso in options])
+
+
+def follow_up_key(task: TaskView) -> str:
+    """Which follow-up question fits the task."""
+    if "counters" in task.follow_up:
+        return "follow_up.counters"
+    if task.kind == "bar_inspection" or "places_visited" in task.follow_up:
+        return "follow_up.bar_inspection"
+    if "vehicle" in task.follow_up:
+        return "follow_up.school"
+    return "follow_up.note"
+
+
+def counters_text(totals: dict[str, int], lang: str) -> str:
+    """'unga mötta 12, upphällningar 4, …'."""
+    return ", ".join(f"{texts.t('counter.' + k, lang) if texts.has('counter.' + k) else k} {v}"
+                     for k, v in totals.items())
+
+
+def status_text(rows: list[PromiseStatus], lang: str) -> str:
+    """The status as a message."""
+    lines = [texts.t("status_title", lang)]
+    for r in rows:
+        if r.target is None:
+            lines.append(texts.t("status_counters", lang, title=r.title,
+                                 counters=counters_text(r.counters, lang) or "–"))
+            continue
+        joint = texts.t("status_joint", lang, joint_done=r.joint_done,
+                        joint_target=r.joint_target) if r.joint_target else ""
+        state = texts.t(f"state.{r.state}", lang, expected=r.expected, reachable=r.reachable)
+        lines.append(texts.t("status_line", lang, title=r.title, done=r.done, target=r.target,
+                             joint=joint, state=state))
+    return "\n".join(lines)

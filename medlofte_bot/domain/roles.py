@@ -1,0 +1,62 @@
+"""Roles and need-to-know: who may see and do what. Pure rules, one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["officer", "partner", "chief", "coordinator"]
+ROLES: tuple[Role, ...] = ("officer", "partner", "chief", "coordinator")
+POLICE_ROLES = frozenset({"officer", "chief", "coordinator"})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The facts about a member that access rules need."""
+
+    role: str
+    team_id: int | None = None
+    municipality_id: int | None = None
+    partner_role: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """The facts about a task that access rules need."""
+
+    kind: str
+    visibility: str
+    team_id: int | None
+    municipality_id: int
+    invited: tuple[str, ...]
+    status: str
+
+
+def can_see(viewer: Viewer, task: TaskFacts) -> bool:
+    """Need-to-know: police-only tasks never reach partners, done or not.
+
+    Chiefs and coordinators see all of their area; officers their team's tasks;
+    partners the risk nights and the tasks their role is invited to, in their
+    municipality. Partners learn of police-only work only as counts in summaries.
+    """
+    if viewer.role in ("chief", "coordinator"):
+        return True
+    if viewer.role == "officer":
+        return task.team_id is not None and task.team_id == viewer.team_id
+    if viewer.role != "partner" or task.visibility == "police":
+        return False
+    if viewer.municipality_id != task.municipality_id:
+        return False
+    return task.visibility == "public" or (
+        viewer.partner_role is not None and viewer.partner_role in task.invited
+    )
+
+
+def can_act(viewer: Viewer, task: TaskFacts) -> bool:
+    """Who may confirm, move or cancel a task: police who may see it."""
+    return viewer.role in POLICE_ROLES and can_see(viewer, task)
+
+
+def can_join(viewer: Viewer, task: TaskFacts) -> bool:
+    """Partners answer invitations to tasks their role is invited to."""
+    return viewer.role == "partner" and can_see(viewer, task) and task.status == "pending"

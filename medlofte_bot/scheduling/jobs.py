@@ -1,0 +1,31 @@
+"""The scheduler tick: make reminder rows, claim what is due, send, record."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot
+
+from medlofte_bot.chat.context import Deps
+from medlofte_bot.chat.delivery import Pacer, deliver
+from medlofte_bot.services import reminders
+
+log = logging.getLogger(__name__)
+
+
+async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, int]:
+    """One pass: ensure rows, claim due ones, deliver each; returns counts by outcome."""
+    now = d.clock.now()
+    with d.sessions() as session:
+        reminders.ensure_reminders(session, now)
+        session.commit()
+    with d.sessions() as session:
+        ids = reminders.claim_due(session, now, d.worker, batch)
+        session.commit()
+    outcomes: dict[str, int] = {}
+    for rid in ids:
+        outcome = await deliver(bot, d, pacer, rid)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    for k, v in outcomes.items():
+        d.stats[k] = d.stats.get(k, 0) + v
+    return outcomes

@@ -1,0 +1,119 @@
+"""Use cases: invites, onboarding and who a Telegram user is."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
+from medlofte_bot.domain.roles import ROLES, Viewer
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.repository import PlanRepository
+
+INVITE_DAYS = 7
+NAME_MAX = 60
+
+
+def viewer(member: m.Member) -> Viewer:
+    """The access-rule view of a member."""
+    return Viewer(member.role, member.team_id, member.municipality_id, member.partner_role)
+
+
+def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:
+    """The active member with this Telegram id, if any."""
+    return session.scalar(select(m.Member).where(
+        m.Member.telegram_id == telegram_id, m.Member.active.is_(True)))
+
+
+def create_invite(session: Session, role: str, now: datetime, *, team: str | None = None,
+                  municipality: str | None = None, partner_role: str | None = None,
+                  by: m.Member | None = None) -> m.Invite:
+    """A single-use code for one person in one role; expires after a week."""
+    if by is not None and by.role != "coordinator":
+        raise NotAllowed("not_coordinator")
+    if role not in ROLES:
+        raise UserError("invite_bad_role", role=role, roles=", ".join(ROLES))
+    team_row = muni = None
+    if team:
+        team_row = session.scalar(select(m.Team).where(m.Team.key == team))
+        if team_row is None:
+            keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
+            raise UserError("invite_bad_team", team=team, teams=keys or "-")
+    elif role == "officer":
+        keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
+        raise UserError("invite_needs_team", teams=keys or "-")
+    if municipality:
+        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == municipality))
+        if muni is None:
+            raise UserError("invite_bad_municipality", municipality=municipality)
+    elif team_row is not None:
+        muni = session.get(m.Municipality, team_row.municipality_id)
+    elif role == "partner":
+        muni = session.scalar(select(m.Municipality).order_by(m.Municipality.id))
+    invite = m.Invite(
+        code=secrets.token_urlsafe(12), role=role, team_id=team_row.id if team_row else None,
+        municipality_id=muni.id if muni else None, partner_role=partner_role,
+        created_by=by.id if by else None, created_at=now,
+        expires_at=now + timedelta(days=INVITE_DAYS))
+    session.add(invite)
+    session.flush()
+    PlanRepository(session).audit(now, _actor(by), "invite_created", "invite", invite.id, None,
+                                  {"role": role, "team": team, "partner_role": partner_role})
+    return invite
+
+
+def redeem(session: Session, code: str, telegram_id: int, display_name: str, language: str,
+           now: datetime) -> m.Member:
+    """Register the person behind ``telegram_id`` with an invite's role (single use)."""
+    invite = session.scalar(select(m.Invite).where(m.Invite.code == code))
+    if invite is None:
+        raise NotFound("invite_unknown")
+    if invite.used_at is not None:
+        raise UserError("invite_used")
+    if invite.expires_at <= now:
+        raise UserError("invite_expired")
+    member = session.scalar(select(m.Member).where(m.Member.telegram_id == telegram_id))
+    before = None
+    if member is None:
+        member = m.Member(telegram_id=telegram_id, created_at=now)
+        session.add(member)
+    else:
+        before = {"role": member.role, "team_id": member.team_id, "active": member.active}
+    member.display_name = display_name[:NAME_MAX]
+    member.role, member.team_id = invite.role, invite.team_id
+    member.municipality_id, member.partner_role = invite.municipality_id, invite.partner_role
+    member.language, member.active, member.unreachable = language, True, False
+    session.flush()
+    invite.used_at, invite.used_by = now, member.id
+    PlanRepository(session).audit(now, f"member:{member.id}", "member_added", "member",
+                                  member.id, before, {"role": member.role,
+                                                      "team_id": member.team_id})
+    return member
+
+
+def ensure_coordinator(session: Session, telegram_id: int, display_name: str,
+                       now: datetime) -> m.Member:
+    """Coordinators named in MEDLOFTE_ADMIN_IDS are members from their first message."""
+    member = session.scalar(select(m.Member).where(m.Member.telegram_id == telegram_id))
+    if member is None:
+        member = m.Member(telegram_id=telegram_id, display_name=display_name[:NAME_MAX],
+                          role="coordinator", created_at=now, language="sv")
+        session.add(member)
+        session.flush()
+        PlanRepository(session).audit(now, "system", "member_added", "member", member.id, None,
+                                      {"role": "coordinator"})
+    elif member.role != "coordinator" or not member.active:
+        member.role, member.active = "coordinator", True
+    return member
+
+
+def set_language(session: Session, member: m.Member, language: str) -> None:
+    """Change a member's language."""
+    member.language = language
+
+
+def _actor(member: m.Member | None) -> str:
+    return f"member:{member.id}" if member else "cli"

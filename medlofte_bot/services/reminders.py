@@ -1,0 +1,181 @@
+"""Use cases: which reminders a task gets, and claiming due ones so each is sent once.
+
+Reminders are rows. A tick first makes sure every upcoming task has its rows (new
+members and moved tasks included), then claims due rows atomically, sends them and
+marks them sent. A claim that was never marked (the process died between claim and
+send) is taken again after a lease: at most the in-flight ones are sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from medlofte_bot.storage import models as m
+
+LEASE = timedelta(minutes=2)
+HORIZON = timedelta(days=15)
+LATE_AFTER = timedelta(minutes=5)
+STALE_AFTER = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Send ``kind`` to ``audience`` at ``offset`` from the task's start (or end)."""
+
+    kind: str
+    audience: str  # team | assignees | partners | coordinators
+    offset: timedelta
+    anchor: str = "start"
+
+
+def rules_for(kind: str, joint: bool) -> list[Rule]:
+    """The default policy (issue 3); a promise's ``reminders`` in the config may replace it."""
+    ask = Rule("was_it_done", "assignees", timedelta(hours=12), "end")
+    if kind == "risk_night":
+        return [Rule("team_7d", "team", -timedelta(days=7)),
+                Rule("partners_7d", "partners", -timedelta(days=7)),
+                Rule("team_1d", "team", -timedelta(days=1)),
+                Rule("partners_1d", "partners", -timedelta(days=1)), ask]
+    rules = [Rule("team_7d", "team", -timedelta(days=7)),
+             Rule("assignee_1d", "assignees", -timedelta(days=1)),
+             Rule("assignee_2h", "assignees", -timedelta(hours=2)), ask]
+    if joint:
+        rules += [Rule("partner_invite", "partners", -timedelta(days=14)),
+                  Rule("partner_2d", "partners", -timedelta(days=2)),
+                  Rule("partner_3h", "partners", -timedelta(hours=3)),
+                  Rule("no_partner_3d", "coordinators", -timedelta(days=3))]
+    return rules
+
+
+def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
+                                                                                int | None]]:
+    """(member_id, chat_id) pairs: a team's group chat, or members' private chats."""
+    if audience == "team" and task.team and task.team.group_chat_id:
+        return [(None, task.team.group_chat_id)]
+    query = select(m.Member).where(m.Member.active.is_(True))
+    if audience in ("team", "assignees"):
+        query = query.where(m.Member.role == "officer", m.Member.team_id == task.team_id)
+    elif audience == "partners":
+        roles = list(task.invited or ())
+        if not roles:
+            return []
+        query = query.where(m.Member.role == "partner",
+                            m.Member.municipality_id == task.promise.municipality_id,
+                            m.Member.partner_role.in_(roles))
+    else:
+        query = query.where(m.Member.role == "coordinator")
+    return [(member.id, None) for member in session.scalars(query)]
+
+
+def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZON) -> int:
+    """Create the missing reminder rows for pending tasks near ``now``; returns how many."""
+    tasks = session.scalars(select(m.Task).where(
+        m.Task.status == "pending", m.Task.start_at <= now + horizon,
+        m.Task.end_at >= now - STALE_AFTER - timedelta(days=1)))
+    existing = {(r.task_id, r.kind, r.member_id, r.chat_id) for r in session.scalars(
+        select(m.Reminder).join(m.Task).where(m.Task.status == "pending",
+                                              m.Task.start_at <= now + horizon))}
+    created = 0
+    for task in tasks:
+        for rule in rules_for(task.kind, task.joint):
+            base = task.start_at if rule.anchor == "start" else task.end_at
+            due = base + rule.offset
+            if rule.anchor == "start" and (base <= now or due < task.updated_at - LATE_AFTER):
+                continue  # the task has begun, or was planned or moved after this time
+            if due < now - STALE_AFTER:
+                continue  # stale: the weekly summary lists what is overdue instead
+            for member_id, chat_id in _recipients(session, task, rule.audience):
+                key = (task.id, rule.kind, member_id, chat_id)
+                if key in existing:
+                    continue
+                existing.add(key)
+                session.add(m.Reminder(task_id=task.id, kind=rule.kind, member_id=member_id,
+                                       chat_id=chat_id, due_at=due, state="pending"))
+                created += 1
+    session.flush()
+    return created
+
+
+def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[int]:
+    """Atomically claim up to ``limit`` due reminders for ``worker``; returns their ids.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so two processes never take the same row.
+    SQLite: one ``UPDATE … RETURNING`` under the database's single writer lock.
+    """
+    due = and_(m.Reminder.due_at <= now, or_(
+        m.Reminder.state == "pending",
+        and_(m.Reminder.state == "claimed", m.Reminder.claimed_at < now - LEASE)))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(select(m.Reminder.id).where(due).order_by(
+            m.Reminder.due_at, m.Reminder.id).limit(limit).with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(update(m.Reminder).where(m.Reminder.id.in_(ids)).values(
+                state="claimed", claimed_by=worker, claimed_at=now,
+                attempts=m.Reminder.attempts + 1))
+        return ids
+    inner = select(m.Reminder.id).where(due).order_by(m.Reminder.due_at, m.Reminder.id) \
+        .limit(limit).scalar_subquery()
+    result = session.execute(update(m.Reminder).where(m.Reminder.id.in_(inner)).values(
+        state="claimed", claimed_by=worker, claimed_at=now,
+        attempts=m.Reminder.attempts + 1).returning(m.Reminder.id))
+    return sorted(result.scalars())
+
+
+def mark_sent(session: Session, reminder_id: int, message_id: int | None, now: datetime) -> None:
+    """Record a sent reminder with its message id; late if it went out after its time."""
+    row = session.get(m.Reminder, reminder_id)
+    if row is None:
+        return
+    row.state, row.sent_at, row.message_id = "sent", now, message_id
+    row.late = now - row.due_at > LATE_AFTER
+
+
+def mark_skipped(session: Session, reminder_ids: Iterable[int], why: str) -> None:
+    """Close reminders that need no message (task done, partner already joined, stale)."""
+    for rid in reminder_ids:
+        row = session.get(m.Reminder, rid)
+        if row is not None:
+            row.state, row.error = "skipped", why
+
+
+def mark_failed(session: Session, reminder_id: int, error: str, retry: bool) -> None:
+    """A failed send: back to pending for the next tick, or failed for good."""
+    row = session.get(m.Reminder, reminder_id)
+    if row is None:
+        return
+    row.error = error[:500]
+    if retry:
+        row.state, row.claimed_at, row.claimed_by = "pending", None, None
+    else:
+        row.state = "failed"
+
+
+def record_message(session: Session, task_id: int, kind: str, member_id: int | None,
+                   chat_id: int | None, message_id: int, now: datetime) -> None:
+    """Remember a bot message about a task (a card or a prompt) so replies can find it."""
+    row = session.scalar(select(m.Reminder).where(
+        m.Reminder.task_id == task_id, m.Reminder.kind == kind,
+        m.Reminder.member_id.is_(None) if member_id is None else m.Reminder.member_id == member_id,
+        m.Reminder.chat_id.is_(None) if chat_id is None else m.Reminder.chat_id == chat_id))
+    if row is None:
+        row = m.Reminder(task_id=task_id, kind=kind, member_id=member_id, chat_id=chat_id,
+                         due_at=now)
+        session.add(row)
+    row.state, row.sent_at, row.message_id = "sent", now, message_id
+
+
+def replied_task(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:
+    """(task id, message kind) of the bot message with this id in this chat, if any."""
+    rows = session.execute(
+        select(m.Reminder.task_id, m.Reminder.kind, m.Reminder.chat_id, m.Member.telegram_id)
+        .outerjoin(m.Member, m.Member.id == m.Reminder.member_id)
+        .where(m.Reminder.message_id == message_id, m.Reminder.state == "sent")).all()
+    for task_id, kind, chat, telegram_id in rows:
+        if task_id is not None and (chat == chat_id or telegram_id == chat_id):
+            return task_id, kind
+    return None

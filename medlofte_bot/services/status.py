@@ -1,0 +1,88 @@
+"""Use case: where each promise stands: done against target, pace, joint work, counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.plan import PlannedTask
+from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.planning.planner import replan
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.repository import planned_all
+
+
+@dataclass(frozen=True)
+class PromiseStatus:
+    """One promise's standing at ``now``."""
+
+    promise: str
+    title: str
+    kind: str
+    target: int | None
+    done: int
+    expected: int
+    joint_target: int = 0
+    joint_done: int = 0
+    reachable: int | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    police_only: bool = False
+
+    @property
+    def state(self) -> str:
+        """ahead, on_track, behind or at_risk."""
+        if self.target is None:
+            return "on_track"
+        if self.reachable is not None and self.reachable < self.target:
+            return "at_risk"
+        if self.done > self.expected:
+            return "ahead"
+        return "on_track" if self.done >= self.expected else "behind"
+
+
+def _joint_done(session: Session, rows: list[m.Task]) -> int:
+    done_joint = [r.id for r in rows if r.joint and r.status == "done"]
+    if not done_joint:
+        return 0
+    joined = set(session.scalars(select(m.Participation.task_id).where(
+        m.Participation.task_id.in_(done_joint), m.Participation.joins.is_(True))))
+    return len(joined)
+
+
+def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for counts in session.scalars(select(m.Completion.counters).where(
+            m.Completion.task_id.in_(task_ids))):
+        for k, v in (counts or {}).items():
+            totals[k] = totals.get(k, 0) + int(v)
+    return totals
+
+
+def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
+                   now: datetime) -> list[PromiseStatus]:
+    """Every promise of the member's area (partners: their municipality) at ``now``."""
+    out: list[PromiseStatus] = []
+    for (slug, year), ps in sorted(sets.items()):
+        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == slug))
+        if muni is None or (member.role == "partner" and member.municipality_id != muni.id):
+            continue
+        rows = list(session.scalars(select(m.Task).join(m.Promise).where(
+            m.Promise.municipality_id == muni.id, m.Promise.year == year)))
+        planned: list[PlannedTask] = planned_all(rows, ps.tz)
+        shortfalls = {s.promise: s for s in replan(ps, planned, now).shortfalls}
+        for p in ps.promises:
+            mine = [r for r in rows if r.promise.key == p.id]
+            counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
+            target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)
+            expected = sum(1 for r in mine if r.status != "cancelled" and r.end_at <= now)
+            short = shortfalls.get(p.id)
+            out.append(PromiseStatus(
+                p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == "done"),
+                min(expected, target or 0), p.joint.count if p.joint else 0,
+                _joint_done(session, mine), short.reachable if short else None,
+                _counters(session, [r.id for r in counted]) if p.counters else {},
+                p.visibility == "police"))
+    return out

@@ -1,0 +1,246 @@
+"""Use cases on tasks: what a member may see, done, move, cancel, join. Plain data out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
+from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.roles import TaskFacts, can_act, can_join, can_see
+from medlofte_bot.planning.windows import allowed_hours, fits
+from medlofte_bot.services.members import viewer
+from medlofte_bot.services.plans import top_up
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.repository import PlanRepository, as_planned, task_fields
+
+NOTE_MAX = 500
+Sets = dict[tuple[str, int], PromiseSet]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A task as a member may see it, in local time."""
+
+    id: int
+    key: str
+    promise: str
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+    team: str
+    joint: bool
+    vehicle: str | None
+    label: str
+    status: str
+    visibility: str
+    partners_joined: int
+    follow_up: tuple[str, ...]
+    counters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Done:
+    """The answer to a confirmation: recorded now, or already by someone else."""
+
+    task: TaskView
+    already: bool
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Replanned:
+    """The answer to a move or cancel: the task, and whether the promise's target holds."""
+
+    task: TaskView
+    target_holds: bool
+    target: int
+    reachable: int
+    added: int
+
+
+def facts(row: m.Task) -> TaskFacts:
+    """The access-rule view of a task row."""
+    return TaskFacts(row.kind, row.visibility, row.team_id, row.promise.municipality_id,
+                     tuple(row.invited or ()), row.status)
+
+
+def _tz(session: Session, row: m.Task) -> ZoneInfo:
+    muni = session.get(m.Municipality, row.promise.municipality_id)
+    return ZoneInfo(muni.timezone if muni else "Europe/Stockholm")
+
+
+def view(session: Session, row: m.Task) -> TaskView:
+    """A task row as a view."""
+    tz = _tz(session, row)
+    joined = len(session.scalars(select(m.Participation.id).where(
+        m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all())
+    spec = row.promise.spec or {}
+    return TaskView(
+        row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
+        row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
+        row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
+        tuple(spec.get("counters", ())))
+
+
+def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
+    """The task if the member may see it; otherwise NotFound, never a hint that it exists."""
+    row = session.get(m.Task, task_id)
+    if row is None or not can_see(viewer(member), facts(row)):
+        raise NotFound("task_unknown", id=task_id)
+    return row
+
+
+def visible_tasks(session: Session, member: m.Member, start: datetime, end: datetime,
+                  mine_only: bool = False) -> list[TaskView]:
+    """Pending or done tasks starting in [start, end) that the member may see."""
+    rows = session.scalars(select(m.Task).where(
+        m.Task.start_at >= start, m.Task.start_at < end, m.Task.status != "cancelled")
+        .order_by(m.Task.start_at, m.Task.id))
+    who = viewer(member)
+    out = []
+    for row in rows:
+        if not can_see(who, facts(row)):
+            continue
+        if mine_only and member.role == "partner" and row.visibility != "public":
+            answered = session.scalar(select(m.Participation.joins).where(
+                m.Participation.task_id == row.id, m.Participation.member_id == member.id))
+            if answered is False:
+                continue
+        out.append(view(session, row))
+    return out
+
+
+def _acting(session: Session, member: m.Member, task_id: int) -> m.Task:
+    row = get_visible(session, member, task_id)
+    if not can_act(viewer(member), facts(row)):
+        raise NotAllowed("not_police")
+    return row
+
+
+def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
+              note: str = "") -> Done:
+    """Record the task as done by ``member``; a second confirmation counts nothing twice."""
+    row = _acting(session, member, task_id)
+    existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id))
+    if existing is not None:
+        by = session.get(m.Member, existing.member_id) if existing.member_id else None
+        return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
+    if row.status == "cancelled":
+        raise UserError("task_cancelled", id=row.id)
+    session.add(m.Completion(task_id=row.id, member_id=member.id, done_at=now,
+                             note=note[:NOTE_MAX]))
+    row.status, row.updated_at = "done", now
+    PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,
+                                  {"status": "pending"}, {"status": "done", "note": note[:80]})
+    session.flush()
+    return Done(view(session, row), False, member.display_name, now)
+
+
+def record_follow_up(session: Session, member: m.Member, task_id: int, now: datetime, *,
+                     counters: dict[str, int] | None = None,
+                     fields: dict[str, Any] | None = None, note: str | None = None) -> None:
+    """Add the follow-up's counts, fields or note to a task's completion."""
+    row = _acting(session, member, task_id)
+    completion = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id))
+    if completion is None:
+        raise UserError("task_not_done", id=row.id)
+    before = {"counters": completion.counters, "fields": completion.fields,
+              "note": completion.note}
+    if counters:
+        completion.counters = {**(completion.counters or {}), **counters}
+    if fields:
+        completion.fields = {**(completion.fields or {}), **fields}
+    if note is not None:
+        completion.note = note[:NOTE_MAX]
+    PlanRepository(session).audit(now, f"member:{member.id}", "follow_up", "task", row.id,
+                                  before, {"counters": completion.counters,
+                                           "fields": completion.fields, "note": completion.note})
+
+
+def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:
+    muni = session.get(m.Municipality, row.promise.municipality_id)
+    assert muni is not None
+    ps = sets[(muni.slug, row.promise.year)]
+    repo = PlanRepository(session)
+    teams = repo.teams(muni, ps)
+    promises = {p.key: p for p in session.scalars(select(m.Promise).where(
+        m.Promise.municipality_id == muni.id, m.Promise.year == ps.year))}
+    result = top_up(session, ps, muni, promises, teams, now, actor)
+    short = next((s for s in result.shortfalls if s.promise == row.promise.key), None)
+    target = row.promise.target or 0
+    added = sum(1 for t in result.added if t.promise == row.promise.key)
+    reachable = short.reachable if short else target
+    return Replanned(view(session, row), short is None, target, reachable, added)
+
+
+def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: datetime,
+         now: datetime) -> Replanned:
+    """Move a pending task to ``start`` if it fits the promise's days and hours."""
+    row = _acting(session, member, task_id)
+    if row.status != "pending":
+        raise UserError("task_not_pending", id=row.id)
+    if start <= now:
+        raise UserError("move_in_past")
+    muni = session.get(m.Municipality, row.promise.municipality_id)
+    assert muni is not None
+    ps = sets[(muni.slug, row.promise.year)]
+    promise = ps.promise(row.promise.key)
+    tz = ZoneInfo(ps.timezone)
+    minutes = int((row.end_at - row.start_at).total_seconds() // 60)
+    local = start.astimezone(tz)
+    problems = fits(ps, promise, local, minutes)
+    if problems:
+        raise UserError("move_outside_window", problems=",".join(problems),
+                        hours=allowed_hours(ps, promise), weekdays=",".join(promise.weekdays))
+    before = task_fields(as_planned(row, tz))
+    row.start_at, row.end_at = start, start + timedelta(minutes=minutes)
+    row.moved, row.updated_at = True, now
+    session.execute(delete(m.Reminder).where(
+        m.Reminder.task_id == row.id, m.Reminder.state == "pending"))
+    PlanRepository(session).audit(now, f"member:{member.id}", "moved", "task", row.id, before,
+                                  task_fields(as_planned(row, tz)))
+    session.flush()
+    return _replan(session, sets, row, now, f"member:{member.id}")
+
+
+def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason: str,
+           now: datetime) -> Replanned:
+    """Cancel a pending task with a reason, then re-plan the rest of the year."""
+    row = _acting(session, member, task_id)
+    if row.status != "pending":
+        raise UserError("task_not_pending", id=row.id)
+    row.status, row.reason, row.updated_at = "cancelled", reason[:NOTE_MAX], now
+    session.execute(delete(m.Reminder).where(
+        m.Reminder.task_id == row.id, m.Reminder.state == "pending"))
+    PlanRepository(session).audit(now, f"member:{member.id}", "cancelled", "task", row.id,
+                                  {"status": "pending"}, {"status": "cancelled",
+                                                          "reason": reason[:NOTE_MAX]})
+    session.flush()
+    return _replan(session, sets, row, now, f"member:{member.id}")
+
+
+def answer_invitation(session: Session, member: m.Member, task_id: int, joins: bool,
+                      now: datetime) -> TaskView:
+    """A partner joins ("Jag deltar") or declines ("Kan inte") a joint task."""
+    row = get_visible(session, member, task_id)
+    if not can_join(viewer(member), facts(row)):
+        raise NotAllowed("not_partner")
+    answer = session.scalar(select(m.Participation).where(
+        m.Participation.task_id == row.id, m.Participation.member_id == member.id))
+    before = {"joins": answer.joins} if answer else None
+    if answer is None:
+        answer = m.Participation(task_id=row.id, member_id=member.id, joins=joins, at=now)
+        session.add(answer)
+    answer.joins, answer.at = joins, now
+    PlanRepository(session).audit(now, f"member:{member.id}", "joined" if joins else "declined",
+                                  "task", row.id, before, {"joins": joins})
+    session.flush()
+    return view(session, row)

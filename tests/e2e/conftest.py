@@ -1,0 +1,84 @@
+"""A running bot: the real PTB Application polling the local emulator over loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from medlofte_bot.bootstrap import Settings, prepare
+from medlofte_bot.chat.app import build_application, publish_commands
+from medlofte_bot.chat.context import Deps
+from medlofte_bot.chat.delivery import Pacer
+from medlofte_bot.emulator import BotApiEmulator
+from medlofte_bot.scheduling.clock import ManualClock
+from medlofte_bot.scheduling.jobs import tick
+
+TOKEN = "424242:E2E-TOKEN"
+CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
+COORDINATOR = 1
+
+
+@dataclass
+class Harness:
+    """The emulator, the bot's dependencies and a clock the test moves."""
+
+    emu: BotApiEmulator
+    deps: Deps
+    clock: ManualClock
+    app: object
+    pacer: Pacer
+
+    async def tick(self) -> dict[str, int]:
+        """Run one reminder tick now."""
+        return await tick(self.app.bot, self.deps, self.pacer)  # type: ignore[attr-defined]
+
+    async def say(self, user: int, text: str, reply_to: int | None = None,
+                  chat: int | None = None) -> str:
+        """Send text as a user and wait for the bot's next message in that chat."""
+        await self.emu.send_text(user, text, chat_id=chat, reply_to=reply_to)
+        msg = await self.emu.wait_for_message(chat or user, timeout=5.0)
+        return msg.text or ""
+
+
+async def start_bot(tmp_path: Path, now: datetime, db_url: str | None = None) -> Harness:
+    """Emulator + migrated database with the Arvidsjaur plan + a polling Application."""
+    emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot")
+    await emu.start()
+    clock = ManualClock(now)
+    settings = Settings(token=TOKEN, base_url=emu.base_url,
+                        database_url=db_url or f"sqlite:///{tmp_path}/bot.db",
+                        configs=[CONFIG], admin_ids=frozenset({COORDINATOR}), clock=None)
+    deps = prepare(settings, ManualClock(datetime(2014, 12, 31, 12, tzinfo=now.tzinfo)))
+    deps.clock = clock
+    app = build_application(TOKEN, emu.base_url, deps)
+    await app.initialize()
+    await publish_commands(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await emu.add_user(COORDINATOR, "Cora")
+    return Harness(emu, deps, clock, app, Pacer(private_gap=0.0, group_gap=0.0))
+
+
+async def stop_bot(h: Harness) -> None:
+    """Stop polling, the application and the emulator."""
+    app = h.app
+    await app.updater.stop()  # type: ignore[attr-defined]
+    await app.stop()  # type: ignore[attr-defined]
+    await app.shutdown()  # type: ignore[attr-defined]
+    await h.emu.stop()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
+    from zoneinfo import ZoneInfo
+
+    h = await start_bot(tmp_path, datetime(2015, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm")))
+    try:
+        yield h
+    finally:
+        await stop_bot(h)

@@ -1,0 +1,129 @@
+"""The core loop through the real PTB Application and the emulator: join, remind, confirm."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from medlofte_bot.storage import models as m
+
+OFFICER, PARTNER, STRANGER = 2001, 3001, 9999
+
+
+def _code(link_text: str) -> str:
+    match = re.search(r"start=([\w-]+)", link_text)
+    assert match, link_text
+    return match[1]
+
+
+async def _onboard(bot) -> None:
+    await bot.emu.add_user(OFFICER, "Olle")
+    await bot.emu.add_user(PARTNER, "Pia")
+    link = await bot.say(1, "/bjud polis lag-1")
+    assert "t.me/medlofte_bot?start=" in link
+    welcome = await bot.say(OFFICER, f"/start {_code(link)}")
+    assert "Välkommen, Olle" in welcome and "polis" in welcome
+    link = await bot.say(1, "/bjud partner alkoholhandlaggare")
+    welcome = await bot.say(PARTNER, f"/start {_code(link)}")
+    assert "partner" in welcome
+
+
+def _task(bot, promise: str, joint: bool | None = None) -> m.Task:
+    with bot.deps.sessions() as s:
+        q = select(m.Task).join(m.Promise).join(m.Team).where(
+            m.Promise.key == promise, m.Team.key == "lag-1").order_by(m.Task.start_at)
+        if joint is not None:
+            q = q.where(m.Task.joint.is_(joint))
+        task = s.scalars(q).first()
+        assert task is not None
+        return task
+
+
+async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(bot) -> None:
+    await bot.emu.add_user(OFFICER, "Olle")
+    await bot.emu.add_user(STRANGER, "Sven")
+    link = await bot.say(1, "/bjud polis lag-1")
+    code = _code(link)
+    assert "Välkommen" in await bot.say(OFFICER, f"/start {code}")
+    assert "redan använd" in await bot.say(STRANGER, f"/start {code}")
+    answer = await bot.say(STRANGER, "/mina")
+    assert "Be samordnaren om en inbjudan" in answer
+    assert len(bot.emu.messages_to(STRANGER)) == 2
+
+
+async def test_a_reminder_answered_with_the_done_button_is_counted(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.start_at - timedelta(hours=2)
+    outcomes = await bot.tick()
+    assert outcomes.get("sent", 0) >= 1
+    reminder = next(x for x in bot.emu.messages_to(OFFICER) if f"#{task.id} " in (x.text or ""))
+    assert f"d:{task.id}" in reminder.button_data()
+    await bot.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
+    done = await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
+    assert "Olle" in (done.text or "")
+    with bot.deps.sessions() as s:
+        assert s.get(m.Task, task.id).status == "done"
+        assert s.scalar(select(m.Completion.member_id).where(m.Completion.task_id == task.id))
+    await bot.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
+    again = await bot.emu.wait_for_message(OFFICER, lambda x: "Redan registrerad" in (x.text or ""))
+    assert "Olle" in (again.text or "")
+    with bot.deps.sessions() as s:
+        rows = s.scalars(select(m.Completion).where(m.Completion.task_id == task.id)).all()
+        assert len(rows) == 1
+
+
+async def test_replying_klar_with_a_note_counts_the_task_with_the_note(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "krogtillsyn", joint=False)
+    bot.clock.current = task.start_at - timedelta(hours=2)
+    await bot.tick()
+    reminder = next(x for x in bot.emu.messages_to(OFFICER) if f"#{task.id} " in (x.text or ""))
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.emu.send_text(OFFICER, "Klar, 3 ställen", reply_to=reminder.message_id)
+    answer = await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
+    assert "Olle" in (answer.text or "")
+    with bot.deps.sessions() as s:
+        completion = s.scalar(select(m.Completion).where(m.Completion.task_id == task.id))
+        assert completion is not None and completion.note == "3 ställen"
+        assert completion.fields.get("places_visited") == 3
+
+
+async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "krogtillsyn", joint=True)
+    bot.clock.current = task.start_at - timedelta(days=14) + timedelta(minutes=1)
+    await bot.tick()
+    invite = await bot.emu.wait_for_message(PARTNER, lambda x: "Inbjudan" in (x.text or ""))
+    assert f"j:{task.id}:1" in invite.button_data()
+    await bot.emu.press_button(PARTNER, PARTNER, invite.message_id, f"j:{task.id}:1")
+    assert "anmäld" in (await bot.emu.wait_for_message(PARTNER)).text
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.say(OFFICER, f"/klar {task.id}")
+    status = await bot.say(1, "/status")
+    assert "Krogtillsyner: 1/6 (gemensamma 1/2)" in status
+
+
+async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.start_at - timedelta(days=3)
+    plan = await bot.say(PARTNER, "/plan")
+    assert "Narkotika" not in plan and f"#{task.id} " not in plan
+    mine = await bot.say(PARTNER, "/mina")
+    assert f"#{task.id} " not in mine
+    refused = await bot.say(PARTNER, f"/klar {task.id}")
+    assert f"ingen uppgift {task.id}" in refused
+    menu = await bot.say(PARTNER, "/hjalp")
+    assert "/mina" in menu
+    last = bot.emu.last_message(PARTNER)
+    await bot.emu.press_button(PARTNER, PARTNER, last.message_id, f"d:{task.id}", check=False)
+    forged = await bot.emu.wait_for_message(PARTNER)
+    assert f"ingen uppgift {task.id}" in (forged.text or "")
+    await bot.tick()
+    for sent in bot.emu.messages_to(PARTNER):
+        assert "Narkotika" not in (sent.text or "")
+    with bot.deps.sessions() as s:
+        assert s.get(m.Task, task.id).status == "pending"
