@@ -353,26 +353,25 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _as_member(update, context, act)
 
 
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An unknown command: a short pointer to /hjalp."""
+async def _private_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+    """One short answer in a private chat; silence in groups (chatter not meant for the bot)."""
     if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
         return
 
     async def act(session: Session, member: m.Member, d: Deps) -> None:
-        await reply(update, texts.t("unknown_command", member.language))
+        await reply(update, texts.t(key, member.language))
 
     await _as_member(update, context, act)
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An unknown command: a short pointer to /hjalp."""
+    await _private_answer(update, context, "unknown_command")
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, forwards: one short answer in private chats, silence in groups."""
-    if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
-        return
-
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        await reply(update, texts.t("ignored_media", member.language))
-
-    await _as_member(update, context, act)
+    await _private_answer(update, context, "ignored_media")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
