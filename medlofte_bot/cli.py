@@ -17,6 +17,7 @@ from medlofte_bot.configuration import LoadedSet, load_many
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.planning.planner import plan_year
 from medlofte_bot.scheduling.clock import Clock, clock_from_setting
+from medlofte_bot.services.members import create_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.storage.database import database_url, make_engine, migrate, session_factory
 from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
@@ -36,7 +37,30 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--ics", type=Path, metavar="FILE", help="write an iCalendar file")
     plan.add_argument("--include-police-only", action="store_true")
     plan.add_argument("--apply", action="store_true", help="store the plan in DATABASE_URL")
+    invite = sub.add_parser("invite", help="create a single-use invite (prints code and link)")
+    invite.add_argument("--role", required=True, choices=["officer", "partner", "chief",
+                                                          "coordinator"])
+    invite.add_argument("--team")
+    invite.add_argument("--municipality")
+    invite.add_argument("--partner-role")
     return parser
+
+
+def _invite(args: argparse.Namespace, clock: Clock) -> int:
+    engine = make_engine(database_url(os.environ.get("DATABASE_URL")))
+    try:
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            invite = create_invite(session, args.role, clock.now(), team=args.team,
+                                   municipality=args.municipality,
+                                   partner_role=args.partner_role)
+            code, expires = invite.code, invite.expires_at
+    finally:
+        engine.dispose()
+    username = os.environ.get("TELEGRAM_BOT_USERNAME", "medlofte_bot")
+    print(texts.t("cli.invite", args.lang, code=code, link=f"https://t.me/{username}?start={code}",
+                  expires=expires.date().isoformat()))
+    return 0
 
 
 def _print_apply(result: ApplyResult, lang: str, out: Callable[[str], None]) -> None:
@@ -110,6 +134,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         clock = clock or clock_from_setting(os.environ.get("MEDLOFTE_CLOCK"))
         if args.command == "plan":
             return _plan(args, clock)
+        if args.command == "invite":
+            return _invite(args, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

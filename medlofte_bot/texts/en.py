@@ -170,3 +170,4 @@ TEXTS["no_token"] = (
 TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} must be Telegram ids separated by commas, e.g. 12345,67890."
 )
+TEXTS["cli.invite"] = "Code: {code}\nLink: {link}\nSingle use, valid until {expires}."

@@ -170,3 +170,4 @@ TEXTS["no_token"] = (
 TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} ska vara Telegram-id:n åtskilda med komma, t.ex. 12345,67890."
 )
+TEXTS["cli.invite"] = "Kod: {code}\nLänk: {link}\nGäller en gång, till {expires}."
