@@ -27,7 +27,7 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("plan", "plan", h.on_plan), ("status", "status", h.on_status), ("klar", "done", h.on_done),
     ("flytta", "move", h.on_move), ("stallin", "cancel", h.on_cancel),
     ("sprak", "lang", h.on_language), ("bjud", "invite", h.on_invite),
-    ("rapport", "report", h.on_report),
+    ("rapport", "report", h.on_report), ("grupp", "group", h.on_group),
 ]
 TICK_CLOCK_SECONDS = 60.0
 

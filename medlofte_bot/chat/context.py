@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.scheduling.clock import Clock
+from medlofte_bot.services.tasks import NOTE_MAX
 
 
 @dataclass
@@ -20,7 +21,7 @@ class Deps:
     clock: Clock
     admin_ids: frozenset[int] = frozenset()
     worker: str = "bot"
-    text_max: int = 1000
+    text_max: int = NOTE_MAX
     stats: dict[str, int] = field(default_factory=dict)
 
 

@@ -58,7 +58,8 @@ def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member |
             m.Participation.task_id == task.id, m.Participation.member_id == member.id))
         if declined is False:
             return None
-    text = texts.t(f"reminder.{row.kind}", lang, task=render.task_line(view, lang))
+    key = f"reminder.{row.kind}" if texts.has(f"reminder.{row.kind}") else "reminder.generic"
+    text = texts.t(key, lang, task=render.task_line(view, lang))
     if now - row.due_at > reminders.LATE_AFTER:
         text += texts.t("reminder.late", lang)
     if member is not None and member.role == "partner":

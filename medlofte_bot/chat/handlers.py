@@ -60,6 +60,9 @@ async def _as_member(update: Update, context: ContextTypes.DEFAULT_TYPE, action:
             if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
                 await reply(update, texts.t("stranger", lang_of(None, update)))
             return
+        text = update.effective_message.text if update.effective_message else None
+        if text and len(text) > d.text_max:
+            await reply(update, texts.t("trimmed", member.language, max=d.text_max))
         try:
             await action(session, member, d)
             session.commit()
@@ -306,6 +309,20 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _as_member(update, context, act)
 
 
+async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/grupp LAG in a group chat: the team's reminders go to this group."""
+    async def act(session: Session, member: m.Member, d: Deps) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.type == ChatType.PRIVATE or not context.args:
+            teams = ", ".join(t.id for ps in d.sets.values() for t in ps.teams)
+            raise UserError("group_usage", teams=teams or "-")
+        team = members.set_team_group(session, member, context.args[0], chat.id, d.clock.now())
+        session.commit()
+        await reply(update, texts.t("group_set", member.language, team=team.name))
+
+    await _as_member(update, context, act)
+
+
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/rapport: the chief's summary on demand."""
     async def act(session: Session, member: m.Member, d: Deps) -> None:
@@ -336,8 +353,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         task_id, kind = found
         trimmed = text[: d.text_max]
-        if len(text) > d.text_max:
-            await reply(update, texts.t("trimmed", member.language, max=d.text_max))
         note = done_note(trimmed)
         if kind == "prompt_cancel":
             await do_cancel(update, session, member, d, task_id, trimmed.strip())

@@ -156,6 +156,31 @@ class Joint(_Frozen):
     partner_role: Slug
 
 
+_OFFSET = re.compile(r"^(\d{1,3})([dhm])$")
+
+
+class ReminderRule(_Frozen):
+    """A reminder sent ``before`` a task starts (e.g. "7d", "2h", "30m") to an audience."""
+
+    kind: Slug
+    audience: Literal["team", "assignees", "partners", "coordinators"]
+    before: str
+
+    @field_validator("before")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        if not _OFFSET.match(value):
+            raise ValueError(f"an offset like '7d', '2h' or '30m', got {value!r}")
+        return value
+
+    @property
+    def minutes(self) -> int:
+        """The offset in minutes."""
+        match = _OFFSET.match(self.before)
+        assert match
+        return int(match[1]) * {"d": 1440, "h": 60, "m": 1}[match[2]]
+
+
 class Promise(_Frozen):
     """One promise: what is done, how often, when, by whom, and who may see it."""
 
@@ -179,6 +204,7 @@ class Promise(_Frozen):
     counters: list[Slug] = Field(default_factory=list)
     follow_up: list[Slug] = Field(default_factory=list)
     applies_to: list[Slug] = Field(default_factory=list)
+    reminders: list[ReminderRule] | None = None
     note: str = ""
 
     @model_validator(mode="after")

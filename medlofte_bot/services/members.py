@@ -117,3 +117,19 @@ def set_language(session: Session, member: m.Member, language: str) -> None:
 
 def _actor(member: m.Member | None) -> str:
     return f"member:{member.id}" if member else "cli"
+
+
+def set_team_group(session: Session, member: m.Member, team_key: str, chat_id: int,
+                   now: datetime) -> m.Team:
+    """A coordinator makes a group chat the team's: team reminders go there from now on."""
+    if member.role != "coordinator":
+        raise NotAllowed("not_coordinator")
+    team = session.scalar(select(m.Team).where(m.Team.key == team_key))
+    if team is None:
+        keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
+        raise UserError("group_usage", teams=keys or "-")
+    before = {"group_chat_id": team.group_chat_id}
+    team.group_chat_id = chat_id
+    PlanRepository(session).audit(now, f"member:{member.id}", "team_group_set", "team", team.id,
+                                  before, {"group_chat_id": chat_id})
+    return team

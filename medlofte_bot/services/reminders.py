@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from medlofte_bot.domain.promise_set import ReminderRule
 from medlofte_bot.storage import models as m
 
 LEASE = timedelta(minutes=2)
@@ -33,9 +35,19 @@ class Rule:
     anchor: str = "start"
 
 
-def rules_for(kind: str, joint: bool) -> list[Rule]:
-    """The default policy (issue 3); a promise's ``reminders`` in the config may replace it."""
+def rules_for(kind: str, joint: bool, spec: dict[str, Any] | None = None) -> list[Rule]:
+    """The default policy, or the promise's ``reminders`` from the config in its place.
+
+    The "was it done?" question and the coordinator's no-partner alert always apply.
+    """
     ask = Rule("was_it_done", "assignees", timedelta(hours=12), "end")
+    custom = (spec or {}).get("reminders")
+    if custom:
+        rules = [Rule(r["kind"], r["audience"], -timedelta(minutes=ReminderRule(**r).minutes))
+                 for r in custom]
+        if joint:
+            rules.append(Rule("no_partner_3d", "coordinators", -timedelta(days=3)))
+        return [*rules, ask]
     if kind == "risk_night":
         return [Rule("team_7d", "team", -timedelta(days=7)),
                 Rule("partners_7d", "partners", -timedelta(days=7)),
@@ -82,7 +94,7 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
                                               m.Task.start_at <= now + horizon))}
     created = 0
     for task in tasks:
-        for rule in rules_for(task.kind, task.joint):
+        for rule in rules_for(task.kind, task.joint, task.promise.spec):
             base = task.start_at if rule.anchor == "start" else task.end_at
             due = base + rule.offset
             if rule.anchor == "start" and (base <= now or due < task.updated_at - LATE_AFTER):

@@ -171,3 +171,7 @@ TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} must be Telegram ids separated by commas, e.g. 12345,67890."
 )
 TEXTS["cli.invite"] = "Code: {code}\nLink: {link}\nSingle use, valid until {expires}."
+TEXTS["reminder.generic"] = "Reminder: {task}"
+TEXTS["group_set"] = "This group now gets the reminders for {team}."
+TEXTS["group_usage"] = "Send /group TEAM in the team's group chat, e.g. /group lag-1. The teams are: {teams}."
+TEXTS["cmd.grupp"] = "Make this group the team's (coordinators)"

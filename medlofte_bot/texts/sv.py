@@ -171,3 +171,7 @@ TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} ska vara Telegram-id:n åtskilda med komma, t.ex. 12345,67890."
 )
 TEXTS["cli.invite"] = "Kod: {code}\nLänk: {link}\nGäller en gång, till {expires}."
+TEXTS["reminder.generic"] = "Påminnelse: {task}"
+TEXTS["group_set"] = "Den här gruppen får nu påminnelserna till {team}."
+TEXTS["group_usage"] = "Skriv /grupp LAG i lagets gruppchatt, t.ex. /grupp lag-1. Lagen heter: {teams}."
+TEXTS["cmd.grupp"] = "Gör gruppen till lagets (samordnare)"

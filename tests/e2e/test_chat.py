@@ -127,3 +127,61 @@ async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
         assert "Narkotika" not in (sent.text or "")
     with bot.deps.sessions() as s:
         assert s.get(m.Task, task.id).status == "pending"
+
+
+GROUP = -500
+
+
+async def test_team_reminders_go_to_the_team_group_once_it_is_registered(bot) -> None:
+    await _onboard(bot)
+    await bot.emu.add_group(GROUP, "Lag 1", members=[1, OFFICER])
+    answer = await bot.say(1, "/grupp lag-1", chat=GROUP)
+    assert "Arvidsjaur lag 1" in answer
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.start_at - timedelta(days=7) + timedelta(minutes=1)
+    await bot.tick()
+    in_group = [x for x in bot.emu.messages_to(GROUP) if f"#{task.id} " in (x.text or "")]
+    assert len(in_group) == 1 and "Om en vecka" in (in_group[0].text or "")
+    private = [x for x in bot.emu.messages_to(OFFICER) if f"#{task.id} " in (x.text or "")]
+    assert private == []
+
+
+async def test_an_officer_cannot_register_a_group(bot) -> None:
+    await _onboard(bot)
+    await bot.emu.add_group(GROUP, "Lag 1", members=[1, OFFICER])
+    answer = await bot.say(OFFICER, "/grupp lag-1", chat=GROUP)
+    assert "samordnare" in answer
+    with bot.deps.sessions() as s:
+        assert s.scalar(select(m.Team.group_chat_id).where(m.Team.key == "lag-1")) is None
+
+
+async def test_bad_input_gets_a_short_answer_and_changes_nothing(bot) -> None:
+    await _onboard(bot)
+    assert "/hjalp" in await bot.say(OFFICER, "/finnsinte")
+    assert "/hjalp" in await bot.say(OFFICER, "hej")
+    await bot.emu.send_sticker(OFFICER)
+    assert "bara text" in (await bot.emu.wait_for_message(OFFICER)).text
+    task = _task(bot, "narkotika")
+    unreadable = await bot.say(OFFICER, f"/flytta {task.id} någon gång")
+    assert "fre 22:00" in unreadable
+    wrong_day = await bot.say(OFFICER, f"/flytta {task.id} 2015-03-05 03:00")
+    assert "passar inte" in wrong_day
+    long_note = "x" * 2000
+    await bot.emu.send_text(OFFICER, f"/stallin {task.id} {long_note}")
+    notice = await bot.emu.wait_for_message(OFFICER)
+    assert "kortats" in (notice.text or "")
+    await bot.emu.wait_for_message(OFFICER, lambda x: "inställd" in (x.text or ""))
+    with bot.deps.sessions() as s:
+        row = s.get(m.Task, task.id)
+        assert row.status == "cancelled" and len(row.reason) <= 500
+    assert all("Traceback" not in (x.text or "") for x in bot.emu.messages_to(OFFICER))
+
+
+async def test_an_edited_message_is_ignored(bot) -> None:
+    await _onboard(bot)
+    sent = await bot.emu.send_text(OFFICER, "/plan")
+    await bot.emu.wait_for_message(OFFICER)
+    before = len(bot.emu.messages_to(OFFICER))
+    await bot.emu.edit_text(OFFICER, None, sent.message_id, "/klar 1")
+    await bot.say(OFFICER, "/hjalp")
+    assert len(bot.emu.messages_to(OFFICER)) == before + 1
