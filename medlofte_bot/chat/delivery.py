@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,9 @@ from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.services import reminders, tasks
+from medlofte_bot.services.summary import build_summary
 from medlofte_bot.storage import models as m
+from medlofte_bot.views.chart import progress_chart
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3
@@ -69,12 +72,60 @@ def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member |
     return text, render.task_buttons(task.id, lang)
 
 
+async def send_summary(bot: Bot, d: Deps, session: Session, member: m.Member, chat_id: int,
+                       late: bool = False) -> int:
+    """The Monday summary: a text, then the chart as a photo; returns the text's message id."""
+    lang, now = member.language, d.clock.now()
+    summary = build_summary(session, d.sets, member, now)
+    sent = await bot.send_message(chat_id, render.summary_text(summary, lang, late)[:4096])
+    chart = progress_chart(summary.promises, lang, texts.t(
+        "summary.chart_caption", lang, date=texts.day(now.astimezone(_tz(d)).date(), lang)))
+    await bot.send_photo(chat_id, chart, caption=texts.t(
+        "summary.chart_caption", lang, date=texts.day(now.astimezone(_tz(d)).date(), lang)))
+    return sent.message_id
+
+
+def _tz(d: Deps) -> ZoneInfo:
+    return next(iter(d.sets.values())).tz if d.sets else ZoneInfo("Europe/Stockholm")
+
+
+async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
+                           row: m.Reminder) -> str:
+    member = session.get(m.Member, row.member_id) if row.member_id else None
+    if member is None or not member.active:
+        reminders.mark_skipped(session, [row.id], "not needed")
+        return "skipped"
+    late = d.clock.now() - row.due_at > reminders.LATE_AFTER
+    for _ in range(MAX_RETRY_AFTER):
+        await pacer.wait(member.telegram_id)
+        try:
+            message_id = await send_summary(bot, d, session, member, member.telegram_id, late)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            continue
+        except (Forbidden, BadRequest) as exc:
+            reminders.mark_failed(session, row.id, str(exc), retry=False)
+            return "failed"
+        except NetworkError as exc:
+            reminders.mark_failed(session, row.id, str(exc), retry=True)
+            return "retry"
+        reminders.mark_sent(session, row.id, message_id, d.clock.now())
+        return "summary"
+    reminders.mark_failed(session, row.id, "rate limited", retry=True)
+    return "retry"
+
+
 async def deliver(bot: Bot, d: Deps, pacer: Pacer, reminder_id: int) -> str:
     """Send one claimed reminder and record the outcome; returns it (sent/skipped/…)."""
     with d.sessions() as session:
         row = session.get(m.Reminder, reminder_id)
-        if row is None or row.state != "claimed" or row.task_id is None:
+        if row is None or row.state != "claimed":
             return "gone"
+        if row.task_id is None:
+            outcome = await _deliver_summary(bot, d, pacer, session, row)
+            session.commit()
+            return outcome
         task = session.get(m.Task, row.task_id)
         member = session.get(m.Member, row.member_id) if row.member_id else None
         chat_id = row.chat_id or (member.telegram_id if member else None)

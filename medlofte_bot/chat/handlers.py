@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.context import Deps, deps
+from medlofte_bot.chat.delivery import send_summary
 from medlofte_bot.chat.followup import apply_follow_up, on_follow_up_reply
 from medlofte_bot.chat.parsing import done_note, parse_when
 from medlofte_bot.domain.errors import UserError
@@ -328,8 +329,8 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def act(session: Session, member: m.Member, d: Deps) -> None:
         if member.role not in ("chief", "coordinator"):
             raise UserError("not_chief")
-        rows = promise_status(session, d.sets, member, d.clock.now())
-        await reply(update, render.status_text(rows, member.language))
+        if update.effective_chat is not None:
+            await send_summary(context.bot, d, session, member, update.effective_chat.id)
 
     await _as_member(update, context, act)
 

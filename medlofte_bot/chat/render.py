@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medlofte_bot import texts
 from medlofte_bot.services.status import PromiseStatus
+from medlofte_bot.services.summary import Summary
 from medlofte_bot.services.tasks import TaskView
 
 
@@ -85,4 +86,32 @@ def status_text(rows: list[PromiseStatus], lang: str) -> str:
         state = texts.t(f"state.{r.state}", lang, expected=r.expected, reachable=r.reachable)
         lines.append(texts.t("status_line", lang, title=r.title, done=r.done, target=r.target,
                              joint=joint, state=state))
+    return "\n".join(lines)
+
+
+def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
+    """The Monday summary as one message."""
+    local_day = summary.upcoming[0].start.tzinfo if summary.upcoming else None
+    date = texts.day(summary.now.astimezone(local_day).date() if local_day else
+                     summary.now.date(), lang)
+    lines = [texts.t("summary.title", lang, date=date)
+             + (texts.t("summary.late", lang) if late else ""), ""]
+    lines.append(status_text(summary.promises, lang))
+    sections: list[tuple[str, list[str]]] = [
+        ("summary.completed", [texts.t(
+            "summary.completed_line", lang, task=task_line(c.task, lang), by=c.by,
+            note=f": {c.note}" if c.note else "") for c in summary.completed]),
+        ("summary.unconfirmed", [texts.t(
+            "summary.unconfirmed_line", lang, task=task_line(u.task, lang),
+            ask=", ".join(u.ask) or "–") for u in summary.unconfirmed]),
+        ("summary.without_partner", [task_line(t, lang) for t in summary.without_partner]),
+        ("summary.upcoming", [task_line(t, lang) for t in summary.upcoming]),
+    ]
+    for key, items in sections:
+        if key == "summary.unconfirmed" and not summary.police:
+            continue
+        lines += ["", texts.t(key, lang), *(items or [texts.t("summary.none", lang)])]
+    if summary.counters:
+        lines += ["", texts.t("summary.counters", lang,
+                              counters=counters_text(summary.counters, lang))]
     return "\n".join(lines)

@@ -238,6 +238,7 @@ class PromiseSet(_Frozen):
     school: School | None = None
     risk_nights: list[RiskNight] = Field(default_factory=list)
     risk_night_hours: TimeWindow = TimeWindow.model_validate("20:00-02:00")
+    partner_summary: bool = False
     promises: list[Promise] = Field(min_length=1)
 
     @field_validator("timezone")

@@ -8,7 +8,7 @@ from telegram import Bot
 
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.delivery import Pacer, deliver
-from medlofte_bot.services import reminders
+from medlofte_bot.services import reminders, tasks
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,11 @@ async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, i
     """One pass: ensure rows, claim due ones, deliver each; returns counts by outcome."""
     now = d.clock.now()
     with d.sessions() as session:
+        tasks.mark_missed(session, d.sets, now)
         reminders.ensure_reminders(session, now)
+        if d.sets:
+            partners = any(ps.partner_summary for ps in d.sets.values())
+            reminders.ensure_summaries(session, now, next(iter(d.sets.values())).tz, partners)
         session.commit()
     with d.sessions() as session:
         ids = reminders.claim_due(session, now, d.worker, batch)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -191,3 +192,30 @@ def replied_task(session: Session, chat_id: int, message_id: int) -> tuple[int, 
         if task_id is not None and (chat == chat_id or telegram_id == chat_id):
             return task_id, kind
     return None
+
+
+SUMMARY_KIND = "weekly_summary"
+
+
+def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
+                     partners: bool = False) -> int:
+    """One summary row per chief and coordinator (and partners if asked) for the latest Monday.
+
+    A summary that fell due while the bot was down is created once and goes out late.
+    """
+    from medlofte_bot.services.summary import last_monday_morning
+
+    due = last_monday_morning(now, tz)
+    roles = ["chief", "coordinator", *(["partner"] if partners else [])]
+    kind = f"{SUMMARY_KIND}:{due.date().isoformat()}"
+    have = set(session.scalars(select(m.Reminder.member_id).where(m.Reminder.kind == kind)))
+    created = 0
+    for member in session.scalars(select(m.Member).where(
+            m.Member.role.in_(roles), m.Member.active.is_(True))):
+        if member.id in have or member.created_at > due:
+            continue
+        session.add(m.Reminder(task_id=None, kind=kind, member_id=member.id, due_at=due,
+                               state="pending"))
+        created += 1
+    session.flush()
+    return created

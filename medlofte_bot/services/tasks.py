@@ -244,3 +244,24 @@ def answer_invitation(session: Session, member: m.Member, task_id: int, joins: b
                                   "task", row.id, before, {"joins": joins})
     session.flush()
     return view(session, row)
+
+
+MISSED_AFTER = timedelta(days=7)
+
+
+def mark_missed(session: Session, sets: Sets, now: datetime) -> int:
+    """Tasks unconfirmed a week after their end count as missed; the rest of the year is
+    re-planned so the target still holds where it can. Returns how many were marked."""
+    rows = list(session.scalars(select(m.Task).where(
+        m.Task.status == "pending", m.Task.end_at < now - MISSED_AFTER)))
+    for row in rows:
+        row.status, row.updated_at = "missed", now
+        PlanRepository(session).audit(now, "system", "missed", "task", row.id,
+                                      {"status": "pending"}, {"status": "missed"})
+    touched = {(r.promise.municipality_id, r.promise.year): r for r in rows}
+    session.flush()
+    for row in touched.values():
+        muni = session.get(m.Municipality, row.promise.municipality_id)
+        if muni is not None and (muni.slug, row.promise.year) in sets:
+            _replan(session, sets, row, now, "system")
+    return len(rows)

@@ -185,3 +185,28 @@ async def test_an_edited_message_is_ignored(bot) -> None:
     await bot.emu.edit_text(OFFICER, None, sent.message_id, "/klar 1")
     await bot.say(OFFICER, "/hjalp")
     assert len(bot.emu.messages_to(OFFICER)) == before + 1
+
+
+CHIEF = 4001
+
+
+async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot) -> None:
+    await _onboard(bot)
+    await bot.emu.add_user(CHIEF, "Kim")
+    link = await bot.say(1, "/bjud chef")
+    assert "Välkommen" in await bot.say(CHIEF, f"/start {_code(link)}")
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.say(OFFICER, f"/klar {task.id} lugnt")
+    monday = bot.clock.current + timedelta(days=(7 - bot.clock.current.weekday()) % 7 or 7)
+    bot.clock.current = monday.replace(hour=6, minute=1)  # 07:01 in Stockholm (UTC+1 or +2)
+    await bot.tick()
+    await bot.tick()
+    texts_ = [x for x in bot.emu.messages_to(CHIEF) if (x.text or "").startswith("Veckorapport")]
+    photos = [x for x in bot.emu.messages_to(CHIEF) if x.kind == "photo"]
+    assert len(texts_) == 1 and len(photos) == 1
+    body = texts_[0].text or ""
+    assert "Riktade insatser mot narkotika: 1/6" in body
+    assert "Olle: lugnt" in body
+    assert "Kommande 14 dagar" in body
+    assert photos[0].file_size and photos[0].file_size > 1000
