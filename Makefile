@@ -15,11 +15,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Without a token bot.py explains how to get one and exits 2; then the year's plan is shown.
+# Without a token bot.py explains how to get one and exits 2; then the offline demo plays
+# Arvidsjaur 2015 through the real bot against the built-in emulator.
 run: setup
 	@$(PY) bot.py; rc=$$?; \
-	if [ $$rc -eq 2 ]; then $(PY) -m medlofte_bot plan config/arvidsjaur-2015.toml; \
-	else exit $$rc; fi
+	if [ $$rc -eq 2 ]; then $(PY) -m medlofte_bot demo; else exit $$rc; fi
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -19,8 +19,10 @@ from medlofte_bot.planning.planner import plan_year
 from medlofte_bot.scheduling.clock import Clock, clock_from_setting
 from medlofte_bot.services.members import create_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
+from medlofte_bot.services.report import year_report
 from medlofte_bot.storage.database import database_url, make_engine, migrate, session_factory
 from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
+from medlofte_bot.views.year_report import render_report
 
 EXIT_USAGE = 2
 
@@ -37,13 +39,33 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--ics", type=Path, metavar="FILE", help="write an iCalendar file")
     plan.add_argument("--include-police-only", action="store_true")
     plan.add_argument("--apply", action="store_true", help="store the plan in DATABASE_URL")
+    demo = sub.add_parser("demo", help="play a year offline against the built-in emulator")
+    demo.add_argument("config", nargs="?", type=Path, default=Path("config/arvidsjaur-2015.toml"))
     invite = sub.add_parser("invite", help="create a single-use invite (prints code and link)")
     invite.add_argument("--role", required=True, choices=["officer", "partner", "chief",
                                                           "coordinator"])
     invite.add_argument("--team")
     invite.add_argument("--municipality")
     invite.add_argument("--partner-role")
+    report = sub.add_parser("report", help="the stored year's report for the council")
+    report.add_argument("config", nargs="+", type=Path, help="promise-set TOML file(s) or a folder")
+    report.add_argument("--year", type=int)
+    report.add_argument("--format", choices=["md", "csv", "html"], default="md")
+    report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import datetime, timedelta
+
+    from medlofte_bot.demo.runner import play
+
+    ps = load_many([args.config])[0].promise_set
+    start = datetime(ps.year, 1, 1, 6, 0, tzinfo=ps.tz)
+    until = datetime(ps.year + 1, 1, 9, tzinfo=ps.tz) - timedelta(seconds=1)
+    asyncio.run(play(args.config, start, until, sys.stdout))
+    return 0
 
 
 def _invite(args: argparse.Namespace, clock: Clock) -> int:
@@ -60,6 +82,35 @@ def _invite(args: argparse.Namespace, clock: Clock) -> int:
     username = os.environ.get("TELEGRAM_BOT_USERNAME", "medlofte_bot")
     print(texts.t("cli.invite", args.lang, code=code, link=f"https://t.me/{username}?start={code}",
                   expires=expires.date().isoformat()))
+    return 0
+
+
+def _report(args: argparse.Namespace, clock: Clock) -> int:
+    sets, lang, url = load_many(args.config, args.year), args.lang, os.environ.get("DATABASE_URL")
+    engine = make_engine(database_url(url))
+    where = database_url(url).split("@")[-1]
+    try:
+        migrate(engine)
+        with session_factory(engine)() as session:
+            found = [(s, year_report(session, s.promise_set, clock.now())) for s in sets]
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", lang, url=where, reason=type(exc).__name__),
+              file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    reports = []
+    for s, report in found:
+        if report is None:
+            raise UserError("report.no_data", municipality=s.promise_set.municipality,
+                            year=s.promise_set.year, url=where, file=s.path)
+        reports.append(report)
+    text = render_report(reports, args.format, lang)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8", newline="")
+        print(texts.t("report.written", lang, file=args.output))
+    else:
+        sys.stdout.write(text)
     return 0
 
 
@@ -134,8 +185,12 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         clock = clock or clock_from_setting(os.environ.get("MEDLOFTE_CLOCK"))
         if args.command == "plan":
             return _plan(args, clock)
+        if args.command == "demo":
+            return _demo(args)
         if args.command == "invite":
             return _invite(args, clock)
+        if args.command == "report":
+            return _report(args, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

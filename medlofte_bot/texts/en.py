@@ -164,8 +164,8 @@ TEXTS.update({
 })
 TEXTS["no_token"] = (
     "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), put"
-    " the token in .env (see .env.example) and run again. Without a token, `make run` shows"
-    " the year's plan instead."
+    " the token in .env (see .env.example) and run again. Without a token, `make run` plays"
+    " the year offline against the built-in emulator."
 )
 TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} must be Telegram ids separated by commas, e.g. 12345,67890."

@@ -164,8 +164,8 @@ TEXTS.update({
 })
 TEXTS["no_token"] = (
     "TELEGRAM_BOT_TOKEN saknas. Skapa en bot hos @BotFather i Telegram (/newbot), lägg"
-    " token i .env (se .env.example) och kör igen. Utan token visar `make run` årets"
-    " plan i stället."
+    " token i .env (se .env.example) och kör igen. Utan token spelar `make run` upp"
+    " året offline mot den inbyggda emulatorn."
 )
 TEXTS["admin_ids_invalid"] = (
     "MEDLOFTE_ADMIN_IDS={value!r} ska vara Telegram-id:n åtskilda med komma, t.ex. 12345,67890."

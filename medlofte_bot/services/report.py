@@ -1,0 +1,212 @@
+"""Use case: the year report for the council's written follow-up. Plain data, no formatting.
+
+The report is internal: it includes police-only tasks, the names of the members who
+did or joined the work (never of people met), the counts, notes, moves and
+cancellations, all read from the stored year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.storage import models as m
+
+
+@dataclass(frozen=True)
+class Move:
+    """A task moved by someone in chat: from when, to when, by whom and when it was done."""
+
+    before: datetime | None
+    after: datetime | None
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """One stored task with what was done about it (times local)."""
+
+    id: int
+    key: str
+    kind: str
+    label: str
+    start: datetime
+    end: datetime
+    status: str
+    team: str
+    joint: bool
+    partner_role: str | None
+    vehicle: str | None
+    visibility: str
+    partners_joined: tuple[str, ...] = ()
+    done_by: str = ""
+    done_at: datetime | None = None
+    note: str = ""
+    counters: dict[str, int] = field(default_factory=dict)
+    fields: dict[str, Any] = field(default_factory=dict)
+    moves: tuple[Move, ...] = ()
+    cancel_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PromiseReport:
+    """One promise: promised against done, with its tasks and counter totals."""
+
+    key: str
+    title: str
+    kind: str
+    target: int | None
+    joint_target: int
+    done: int
+    joint_done: int
+    police_only: bool
+    applies_to: tuple[str, ...]
+    counters: dict[str, int]
+    tasks: tuple[TaskReport, ...]
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target (and the joint target) is met; None when there is no target."""
+        if self.target is None:
+            return None
+        return self.done >= self.target and self.joint_done >= self.joint_target
+
+
+@dataclass(frozen=True)
+class YearReport:
+    """A municipality-year as stored: every promise, and the counters over all tasks."""
+
+    municipality: str
+    police_area: str
+    slug: str
+    year: int
+    timezone: str
+    as_of: datetime
+    promises: tuple[PromiseReport, ...]
+    counters: dict[str, int]
+    partner_roles: dict[str, str]
+
+
+def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(select(m.Member.id, m.Member.display_name)
+                           .where(m.Member.id.in_(wanted)))
+    return {member_id: name for member_id, name in rows}
+
+
+def _actor(actor: str, names: Mapping[int, str]) -> str:
+    kind, _, ident = actor.partition(":")
+    if kind == "member" and ident.isdigit():
+        return names.get(int(ident), actor)
+    return actor
+
+
+def _local(value: object, tz: ZoneInfo) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).astimezone(tz)
+    except ValueError:
+        return None
+
+
+def add_counts(totals: dict[str, int], counts: Mapping[str, Any] | None) -> None:
+    """Add ``counts`` into ``totals`` in place (values read as integers)."""
+    for k, v in (counts or {}).items():
+        try:
+            totals[k] = totals.get(k, 0) + int(v)
+        except (TypeError, ValueError):
+            continue
+
+
+def _task_reports(session: Session, rows: list[m.Task], tz: ZoneInfo) -> list[TaskReport]:
+    ids = [r.id for r in rows]
+    completions = {c.task_id: c for c in session.scalars(
+        select(m.Completion).where(m.Completion.task_id.in_(ids)))} if ids else {}
+    joined: dict[int, list[int]] = {}
+    for task_id, member_id in session.execute(select(
+            m.Participation.task_id, m.Participation.member_id).where(
+            m.Participation.task_id.in_(ids), m.Participation.joins.is_(True))
+            .order_by(m.Participation.at, m.Participation.id)) if ids else ():
+        joined.setdefault(task_id, []).append(member_id)
+    audits = list(session.scalars(select(m.AuditEntry).where(
+        m.AuditEntry.entity == "task", m.AuditEntry.action == "moved",
+        m.AuditEntry.entity_id.in_([str(i) for i in ids])).order_by(
+        m.AuditEntry.at, m.AuditEntry.id))) if ids else []
+    member_ids = [c.member_id for c in completions.values() if c.member_id is not None]
+    member_ids += [i for ms in joined.values() for i in ms]
+    member_ids += [int(a.actor.split(":")[1]) for a in audits
+                   if a.actor.startswith("member:") and a.actor.split(":")[1].isdigit()]
+    names = _names(session, member_ids)
+    moves: dict[int, list[Move]] = {}
+    for a in audits:
+        moves.setdefault(int(a.entity_id), []).append(Move(
+            _local((a.before or {}).get("start"), tz), _local((a.after or {}).get("start"), tz),
+            _actor(a.actor, names), a.at.astimezone(tz)))
+    out = []
+    for r in rows:
+        c = completions.get(r.id)
+        counters: dict[str, int] = {}
+        add_counts(counters, c.counters if c else None)
+        out.append(TaskReport(
+            r.id, r.key, r.kind, r.label, r.start_at.astimezone(tz), r.end_at.astimezone(tz),
+            r.status, r.team.name if r.team else "", r.joint, r.partner_role, r.vehicle,
+            r.visibility, tuple(names.get(i, "?") for i in joined.get(r.id, ())),
+            names.get(c.member_id, "?") if c and c.member_id is not None else "",
+            c.done_at.astimezone(tz) if c else None, c.note if c else "", counters,
+            dict(c.fields or {}) if c else {}, tuple(moves.get(r.id, ())),
+            r.reason if r.status == "cancelled" else ""))
+    return out
+
+
+def _promise_report(row: m.Promise, mine: list[TaskReport],
+                    by_promise: Mapping[str, list[TaskReport]]) -> PromiseReport:
+    spec = row.spec or {}
+    applies = tuple(spec.get("applies_to") or ())
+    counted = [t for key in applies for t in by_promise.get(key, [])] if applies else mine
+    counters = dict.fromkeys(spec.get("counters") or (), 0)
+    for t in counted:
+        add_counts(counters, t.counters)
+    done = [t for t in mine if t.status == "done"]
+    return PromiseReport(
+        row.key, row.title, row.kind, row.target, row.joint_target, len(done),
+        sum(1 for t in done if t.joint and t.partners_joined), row.visibility == "police",
+        applies, counters, tuple(mine))
+
+
+def year_report(session: Session, ps: PromiseSet, now: datetime) -> YearReport | None:
+    """The stored year of ``ps`` as a report; None when nothing is stored for it."""
+    muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == ps.slug))
+    if muni is None:
+        return None
+    promises = list(session.scalars(select(m.Promise).where(
+        m.Promise.municipality_id == muni.id, m.Promise.year == ps.year)))
+    rows = list(session.scalars(select(m.Task).join(m.Promise).where(
+        m.Promise.municipality_id == muni.id, m.Promise.year == ps.year)
+        .order_by(m.Task.start_at, m.Task.id)))
+    if not promises or not rows:
+        return None
+    tz = ZoneInfo(muni.timezone)
+    reports = _task_reports(session, rows, tz)
+    by_promise: dict[str, list[TaskReport]] = {}
+    for row, rep in zip(rows, reports, strict=True):
+        by_promise.setdefault(row.promise.key, []).append(rep)
+    order = {p.id: i for i, p in enumerate(ps.promises)}
+    promises.sort(key=lambda p: (order.get(p.key, len(order)), p.id))
+    totals: dict[str, int] = {}
+    for rep in reports:
+        add_counts(totals, rep.counters)
+    return YearReport(
+        muni.name, muni.police_area, muni.slug, ps.year, muni.timezone, now.astimezone(tz),
+        tuple(_promise_report(p, by_promise.get(p.key, []), by_promise) for p in promises),
+        totals, {r.id: r.title for r in ps.partner_roles})
