@@ -1,0 +1,55 @@
+"""The demo's scripted people and what they answer. Deterministic: the same year every run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COORDINATOR, OLLE, LINA, KIM, PIA, FREDRIK = 1, 2001, 2002, 4001, 3001, 3002
+
+
+@dataclass(frozen=True)
+class Person:
+    """A scripted member: Telegram id, name, and the /bjud words that invite them."""
+
+    user_id: int
+    name: str
+    invite: str | None
+
+
+PEOPLE = [
+    Person(COORDINATOR, "Cora (samordnare)", None),
+    Person(OLLE, "Olle", "polis lag-1"),
+    Person(LINA, "Lina", "polis lag-2"),
+    Person(KIM, "Kim (chef)", "chef"),
+    Person(PIA, "Pia (alkoholhandläggare)", "partner alkoholhandlaggare"),
+    Person(FREDRIK, "Fredrik (fältarbetare)", "partner faltarbetare"),
+]
+OFFICERS = (OLLE, LINA)
+
+
+def misses(task_id: int) -> bool:
+    """Officers forget to confirm a few tasks (they become missed, and the plan adapts)."""
+    return task_id % 13 == 7
+
+
+def by_reply(task_id: int) -> bool:
+    """Some confirm by replying "klar …" to the reminder instead of pressing ✅."""
+    return task_id % 3 == 0
+
+
+def follow_up_answer(prompt: str, task_id: int) -> str:
+    """What an officer answers to the follow-up question the bot asked."""
+    if "Kronobergsmodellen" in prompt:
+        young = 6 + task_id % 9
+        return f"{young} {young // 3} {young // 4} {young // 5} {task_id % 2} {task_id % 3 // 2}"
+    if "ställen" in prompt:
+        return f"{2 + task_id % 3} ställen, inga anmärkningar"
+    if "fordon" in prompt:
+        return f"{'civil' if task_id % 2 else 'polismålad'} {8 + task_id % 11}"
+    return "Genomfört enligt plan, inga anmärkningar."
+
+
+def reply_note(kind: str, task_id: int) -> str:
+    """The note after "klar" when confirming by reply."""
+    return {"bar_inspection": f"klar, {2 + task_id % 3} ställen",
+            "school_traffic_control": f"klar, civil {8 + task_id % 11}"}.get(kind, "klar")

@@ -1,0 +1,270 @@
+"""Play a promise set's year through the real bot and the emulator, on a stepped clock.
+
+The clock jumps from one due moment to the next (reminders, Monday summaries, the
+scripted people's answers, and at least once a day), so a year takes well under a
+minute while every message still goes over loopback HTTP through python-telegram-bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+from medlofte_bot.bootstrap import Settings, prepare
+from medlofte_bot.chat.app import build_application, publish_commands
+from medlofte_bot.chat.delivery import Pacer
+from medlofte_bot.demo import people as pp
+from medlofte_bot.emulator import BotApiEmulator
+from medlofte_bot.emulator.records import SentMessage
+from medlofte_bot.scheduling.clock import ManualClock
+from medlofte_bot.scheduling.jobs import tick
+from medlofte_bot.services.status import promise_status
+from medlofte_bot.services.summary import next_monday_morning
+from medlofte_bot.storage import models as m
+
+TOKEN = "123456:OFFLINE-DEMO"
+TASK_ID = re.compile(r"#(\d+) ")
+Action = Callable[[], Awaitable[None]]
+
+
+class Demo:
+    """One scripted year: people, their answers, the transcript and the final figures."""
+
+    def __init__(self, config: Path, start: datetime, out: TextIO) -> None:
+        self.config, self.out = config, out
+        self.clock = ManualClock(start)
+        self.emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot",
+                                  clock=lambda: self.clock.now().timestamp())
+        self.names = {p.user_id: p.name for p in pp.PEOPLE}
+        self.sent_updates = self.processed = 0
+        self.cursor = 0
+        self.actions: list[tuple[datetime, int, Action]] = []
+        self.handled: set[tuple[int, int]] = set()
+        self.moved = False
+        self.invitations = 0
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    async def _count(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.processed += 1
+        self._progress.set()
+
+    async def _settled(self) -> None:
+        """Wait until the bot has handled every update the people sent (it runs last)."""
+        while self.processed < self.sent_updates:
+            self._progress.clear()
+            await asyncio.wait_for(self._progress.wait(), timeout=10.0)
+        await self._drain()
+
+    def _local(self) -> str:
+        return self.clock.now().astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+
+    def _print(self, who: str, whom: str, text: str) -> None:
+        lines = text.strip().splitlines() or [""]
+        more = f"  (+{len(lines) - 1} rader)" if len(lines) > 1 else ""
+        self.out.write(f"{self._local()}  {who} → {whom}: {lines[0][:150]}{more}\n")
+
+    async def say(self, user: int, text: str, reply_to: int | None = None) -> None:
+        """A scripted person writes to the bot."""
+        self._print(self.names[user], "bot", text)
+        self.sent_updates += 1
+        await self.emu.send_text(user, text, reply_to=reply_to)
+        await self._settled()
+
+    async def press(self, user: int, message: SentMessage, data: str, label: str) -> None:
+        """A scripted person presses a button."""
+        self._print(self.names[user], "bot", f"[{label}]")
+        self.sent_updates += 1
+        await self.emu.press_button(user, message.chat_id, message.message_id, data)
+        await self._settled()
+
+    async def _drain(self) -> None:
+        sent = self.emu.all_sent()
+        while self.cursor < len(sent):
+            msg = sent[self.cursor]
+            self.cursor += 1
+            whom = self.names.get(msg.chat_id, str(msg.chat_id))
+            self._print("bot", whom, msg.text or f"[bild] {msg.caption or ''}")
+            await self._react(msg)
+            sent = self.emu.all_sent()
+
+    # --- what the scripted people do -----------------------------------------------------
+
+    def _task(self, task_id: int) -> m.Task | None:
+        with self.deps.sessions() as s:
+            task = s.get(m.Task, task_id)
+            if task is not None:
+                s.expunge(task)
+            return task
+
+    def later(self, at: datetime, action: Action) -> None:
+        """Queue an action for a moment on the demo's clock."""
+        self.actions.append((at, len(self.actions), action))
+
+    async def _react(self, msg: SentMessage) -> None:
+        text, user = msg.text or "", msg.chat_id
+        found = TASK_ID.search(text)
+        task_id = int(found[1]) if found else None
+        if user in pp.OFFICERS:
+            await self._officer(user, msg, text, task_id)
+        elif user == pp.PIA and task_id and text.startswith("Inbjudan"):
+            self.invitations += 1
+            joins = self.invitations != 2  # she declines the second joint inspection
+            await self.press(user, msg, f"j:{task_id}:{int(joins)}",
+                             "Jag deltar" if joins else "Kan inte")
+
+    async def _officer(self, user: int, msg: SentMessage, text: str,
+                       task_id: int | None) -> None:
+        skip = [b for b in msg.button_data() if b.startswith("s:")]
+        if skip:  # the follow-up question after a confirmation
+            await self.say(user, pp.follow_up_answer(text, int(skip[0][2:])),
+                           reply_to=msg.message_id)
+            return
+        if task_id is None or (user, task_id) in self.handled:
+            return
+        task = self._task(task_id)
+        if task is None or task.status != "pending":
+            return
+        if text.startswith("Om två timmar") or text.startswith("Blev det gjort"):
+            self.handled.add((user, task_id))
+            if pp.misses(task_id):
+                return
+            if task.kind == "summer_night_patrol" and not self.moved:
+                self.moved = True
+                await self._move(user, task)
+                return
+            self.later(max(task.end_at + timedelta(minutes=30), self.clock.now()),
+                       lambda: self._confirm(user, msg, task_id, task.kind))
+
+    async def _confirm(self, user: int, msg: SentMessage, task_id: int, kind: str) -> None:
+        task = self._task(task_id)
+        if task is None or task.status != "pending":
+            return
+        if pp.by_reply(task_id):
+            await self.say(user, pp.reply_note(kind, task_id), reply_to=msg.message_id)
+        else:
+            await self.press(user, msg, f"d:{task_id}", "✅ Klar")
+
+    async def _move(self, user: int, task: m.Task) -> None:
+        """Lina moves the first summer night by a day or two, to an allowed evening."""
+        local = task.start_at.astimezone(self.tz)
+        for days in range(1, 7):
+            day = local + timedelta(days=days)
+            if day.weekday() in (2, 3, 4, 5):  # the promise's Wednesday to Saturday
+                self.handled.discard((user, task.id))
+                await self.say(user, f"/flytta {task.id} {day:%d/%m} {local:%H:%M}")
+                return
+
+    # --- the year ------------------------------------------------------------------------
+
+    async def _onboard(self) -> None:
+        for person in pp.PEOPLE:
+            await self.emu.add_user(person.user_id, person.name.split(" ")[0])
+        for person in pp.PEOPLE:
+            if person.invite is None:
+                continue
+            await self.say(pp.COORDINATOR, f"/bjud {person.invite}")
+            link = self.emu.last_message(pp.COORDINATOR)
+            code = re.search(r"start=([\w-]+)", link.text or "") if link else None
+            if code:
+                await self.say(person.user_id, f"/start {code[1]}")
+
+    def _next_moment(self, now: datetime) -> datetime:
+        with self.deps.sessions() as s:
+            due = s.scalar(select(func.min(m.Reminder.due_at)).where(
+                m.Reminder.state == "pending", m.Reminder.due_at > now))
+        moments = [now + timedelta(days=1), next_monday_morning(now, self.tz)]
+        if due is not None:
+            moments.append(due)
+        moments += [at for at, _, _ in self.actions]
+        return max(min(moments), now + timedelta(seconds=1))
+
+    async def _step(self) -> None:
+        await tick(self.app.bot, self.deps, self.pacer)
+        await self._drain()
+        now = self.clock.now()
+        due = sorted(a for a in self.actions if a[0] <= now)
+        self.actions = [a for a in self.actions if a[0] > now]
+        for _, _, action in due:
+            await action()
+
+    async def run(self, until: datetime, workdir: Path | None = None) -> dict[str, Any]:
+        """Play from the clock's start to ``until``; returns the final figures.
+
+        The database lives in ``workdir`` (kept, for tests to read) or a temporary folder.
+        """
+        self._progress = asyncio.Event()
+        with tempfile.TemporaryDirectory(prefix="medlofte-demo-") as scratch:
+            tmp = workdir or Path(scratch)
+            await self.emu.start()
+            settings = Settings(token=TOKEN, base_url=self.emu.base_url,
+                                database_url=f"sqlite:///{tmp}/demo.db", configs=[self.config],
+                                admin_ids=frozenset({pp.COORDINATOR}), clock=None)
+            self.deps = prepare(settings, self.clock, worker="demo")
+            self.tz = next(iter(self.deps.sets.values())).tz
+            self.pacer = Pacer(private_gap=0.0, group_gap=0.0, per_second=10_000)
+            self.app = build_application(TOKEN, self.emu.base_url, self.deps)
+            self.app.add_handler(TypeHandler(Update, self._count), group=1)
+            await self.app.initialize()
+            await publish_commands(self.app)
+            await self.app.start()
+            assert self.app.updater is not None
+            await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                await self._onboard()
+                while self.clock.now() < until:
+                    self.clock.current = self._next_moment(self.clock.now())
+                    await self._step()
+                return self._figures()
+            finally:
+                await self.app.updater.stop()
+                await self.app.stop()
+                await self.app.shutdown()
+                await self.emu.stop()
+                self.deps.sessions.kw["bind"].dispose()
+
+    def _figures(self) -> dict[str, Any]:
+        with self.deps.sessions() as s:
+            coordinator = s.scalar(select(m.Member).where(m.Member.telegram_id == pp.COORDINATOR))
+            assert coordinator is not None
+            rows = promise_status(s, self.deps.sets, coordinator, self.clock.now())
+            planned = s.scalar(select(func.count(m.Task.id)).where(m.Task.status != "cancelled"))
+            done = s.scalar(select(func.count(m.Task.id)).where(m.Task.status == "done"))
+            summaries = s.scalar(select(func.count(m.Reminder.id)).where(
+                m.Reminder.kind.like("weekly_summary%"), m.Reminder.state == "sent"))
+            self.report = self._report(s)
+        counted = [r for r in rows if r.target is not None]
+        met = sum(1 for r in counted if r.done >= (r.target or 0)
+                  and r.joint_done >= r.joint_target)
+        return {"demo": "ok", "messages": len(self.emu.all_sent()),
+                "weekly_summaries": summaries or 0, "tasks_planned": planned or 0,
+                "tasks_done": done or 0, "promises_met": met, "promises": len(counted)}
+
+    def _report(self, session: Any) -> str:
+        from medlofte_bot.services.report import year_report
+        from medlofte_bot.views.year_report import report_markdown
+
+        reports = [r for ps in self.deps.sets.values()
+                   if (r := year_report(session, ps, self.clock.now())) is not None]
+        return report_markdown(reports, "sv")
+
+
+async def play(config: Path, start: datetime, until: datetime, out: TextIO) -> dict[str, Any]:
+    """Run the demo and print the transcript, the year report and one JSON line."""
+    demo = Demo(config, start, out)
+    figures = await demo.run(until)
+    out.write("\n" + demo.report + "\n")
+    out.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    return figures
+
+
