@@ -192,3 +192,29 @@ async def _unreachable(bot: Bot, session: Session, member: m.Member, d: Deps) ->
                 reply_markup=button)
         except (Forbidden, BadRequest, NetworkError):
             log.warning("team group %s not reachable", team.id)
+
+
+async def send_digests(bot: Bot, d: Deps, pacer: Pacer,
+                       digests: dict[tuple[int | None, int | None], list[int]]) -> int:
+    """One message per recipient for reminders that went stale while the bot was down."""
+    sent = 0
+    with d.sessions() as session:
+        for (member_id, chat_id), task_ids in digests.items():
+            member = session.get(m.Member, member_id) if member_id else None
+            target = chat_id or (member.telegram_id if member else None)
+            if target is None or (member is not None and not member.active):
+                continue
+            lang = member.language if member else "sv"
+            views = [tasks.view(session, t) for t in
+                     (session.get(m.Task, i) for i in task_ids) if t is not None]
+            lines = [render.task_line(v, lang) for v in views if v.status == "pending"]
+            if not lines:
+                continue
+            await pacer.wait(target)
+            try:
+                await bot.send_message(target, "\n".join([texts.t("digest.title", lang),
+                                                          *lines])[:4096])
+                sent += 1
+            except (Forbidden, BadRequest, NetworkError, RetryAfter) as exc:
+                log.warning("digest to %s not sent: %s", target, exc)
+    return sent

@@ -7,7 +7,7 @@ import logging
 from telegram import Bot
 
 from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer, deliver
+from medlofte_bot.chat.delivery import Pacer, deliver, send_digests
 from medlofte_bot.services import reminders, tasks
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,12 @@ async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, i
             partners = any(ps.partner_summary for ps in d.sets.values())
             reminders.ensure_summaries(session, now, next(iter(d.sets.values())).tz, partners)
         session.commit()
+    with d.sessions() as session:
+        digests = reminders.fold_stale(session, now)
+        session.commit()
+    if digests:
+        outcomes_digest = await send_digests(bot, d, pacer, digests)
+        d.stats["digest"] = d.stats.get("digest", 0) + outcomes_digest
     with d.sessions() as session:
         ids = reminders.claim_due(session, now, d.worker, batch)
         session.commit()

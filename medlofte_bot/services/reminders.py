@@ -219,3 +219,20 @@ def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
         created += 1
     session.flush()
     return created
+
+
+def fold_stale(session: Session, now: datetime) -> dict[tuple[int | None, int | None], list[int]]:
+    """Pending task reminders more than STALE_AFTER overdue (the bot was down) are folded:
+    marked ``folded`` and returned per recipient, to go out as one digest each."""
+    rows = session.scalars(select(m.Reminder).where(
+        m.Reminder.state == "pending", m.Reminder.task_id.is_not(None),
+        m.Reminder.due_at < now - STALE_AFTER).order_by(m.Reminder.due_at))
+    digests: dict[tuple[int | None, int | None], list[int]] = {}
+    for row in rows:
+        row.state, row.error = "folded", "stale"
+        assert row.task_id is not None
+        tasks = digests.setdefault((row.member_id, row.chat_id), [])
+        if row.task_id not in tasks:
+            tasks.append(row.task_id)
+    session.flush()
+    return digests

@@ -237,3 +237,4 @@ TEXTS.update({
     "summary.none": "• –",
     "summary.chart_caption": "Done against pace and target, {date}",
 })
+TEXTS["digest.title"] = "The bot was down for a while. Reminders you missed, for tasks that are still open:"

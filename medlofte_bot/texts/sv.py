@@ -237,3 +237,4 @@ TEXTS.update({
     "summary.none": "• –",
     "summary.chart_caption": "Genomfört mot takt och mål, {date}",
 })
+TEXTS["digest.title"] = "Boten var nere en stund. Påminnelser du missade, för uppgifter som fortfarande är öppna:"

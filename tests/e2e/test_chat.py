@@ -210,3 +210,23 @@ async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot) -> None:
     assert "Olle: lugnt" in body
     assert "Kommande 14 dagar" in body
     assert photos[0].file_size and photos[0].file_size > 1000
+
+
+async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.start_at - timedelta(days=1) + timedelta(minutes=1)
+    await bot.tick()  # "I morgon" goes out; the two-hour reminder waits as a row
+    bot.clock.current = task.start_at + timedelta(hours=11)  # down over its due time, > 12 h
+    await bot.tick()
+    texts_ = [x.text or "" for x in bot.emu.messages_to(OFFICER)]
+    digests = [t for t in texts_ if t.startswith("Boten var nere")]
+    assert len(digests) == 1 and f"#{task.id} " in digests[0]
+    assert not any(t.startswith("Om två timmar") for t in texts_)
+    with bot.deps.sessions() as s:
+        row = s.scalar(select(m.Reminder).where(m.Reminder.task_id == task.id,
+                                                m.Reminder.kind == "assignee_2h"))
+        assert row is not None and row.state == "folded"
+    await bot.tick()
+    assert len([x for x in bot.emu.messages_to(OFFICER)
+                if (x.text or "").startswith("Boten var nere")]) == 1
