@@ -230,3 +230,21 @@ async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bo
     await bot.tick()
     assert len([x for x in bot.emu.messages_to(OFFICER)
                 if (x.text or "").startswith("Boten var nere")]) == 1
+
+
+async def test_a_partner_summary_has_no_police_only_details(bot) -> None:
+    await _onboard(bot)
+    key = next(iter(bot.deps.sets))
+    bot.deps.sets[key] = bot.deps.sets[key].model_copy(update={"partner_summary": True})
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.say(OFFICER, f"/klar {task.id} lugnt")
+    monday = bot.clock.current + timedelta(days=(7 - bot.clock.current.weekday()) % 7 or 7)
+    bot.clock.current = monday.replace(hour=6, minute=1)
+    await bot.tick()
+    summaries = [x.text or "" for x in bot.emu.messages_to(PARTNER)
+                 if (x.text or "").startswith("Veckorapport")]
+    assert len(summaries) == 1
+    assert "Krogtillsyner" not in summaries[0] and "Narkotika" not in summaries[0]
+    assert "narkotika" not in summaries[0].lower() and "Obekräftat" not in summaries[0]
+    assert "Närvaro vid riskkvällar" in summaries[0]
