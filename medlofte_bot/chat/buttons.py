@@ -10,7 +10,14 @@ from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
 from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.handlers import _as_member, ask_cancel, ask_move, confirm, reply
+from medlofte_bot.chat.handlers import (
+    _as_member,
+    ask_cancel,
+    ask_move,
+    confirm,
+    reply,
+    target_text,
+)
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.services import tasks
 from medlofte_bot.storage import models as m
@@ -43,6 +50,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             session.commit()
             await reply(update, texts.t("moved", lang, id=task_id,
                                         when=texts.when(result.task.start, lang)))
+            await reply(update, target_text(result, lang))
         elif action == "c":
             await ask_cancel(update, session, member, d, task_id)
         elif action == "j":

@@ -207,10 +207,10 @@ async def do_move(update: Update, session: Session, member: m.Member, d: Deps, t
     session.commit()
     await reply(update, texts.t("moved", member.language, id=task_id,
                                 when=texts.when(result.task.start, member.language)))
-    await reply(update, _target_text(result, member.language))
+    await reply(update, target_text(result, member.language))
 
 
-def _target_text(result: tasks.Replanned, lang: str) -> str:
+def target_text(result: tasks.Replanned, lang: str) -> str:
     if not result.target_holds:
         return texts.t("target_at_risk", lang, title=result.task.title, target=result.target,
                        reachable=result.reachable)
@@ -251,7 +251,7 @@ async def do_cancel(update: Update, session: Session, member: m.Member, d: Deps,
     result = tasks.cancel(session, d.sets, member, task_id, reason, d.clock.now())
     session.commit()
     await reply(update, texts.t("cancelled", member.language, id=task_id, reason=reason))
-    await reply(update, _target_text(result, member.language))
+    await reply(update, target_text(result, member.language))
 
 
 async def ask_cancel(update: Update, session: Session, member: m.Member, d: Deps,

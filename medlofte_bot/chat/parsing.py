@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DONE_WORDS = ("klar", "klart", "gjort", "genomförd", "genomfört", "done", "✅")
-_DONE = re.compile(r"^\s*(" + "|".join(re.escape(w) for w in DONE_WORDS) + r")\b[\s,.:;!-]*",
-                   re.IGNORECASE)
+# a done-word, then the end or punctuation/space (\b does not work after "✅")
+_DONE = re.compile(r"^\s*(" + "|".join(re.escape(w) for w in DONE_WORDS)
+                   + r")(?=$|[\s,.:;!-])[\s,.:;!-]*", re.IGNORECASE)
 _WEEKDAYS = {
     "mån": 0, "måndag": 0, "mon": 0, "monday": 0, "tis": 1, "tisdag": 1, "tue": 1,
     "tuesday": 1, "ons": 2, "onsdag": 2, "wed": 2, "wednesday": 2, "tor": 3, "tors": 3,

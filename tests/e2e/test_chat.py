@@ -248,3 +248,48 @@ async def test_a_partner_summary_has_no_police_only_details(bot) -> None:
     assert "Krogtillsyner" not in summaries[0] and "Narkotika" not in summaries[0]
     assert "narkotika" not in summaries[0].lower() and "Obekräftat" not in summaries[0]
     assert "Närvaro vid riskkvällar" in summaries[0]
+
+
+async def test_commands_are_published_in_swedish_and_english(bot) -> None:
+    swedish = {c["command"] for c in bot.emu.commands_for("")}
+    english = {c["command"] for c in bot.emu.commands_for("en")}
+    assert {"hjalp", "mina", "klar", "flytta", "stallin", "sprak", "bjud", "rapport"} <= swedish
+    assert {"help", "mine", "done", "move", "cancel", "lang", "invite", "report"} <= english
+
+
+async def test_english_aliases_and_language_switch(bot) -> None:
+    await _onboard(bot)
+    assert "English" in await bot.say(OFFICER, "/lang en")
+    answer = await bot.say(OFFICER, "/help")
+    assert "/mine" in answer and "/done ID" in answer
+
+
+async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.start_at - timedelta(days=2)
+    await bot.say(OFFICER, "/mina")
+    card = await bot.emu.wait_for_message(OFFICER, lambda x: f"m:{task.id}" in x.button_data())
+    await bot.emu.press_button(OFFICER, OFFICER, card.message_id, f"m:{task.id}")
+    prompt = await bot.emu.wait_for_message(OFFICER, lambda x: "När ska uppgift" in (x.text or ""))
+    choice = next(b for b in prompt.button_data() if b.startswith(f"mv:{task.id}:"))
+    await bot.emu.press_button(OFFICER, OFFICER, prompt.message_id, choice)
+    await bot.emu.wait_for_message(OFFICER, lambda x: "flyttad" in (x.text or ""))
+    verdict = await bot.emu.wait_for_message(OFFICER, lambda x: "Målet" in (x.text or ""))
+    assert "håller" in (verdict.text or "")
+    with bot.deps.sessions() as s:
+        row = s.get(m.Task, task.id)
+        assert row.moved and row.start_at == task.start_at + timedelta(days=1)
+        audit = s.scalars(select(m.AuditEntry).where(m.AuditEntry.action == "moved")).one()
+        assert audit.before["start"] != audit.after["start"]
+        assert {"member_added", "invite_created", "planned"} <= set(
+            s.scalars(select(m.AuditEntry.action)))
+
+
+async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "krogtillsyn", joint=True)
+    bot.clock.current = task.start_at - timedelta(days=3) + timedelta(minutes=1)
+    await bot.tick()
+    alert = [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
+    assert len(alert) == 1 and f"#{task.id} " in (alert[0].text or "")
