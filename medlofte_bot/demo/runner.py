@@ -28,9 +28,10 @@ from medlofte_bot.emulator import BotApiEmulator
 from medlofte_bot.emulator.records import SentMessage
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
-from medlofte_bot.services.status import promise_status
+from medlofte_bot.services.report import year_report
 from medlofte_bot.services.summary import next_monday_morning
 from medlofte_bot.storage import models as m
+from medlofte_bot.views.year_report import report_markdown
 
 TOKEN = "123456:OFFLINE-DEMO"
 TASK_ID = re.compile(r"#(\d+) ")
@@ -235,28 +236,18 @@ class Demo:
 
     def _figures(self) -> dict[str, Any]:
         with self.deps.sessions() as s:
-            coordinator = s.scalar(select(m.Member).where(m.Member.telegram_id == pp.COORDINATOR))
-            assert coordinator is not None
-            rows = promise_status(s, self.deps.sets, coordinator, self.clock.now())
             planned = s.scalar(select(func.count(m.Task.id)).where(m.Task.status != "cancelled"))
             done = s.scalar(select(func.count(m.Task.id)).where(m.Task.status == "done"))
             summaries = s.scalar(select(func.count(m.Reminder.id)).where(
                 m.Reminder.kind.like("weekly_summary%"), m.Reminder.state == "sent"))
-            self.report = self._report(s)
-        counted = [r for r in rows if r.target is not None]
-        met = sum(1 for r in counted if r.done >= (r.target or 0)
-                  and r.joint_done >= r.joint_target)
+            reports = [r for ps in self.deps.sets.values()
+                       if (r := year_report(s, ps, self.clock.now())) is not None]
+        self.report = report_markdown(reports, "sv")
+        verdicts = [p.met for r in reports for p in r.promises if p.met is not None]
         return {"demo": "ok", "messages": len(self.emu.all_sent()),
                 "weekly_summaries": summaries or 0, "tasks_planned": planned or 0,
-                "tasks_done": done or 0, "promises_met": met, "promises": len(counted)}
-
-    def _report(self, session: Any) -> str:
-        from medlofte_bot.services.report import year_report
-        from medlofte_bot.views.year_report import report_markdown
-
-        reports = [r for ps in self.deps.sets.values()
-                   if (r := year_report(session, ps, self.clock.now())) is not None]
-        return report_markdown(reports, "sv")
+                "tasks_done": done or 0, "promises_met": sum(verdicts),
+                "promises": len(verdicts)}
 
 
 async def play(config: Path, start: datetime, until: datetime, out: TextIO) -> dict[str, Any]:
