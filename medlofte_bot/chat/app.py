@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -22,6 +23,9 @@ from medlofte_bot.chat.delivery import Pacer
 from medlofte_bot.scheduling.jobs import tick
 
 log = logging.getLogger(__name__)
+# Opt in now to what PTB 23 does anyway: RetryAfter.retry_after as a timedelta (our delivery
+# reads both), instead of a deprecation warning on every 429.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
     ("plan", "plan", h.on_plan), ("status", "status", h.on_status), ("klar", "done", h.on_done),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
@@ -74,15 +74,37 @@ def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member |
 
 async def send_summary(bot: Bot, d: Deps, session: Session, member: m.Member, chat_id: int,
                        late: bool = False) -> int:
-    """The Monday summary: a text, then the chart as a photo; returns the text's message id."""
-    lang, now = member.language, d.clock.now()
-    summary = build_summary(session, d.sets, member, now)
-    sent = await bot.send_message(chat_id, render.summary_text(summary, lang, late)[:4096])
-    chart = progress_chart(summary.promises, lang, texts.t(
-        "summary.chart_caption", lang, date=texts.day(now.astimezone(_tz(d)).date(), lang)))
-    await bot.send_photo(chat_id, chart, caption=texts.t(
-        "summary.chart_caption", lang, date=texts.day(now.astimezone(_tz(d)).date(), lang)))
+    """The Monday summary's text; returns its message id. The chart follows separately."""
+    summary = build_summary(session, d.sets, member, d.clock.now())
+    sent = await bot.send_message(chat_id, render.summary_text(summary, member.language,
+                                                               late)[:4096])
     return sent.message_id
+
+
+async def send_chart(bot: Bot, d: Deps, pacer: Pacer, session: Session, member: m.Member,
+                     chat_id: int) -> bool:
+    """The summary's chart as a photo: best effort, after the text (one 429 is waited out)."""
+    lang, now = member.language, d.clock.now()
+    rows = build_summary(session, d.sets, member, now).promises
+    caption = texts.t("summary.chart_caption", lang,
+                      date=texts.day(now.astimezone(_tz(d)).date(), lang))
+    chart = progress_chart(rows, lang, caption)
+    for _ in range(2):
+        await pacer.wait(chat_id)
+        try:
+            await bot.send_photo(chat_id, chart, caption=caption)
+            return True
+        except RetryAfter as exc:
+            await asyncio.sleep(_seconds(exc.retry_after))
+        except TelegramError as exc:
+            log.warning("chart to %s not sent: %s", chat_id, exc)
+            return False
+    return False
+
+
+def _seconds(wait: object) -> float:
+    """RetryAfter.retry_after is an int or a timedelta, depending on PTB's settings."""
+    return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)  # type: ignore[arg-type]
 
 
 def _tz(d: Deps) -> ZoneInfo:
@@ -101,8 +123,7 @@ async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
         try:
             message_id = await send_summary(bot, d, session, member, member.telegram_id, late)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            await asyncio.sleep(_seconds(exc.retry_after))
             continue
         except (Forbidden, BadRequest) as exc:
             reminders.mark_failed(session, row.id, str(exc), retry=False)
@@ -111,6 +132,8 @@ async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
             reminders.mark_failed(session, row.id, str(exc), retry=True)
             return "retry"
         reminders.mark_sent(session, row.id, message_id, d.clock.now())
+        session.commit()  # the text is out: whatever happens to the chart, never send it twice
+        await send_chart(bot, d, pacer, session, member, member.telegram_id)
         return "summary"
     reminders.mark_failed(session, row.id, "rate limited", retry=True)
     return "retry"
@@ -148,8 +171,7 @@ async def _send(bot: Bot, pacer: Pacer, session: Session, row: m.Reminder,
         try:
             sent = await bot.send_message(chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            wait = exc.retry_after
-            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            await asyncio.sleep(_seconds(exc.retry_after))
             continue
         except Forbidden as exc:
             reminders.mark_failed(session, row.id, str(exc), retry=False)
@@ -180,7 +202,7 @@ async def _unreachable(bot: Bot, session: Session, member: m.Member, d: Deps) ->
         try:
             await bot.send_message(c.telegram_id, texts.t("unreachable", c.language,
                                                           name=member.display_name))
-        except (Forbidden, BadRequest, NetworkError):
+        except TelegramError:  # a 429 or outage here must not abort the tick
             log.warning("coordinator %s not reachable either", c.id)
     team = session.get(m.Team, member.team_id) if member.team_id else None
     if team and team.group_chat_id:
@@ -190,31 +212,43 @@ async def _unreachable(bot: Bot, session: Session, member: m.Member, d: Deps) ->
             await bot.send_message(team.group_chat_id, texts.t(
                 "unreachable_group", member.language, name=member.display_name),
                 reply_markup=button)
-        except (Forbidden, BadRequest, NetworkError):
+        except TelegramError:
             log.warning("team group %s not reachable", team.id)
 
 
-async def send_digests(bot: Bot, d: Deps, pacer: Pacer,
-                       digests: dict[tuple[int | None, int | None], list[int]]) -> int:
-    """One message per recipient for reminders that went stale while the bot was down."""
+async def send_digests(bot: Bot, d: Deps, pacer: Pacer, reminder_ids: list[int]) -> int:
+    """One message per recipient for claimed reminders that went stale while the bot was down.
+
+    Rows are marked folded only once their digest went out; a network error or 429
+    puts them back for the next tick, a 403 fails them. Returns digests sent.
+    """
     sent = 0
     with d.sessions() as session:
-        for (member_id, chat_id), task_ids in digests.items():
+        for (member_id, chat_id), rows in reminders.group_by_recipient(
+                session, reminder_ids).items():
             member = session.get(m.Member, member_id) if member_id else None
             target = chat_id or (member.telegram_id if member else None)
-            if target is None or (member is not None and not member.active):
-                continue
             lang = member.language if member else "sv"
-            views = [tasks.view(session, t) for t in
-                     (session.get(m.Task, i) for i in task_ids) if t is not None]
-            lines = [render.task_line(v, lang) for v in views if v.status == "pending"]
-            if not lines:
+            found = [session.get(m.Task, r.task_id) for r in rows if r.task_id is not None]
+            views = [tasks.view(session, t) for t in found if t is not None]
+            lines = list(dict.fromkeys(render.task_line(v, lang) for v in views
+                                       if v.status == "pending"))
+            if target is None or not lines or (member is not None and not member.active):
+                reminders.mark_skipped(session, [r.id for r in rows], "not needed")
                 continue
             await pacer.wait(target)
             try:
                 await bot.send_message(target, "\n".join([texts.t("digest.title", lang),
                                                           *lines])[:4096])
-                sent += 1
-            except (Forbidden, BadRequest, NetworkError, RetryAfter) as exc:
-                log.warning("digest to %s not sent: %s", target, exc)
+            except (NetworkError, RetryAfter) as exc:  # RetryAfter is a NetworkError too
+                for r in rows:
+                    reminders.mark_failed(session, r.id, str(exc), retry=True)
+                continue
+            except TelegramError as exc:
+                for r in rows:
+                    reminders.mark_failed(session, r.id, str(exc), retry=False)
+                continue
+            reminders.mark_folded(session, rows, d.clock.now())
+            sent += 1
+        session.commit()
     return sent

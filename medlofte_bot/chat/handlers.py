@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.context import Deps, deps
-from medlofte_bot.chat.delivery import send_summary
+from medlofte_bot.chat.delivery import Pacer, send_chart, send_summary
 from medlofte_bot.chat.followup import apply_follow_up, on_follow_up_reply
 from medlofte_bot.chat.parsing import done_note, parse_when
 from medlofte_bot.domain.errors import UserError
@@ -330,7 +330,9 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if member.role not in ("chief", "coordinator"):
             raise UserError("not_chief")
         if update.effective_chat is not None:
-            await send_summary(context.bot, d, session, member, update.effective_chat.id)
+            chat_id = update.effective_chat.id
+            await send_summary(context.bot, d, session, member, chat_id)
+            await send_chart(context.bot, d, Pacer(private_gap=0.0), session, member, chat_id)
 
     await _as_member(update, context, act)
 

@@ -24,11 +24,10 @@ async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, i
             reminders.ensure_summaries(session, now, next(iter(d.sets.values())).tz, partners)
         session.commit()
     with d.sessions() as session:
-        digests = reminders.fold_stale(session, now)
+        stale = reminders.claim_due(session, now, d.worker, batch, stale=True)
         session.commit()
-    if digests:
-        outcomes_digest = await send_digests(bot, d, pacer, digests)
-        d.stats["digest"] = d.stats.get("digest", 0) + outcomes_digest
+    if stale:
+        d.stats["digest"] = d.stats.get("digest", 0) + await send_digests(bot, d, pacer, stale)
     with d.sessions() as session:
         ids = reminders.claim_due(session, now, d.worker, batch)
         session.commit()

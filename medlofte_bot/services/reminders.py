@@ -114,29 +114,37 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
     return created
 
 
-def claim_due(session: Session, now: datetime, worker: str, limit: int = 500) -> list[int]:
+def claim_due(session: Session, now: datetime, worker: str, limit: int = 500,
+              stale: bool = False) -> list[int]:
     """Atomically claim up to ``limit`` due reminders for ``worker``; returns their ids.
 
-    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so two processes never take the same row.
-    SQLite: one ``UPDATE … RETURNING`` under the database's single writer lock.
+    ``stale`` picks the task reminders more than STALE_AFTER overdue (for a digest)
+    instead of the others. PostgreSQL: ``FOR UPDATE SKIP LOCKED`` so two processes
+    never take the same row. SQLite: one ``UPDATE … RETURNING`` under its writer lock.
     """
+    cutoff = now - STALE_AFTER
     due = and_(m.Reminder.due_at <= now, or_(
         m.Reminder.state == "pending",
         and_(m.Reminder.state == "claimed", m.Reminder.claimed_at < now - LEASE)))
+    if stale:
+        due = and_(due, m.Reminder.task_id.is_not(None), m.Reminder.due_at < cutoff)
+    else:
+        due = and_(due, or_(m.Reminder.task_id.is_(None), m.Reminder.due_at >= cutoff))
+    order = (m.Reminder.due_at, m.Reminder.id)
+    claim = {"state": "claimed", "claimed_by": worker, "claimed_at": now,
+             "attempts": m.Reminder.attempts + 1}
     if session.get_bind().dialect.name == "postgresql":
-        ids = list(session.scalars(select(m.Reminder.id).where(due).order_by(
-            m.Reminder.due_at, m.Reminder.id).limit(limit).with_for_update(skip_locked=True)))
+        ids = list(session.scalars(select(m.Reminder.id).where(due).order_by(*order)
+                                   .limit(limit).with_for_update(skip_locked=True)))
         if ids:
-            session.execute(update(m.Reminder).where(m.Reminder.id.in_(ids)).values(
-                state="claimed", claimed_by=worker, claimed_at=now,
-                attempts=m.Reminder.attempts + 1))
+            session.execute(update(m.Reminder).where(m.Reminder.id.in_(ids)).values(**claim))
         return ids
-    inner = select(m.Reminder.id).where(due).order_by(m.Reminder.due_at, m.Reminder.id) \
-        .limit(limit).scalar_subquery()
-    result = session.execute(update(m.Reminder).where(m.Reminder.id.in_(inner)).values(
-        state="claimed", claimed_by=worker, claimed_at=now,
-        attempts=m.Reminder.attempts + 1).returning(m.Reminder.id))
-    return sorted(result.scalars())
+    inner = select(m.Reminder.id).where(due).order_by(*order).limit(limit).scalar_subquery()
+    claimed = set(session.execute(update(m.Reminder).where(m.Reminder.id.in_(inner))
+                                  .values(**claim).returning(m.Reminder.id)).scalars())
+    # RETURNING gives no order: hand them back in due order, as on PostgreSQL
+    return [r for r in session.scalars(select(m.Reminder.id).where(
+        m.Reminder.id.in_(claimed)).order_by(*order))]
 
 
 def mark_sent(session: Session, reminder_id: int, message_id: int | None, now: datetime) -> None:
@@ -221,18 +229,18 @@ def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
     return created
 
 
-def fold_stale(session: Session, now: datetime) -> dict[tuple[int | None, int | None], list[int]]:
-    """Pending task reminders more than STALE_AFTER overdue (the bot was down) are folded:
-    marked ``folded`` and returned per recipient, to go out as one digest each."""
-    rows = session.scalars(select(m.Reminder).where(
-        m.Reminder.state == "pending", m.Reminder.task_id.is_not(None),
-        m.Reminder.due_at < now - STALE_AFTER).order_by(m.Reminder.due_at))
-    digests: dict[tuple[int | None, int | None], list[int]] = {}
+def group_by_recipient(session: Session, reminder_ids: Iterable[int]
+                       ) -> dict[tuple[int | None, int | None], list[m.Reminder]]:
+    """Claimed reminders grouped per recipient (member, chat), in due order."""
+    groups: dict[tuple[int | None, int | None], list[m.Reminder]] = {}
+    for rid in reminder_ids:
+        row = session.get(m.Reminder, rid)
+        if row is not None:
+            groups.setdefault((row.member_id, row.chat_id), []).append(row)
+    return groups
+
+
+def mark_folded(session: Session, rows: Iterable[m.Reminder], now: datetime) -> None:
+    """Reminders that went out inside a digest."""
     for row in rows:
-        row.state, row.error = "folded", "stale"
-        assert row.task_id is not None
-        tasks = digests.setdefault((row.member_id, row.chat_id), [])
-        if row.task_id not in tasks:
-            tasks.append(row.task_id)
-    session.flush()
-    return digests
+        row.state, row.sent_at, row.late, row.error = "folded", now, True, "stale"
