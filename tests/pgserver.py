@@ -15,8 +15,6 @@ started (``restart()`` then raises).
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import glob
 import os
 import pwd
@@ -24,15 +22,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from deathsig import die_with_parent
 
 ENV_URL = "MEDLOFTE_TEST_PG_URL"
 START_TIMEOUT = 30.0
@@ -210,9 +207,7 @@ class PostgresServer:
                "-c", "listen_addresses=127.0.0.1"]
         for key, value in _SETTINGS.items():
             cmd += ["-c", f"{key}={value}"]
-        preexec = None
-        if _LIBC is not None and threading.current_thread() is threading.main_thread():
-            preexec = _die_with_parent
+        preexec = die_with_parent(signal.SIGINT)  # fast shutdown if the test run dies
         with open(self.tmpdir / "postgres.log", "ab") as log:
             self._proc = subprocess.Popen(
                 cmd, cwd=self.tmpdir, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
@@ -255,20 +250,3 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-_LIBC: Any = None
-if sys.platform == "linux":
-    with contextlib.suppress(OSError, AttributeError):
-        _LIBC = ctypes.CDLL(None)
-        _LIBC.prctl  # noqa: B018 (fails if missing)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: fast-shutdown postgres if the test process dies (even SIGKILL).
-
-    Only used when starting from the main thread: the signal fires when the *thread* that
-    started the server ends.
-    """
-    pr_set_pdeathsig = 1
-    _LIBC.prctl(pr_set_pdeathsig, int(signal.SIGINT))
