@@ -17,6 +17,7 @@ from telegram.ext import (
 
 from medlofte_bot import texts
 from medlofte_bot.chat import handlers as h
+from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.delivery import Pacer
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
-    ("plan", "plan", h.on_plan), ("status", "status", h.on_status), ("klar", "done", h.on_done),
-    ("flytta", "move", h.on_move), ("stallin", "cancel", h.on_cancel),
+    ("plan", "plan", h.on_plan), ("status", "status", h.on_status), ("klar", "done", a.on_done),
+    ("flytta", "move", a.on_move), ("stallin", "cancel", a.on_cancel),
     ("sprak", "lang", h.on_language), ("bjud", "invite", h.on_invite),
     ("rapport", "report", h.on_report), ("grupp", "group", h.on_group),
 ]

@@ -9,15 +9,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
+from medlofte_bot.chat.common import as_member, reply
 from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.handlers import (
-    _as_member,
-    ask_cancel,
-    ask_move,
-    confirm,
-    reply,
-    target_text,
-)
+from medlofte_bot.chat.task_actions import ask_cancel, ask_move, confirm, target_text
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.services import tasks
 from medlofte_bot.storage import models as m
@@ -66,4 +60,4 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             raise UserError("unknown_command")
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)

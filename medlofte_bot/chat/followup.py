@@ -9,6 +9,7 @@ from telegram import Update
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
+from medlofte_bot.chat.common import reply
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.parsing import first_number, parse_counters, vehicle_word
 from medlofte_bot.services import tasks
@@ -44,8 +45,6 @@ def apply_follow_up(session: Session, member: m.Member, task: TaskView, text: st
 async def on_follow_up_reply(update: Update, session: Session, member: m.Member, d: Deps,
                              task_id: int, text: str) -> None:
     """A reply to the follow-up question."""
-    from medlofte_bot.chat.handlers import reply
-
     task = tasks.view(session, tasks.get_visible(session, member, task_id))
     lang = member.language
     if apply_follow_up(session, member, task, text, d.clock.now()):

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
-from telegram import Message, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
+from medlofte_bot.chat.common import as_member, lang_of, reply
 from medlofte_bot.chat.context import Deps, deps
 from medlofte_bot.chat.delivery import Pacer, send_chart, send_summary
-from medlofte_bot.chat.followup import apply_follow_up, on_follow_up_reply
-from medlofte_bot.chat.parsing import done_note, parse_when
+from medlofte_bot.chat.followup import on_follow_up_reply
+from medlofte_bot.chat.parsing import done_note
+from medlofte_bot.chat.task_actions import confirm, do_cancel, do_move
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.services import members, tasks
 from medlofte_bot.services.reminders import record_message, replied_task
@@ -27,56 +27,6 @@ from medlofte_bot.storage import models as m
 log = logging.getLogger(__name__)
 ROLE_WORDS = {"polis": "officer", "officer": "officer", "partner": "partner", "chef": "chief",
               "chief": "chief", "samordnare": "coordinator", "coordinator": "coordinator"}
-Action = Callable[[Session, m.Member, Deps], Awaitable[None]]
-
-
-def lang_of(member: m.Member | None, update: Update) -> str:
-    """The member's language, else the Telegram client's when it is English, else Swedish."""
-    if member is not None:
-        return member.language
-    user = update.effective_user
-    return "en" if user and (user.language_code or "").startswith("en") else "sv"
-
-
-async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
-    """Answer in the chat the update came from."""
-    chat = update.effective_chat
-    if chat is None:
-        return None
-    return await chat.send_message(text, **kwargs)  # type: ignore[arg-type]
-
-
-async def _as_member(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action) -> None:
-    """Run ``action`` for a known member in one transaction; strangers get one sentence."""
-    d = deps(context)
-    user = update.effective_user
-    if user is None:
-        return
-    with d.sessions() as session:
-        member = members.by_telegram_id(session, user.id)
-        if member is None and user.id in d.admin_ids:
-            member = members.ensure_coordinator(session, user.id, user.full_name, d.clock.now())
-            session.commit()
-        if member is None:
-            if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-                await reply(update, texts.t("stranger", lang_of(None, update)))
-            return
-        text = update.effective_message.text if update.effective_message else None
-        if text and len(text) > d.text_max:
-            await reply(update, texts.t("trimmed", member.language, max=d.text_max))
-        try:
-            await action(session, member, d)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            await reply(update, texts.t(exc.key, member.language, **exc.params))
-
-
-def _task_id(context: ContextTypes.DEFAULT_TYPE, example: str) -> int:
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
-        raise UserError("task_id_missing", example=example)
-    return int(args[0].lstrip("#"))
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -106,7 +56,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def greet(session: Session, member: m.Member, d: Deps) -> None:
         await reply(update, texts.t("help", member.language))
 
-    await _as_member(update, context, greet)
+    await as_member(update, context, greet)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -114,7 +64,7 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def show(session: Session, member: m.Member, d: Deps) -> None:
         await reply(update, texts.t("help", member.language))
 
-    await _as_member(update, context, show)
+    await as_member(update, context, show)
 
 
 async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -135,7 +85,7 @@ async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if sent is not None:
                 record_message(session, task.id, "card", member.id, None, sent.message_id, now)
 
-    await _as_member(update, context, show)
+    await as_member(update, context, show)
 
 
 async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,7 +95,7 @@ async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = tasks.visible_tasks(session, member, now, now + timedelta(days=14))
         await reply(update, render.task_list("plan_title", found, member.language, 14))
 
-    await _as_member(update, context, show)
+    await as_member(update, context, show)
 
 
 async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,127 +104,7 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         rows = promise_status(session, d.sets, member, d.clock.now())
         await reply(update, render.status_text(rows, member.language))
 
-    await _as_member(update, context, show)
-
-
-async def confirm(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                  note: str = "") -> None:
-    """Mark done, say so (or who did it first), then ask the fitting follow-up."""
-    lang, now = member.language, d.clock.now()
-    done = tasks.mark_done(session, member, task_id, now, note)
-    if done.already:
-        tz = done.task.start.tzinfo
-        await reply(update, texts.t("already_done", lang, name=done.by,
-                                    time=texts.clock(done.at.astimezone(tz), lang)))
-        return
-    followed = bool(note) and apply_follow_up(session, member, done.task, note, now)
-    session.commit()  # say "recorded" only once it is
-    await reply(update, texts.t("done", lang, id=task_id, name=member.display_name))
-    if followed:
-        return
-    key = render.follow_up_key(done.task)
-    sent = await reply(update, texts.t(key, lang), reply_markup=render.skip_button(task_id, lang))
-    if sent is not None:
-        chat_id = update.effective_chat.id if update.effective_chat else None
-        record_message(session, task_id, "prompt_follow_up", member.id, chat_id,
-                       sent.message_id, now)
-
-
-async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/klar ID: mark a task done."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        await confirm(update, session, member, d, _task_id(context, "/klar 17"),
-                      " ".join((context.args or [])[1:]))
-
-    await _as_member(update, context, act)
-
-
-def _tz(session: Session, task_id: int) -> ZoneInfo:
-    row = session.get(m.Task, task_id)
-    muni = session.get(m.Municipality, row.promise.municipality_id) if row else None
-    return ZoneInfo(muni.timezone if muni else "Europe/Stockholm")
-
-
-async def do_move(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                  when_text: str) -> None:
-    """Move a task to a time given as text; say whether the target holds."""
-    now = d.clock.now()
-    tasks.get_visible(session, member, task_id)
-    start = parse_when(when_text, now, _tz(session, task_id))
-    if start is None:
-        raise UserError("move_unreadable", text=when_text)
-    result = tasks.move(session, d.sets, member, task_id, start, now)
-    session.commit()
-    await reply(update, texts.t("moved", member.language, id=task_id,
-                                when=texts.when(result.task.start, member.language)))
-    await reply(update, target_text(result, member.language))
-
-
-def target_text(result: tasks.Replanned, lang: str) -> str:
-    if not result.target_holds:
-        return texts.t("target_at_risk", lang, title=result.task.title, target=result.target,
-                       reachable=result.reachable)
-    key = "target_holds_added" if result.added else "target_holds"
-    return texts.t(key, lang, title=result.task.title, target=result.target, added=result.added)
-
-
-async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/flytta ID NÄR: move a task."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        task_id = _task_id(context, "/flytta 17 fre 22:00")
-        when_text = " ".join((context.args or [])[1:])
-        if not when_text:
-            await ask_move(update, session, member, d, task_id)
-            return
-        await do_move(update, session, member, d, task_id, when_text)
-
-    await _as_member(update, context, act)
-
-
-async def ask_move(update: Update, session: Session, member: m.Member, d: Deps,
-                   task_id: int) -> None:
-    """Offer the same time one and seven days later, or a typed time as a reply."""
-    task = tasks.view(session, tasks.get_visible(session, member, task_id))
-    lang = member.language
-    options = [(texts.when(task.start + timedelta(days=n), lang),
-                (task.start + timedelta(days=n)).isoformat()) for n in (1, 7)]
-    sent = await reply(update, texts.t("move_prompt", lang, id=task_id),
-                       reply_markup=render.move_choices(task_id, options))
-    if sent is not None and update.effective_chat:
-        record_message(session, task_id, "prompt_move", member.id, update.effective_chat.id,
-                       sent.message_id, d.clock.now())
-
-
-async def do_cancel(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                    reason: str) -> None:
-    """Cancel with a reason; say whether the target holds."""
-    result = tasks.cancel(session, d.sets, member, task_id, reason, d.clock.now())
-    session.commit()
-    await reply(update, texts.t("cancelled", member.language, id=task_id, reason=reason))
-    await reply(update, target_text(result, member.language))
-
-
-async def ask_cancel(update: Update, session: Session, member: m.Member, d: Deps,
-                     task_id: int) -> None:
-    """Ask for the reason as a reply."""
-    tasks.get_visible(session, member, task_id)
-    sent = await reply(update, texts.t("cancel_prompt", member.language, id=task_id))
-    if sent is not None and update.effective_chat:
-        record_message(session, task_id, "prompt_cancel", member.id, update.effective_chat.id,
-                       sent.message_id, d.clock.now())
-
-
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stallin ID SKÄL: cancel a task."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        task_id = _task_id(context, "/stallin 17 sjukdom")
-        reason = " ".join((context.args or [])[1:]).strip()
-        if not reason:
-            await ask_cancel(update, session, member, d, task_id)
-            return
-        await do_cancel(update, session, member, d, task_id, reason)
-
-    await _as_member(update, context, act)
+    await as_member(update, context, show)
 
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -286,7 +116,7 @@ async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         members.set_language(session, member, choice)
         await reply(update, texts.t("language_set", choice))
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -307,7 +137,7 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                     team=f" ({team or partner_role})" if team or partner_role
                                     else "", link=link))
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -321,7 +151,7 @@ async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         session.commit()
         await reply(update, texts.t("group_set", member.language, team=team.name))
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -334,7 +164,7 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await send_summary(context.bot, d, session, member, chat_id)
             await send_chart(context.bot, d, Pacer(private_gap=0.0), session, member, chat_id)
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -368,7 +198,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await reply(update, texts.t("help", member.language))
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def _private_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
@@ -379,7 +209,7 @@ async def _private_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, ke
     async def act(session: Session, member: m.Member, d: Deps) -> None:
         await reply(update, texts.t(key, member.language))
 
-    await _as_member(update, context, act)
+    await as_member(update, context, act)
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
