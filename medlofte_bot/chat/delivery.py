@@ -20,7 +20,6 @@ from medlofte_bot.chat.context import Deps
 from medlofte_bot.services import reminders, tasks
 from medlofte_bot.services.summary import build_summary
 from medlofte_bot.storage import models as m
-from medlofte_bot.views.chart import progress_chart
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3
@@ -84,6 +83,9 @@ async def send_summary(bot: Bot, d: Deps, session: Session, member: m.Member, ch
 async def send_chart(bot: Bot, d: Deps, pacer: Pacer, session: Session, member: m.Member,
                      chat_id: int) -> bool:
     """The summary's chart as a photo: best effort, after the text (one 429 is waited out)."""
+    # matplotlib costs ~0.3 s and ~40 MB: load it on the first chart, not at start
+    from medlofte_bot.views.chart import progress_chart
+
     lang, now = member.language, d.clock.now()
     rows = build_summary(session, d.sets, member, now).promises
     caption = texts.t("summary.chart_caption", lang,
