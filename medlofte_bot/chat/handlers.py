@@ -191,7 +191,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await do_cancel(update, session, member, d, task_id, trimmed.strip())
         elif kind == "prompt_move":
             await do_move(update, session, member, d, task_id, trimmed)
-        elif kind == "prompt_follow_up" and note is None:
+        elif kind == "prompt_follow_up" and note == "":
+            await reply(update, texts.t("follow_up.skipped", member.language))
+        elif kind == "prompt_follow_up":
+            # the answer itself ("Genomfört enligt plan…"), even when it starts with a done-word
             await on_follow_up_reply(update, session, member, d, task_id, trimmed)
         elif note is not None:
             await confirm(update, session, member, d, task_id, note)

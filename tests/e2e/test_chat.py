@@ -293,3 +293,17 @@ async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(
     await bot.tick()
     alert = [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
     assert len(alert) == 1 and f"#{task.id} " in (alert[0].text or "")
+
+
+async def test_a_follow_up_answer_starting_with_a_done_word_is_kept_as_the_note(bot) -> None:
+    await _onboard(bot)
+    task = _task(bot, "narkotika")
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.emu.send_text(OFFICER, f"/klar {task.id}")
+    prompt = await bot.emu.wait_for_message(OFFICER, lambda x: "anteckning" in (x.text or ""))
+    await bot.emu.send_text(OFFICER, "Genomfört enligt plan, lugnt.", reply_to=prompt.message_id)
+    saved = await bot.emu.wait_for_message(OFFICER)
+    assert saved.text == "Tack, sparat."
+    with bot.deps.sessions() as s:
+        note = s.scalar(select(m.Completion.note).where(m.Completion.task_id == task.id))
+    assert note == "Genomfört enligt plan, lugnt."
