@@ -93,3 +93,13 @@ def test_the_demo_prints_its_json_last(year) -> None:
     assert callable(play)
     assert json.loads(json.dumps(figures)) == figures
     assert "Veckorapport måndag 5 januari" in transcript
+
+
+def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year) -> None:
+    demo, _, transcript = year
+    assert "Redan registrerad" not in transcript
+    assert "Jag kunde inte läsa" not in transcript
+    with demo.deps.sessions() as s:
+        notes = s.scalars(select(m.Completion.note).join(m.Task).where(
+            m.Task.kind == "narcotics_operation")).all()
+    assert notes and all(notes)
