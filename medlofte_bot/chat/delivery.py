@@ -18,7 +18,7 @@ from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.services import reminders, tasks
-from medlofte_bot.services.summary import build_summary
+from medlofte_bot.services.summary import Summary, build_summary
 from medlofte_bot.storage import models as m
 
 log = logging.getLogger(__name__)
@@ -72,22 +72,22 @@ def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member |
 
 
 async def send_summary(bot: Bot, d: Deps, session: Session, member: m.Member, chat_id: int,
-                       late: bool = False) -> int:
-    """The Monday summary's text; returns its message id. The chart follows separately."""
+                       late: bool = False) -> tuple[int, Summary]:
+    """The Monday summary's text; returns its message id and the summary for the chart."""
     summary = build_summary(session, d.sets, member, d.clock.now())
     sent = await bot.send_message(chat_id, render.summary_text(summary, member.language,
                                                                late)[:4096])
-    return sent.message_id
+    return sent.message_id, summary
 
 
-async def send_chart(bot: Bot, d: Deps, pacer: Pacer, session: Session, member: m.Member,
-                     chat_id: int) -> bool:
+async def send_chart(bot: Bot, d: Deps, pacer: Pacer, member: m.Member, chat_id: int,
+                     summary: Summary) -> bool:
     """The summary's chart as a photo: best effort, after the text (one 429 is waited out)."""
     # matplotlib costs ~0.3 s and ~40 MB: load it on the first chart, not at start
     from medlofte_bot.views.chart import progress_chart
 
     lang, now = member.language, d.clock.now()
-    rows = build_summary(session, d.sets, member, now).promises
+    rows = summary.promises
     caption = texts.t("summary.chart_caption", lang,
                       date=texts.day(now.astimezone(_tz(d)).date(), lang))
     chart = progress_chart(rows, lang, caption)
@@ -123,7 +123,8 @@ async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
     for _ in range(MAX_RETRY_AFTER):
         await pacer.wait(member.telegram_id)
         try:
-            message_id = await send_summary(bot, d, session, member, member.telegram_id, late)
+            message_id, summary = await send_summary(bot, d, session, member,
+                                                     member.telegram_id, late)
         except RetryAfter as exc:
             await asyncio.sleep(_seconds(exc.retry_after))
             continue
@@ -135,7 +136,7 @@ async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
             return "retry"
         reminders.mark_sent(session, row.id, message_id, d.clock.now())
         session.commit()  # the text is out: whatever happens to the chart, never send it twice
-        await send_chart(bot, d, pacer, session, member, member.telegram_id)
+        await send_chart(bot, d, pacer, member, member.telegram_id, summary)
         return "summary"
     reminders.mark_failed(session, row.id, "rate limited", retry=True)
     return "retry"

@@ -126,9 +126,12 @@ async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not args:
             raise UserError("invite_usage")
         role = ROLE_WORDS.get(args[0].lower(), args[0].lower())
-        team = args[1] if len(args) > 1 and role == "officer" else None
-        partner_role = args[1] if len(args) > 1 and role == "partner" else None
+        rest = args[1:]
+        team = rest.pop(0) if rest and role == "officer" else None
+        partner_role = rest.pop(0) if rest and role == "partner" else None
+        municipality = rest.pop(0) if rest else None
         invite = members.create_invite(session, role, d.clock.now(), team=team,
+                                       municipality=municipality,
                                        partner_role=partner_role, by=member)
         session.commit()
         link = f"https://t.me/{context.bot.username}?start={invite.code}"
@@ -160,9 +163,10 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if member.role not in ("chief", "coordinator"):
             raise UserError("not_chief")
         if update.effective_chat is not None:
-            chat_id = update.effective_chat.id
-            await send_summary(context.bot, d, session, member, chat_id)
-            await send_chart(context.bot, d, Pacer(private_gap=0.0), session, member, chat_id)
+            chat_id, pacer = update.effective_chat.id, Pacer()
+            await pacer.wait(chat_id)  # books the text's slot: the chart keeps a second apart
+            _, summary = await send_summary(context.bot, d, session, member, chat_id)
+            await send_chart(context.bot, d, pacer, member, chat_id, summary)
 
     await as_member(update, context, act)
 

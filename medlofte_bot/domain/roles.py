@@ -18,6 +18,7 @@ class Viewer:
     team_id: int | None = None
     municipality_id: int | None = None
     partner_role: str | None = None
+    area: frozenset[int] | None = None  # the municipalities of a chief's police area; None: all
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,13 @@ class TaskFacts:
 def can_see(viewer: Viewer, task: TaskFacts) -> bool:
     """Need-to-know: police-only tasks never reach partners, done or not.
 
-    Chiefs and coordinators see all of their area; officers their team's tasks;
+    Chiefs and coordinators see all of their police area (coordinators named in the
+    settings, with no municipality, see every area); officers their team's tasks;
     partners the risk nights and the tasks their role is invited to, in their
     municipality. Partners learn of police-only work only as counts in summaries.
     """
     if viewer.role in ("chief", "coordinator"):
-        return True
+        return viewer.area is None or task.municipality_id in viewer.area
     if viewer.role == "officer":
         return task.team_id is not None and task.team_id == viewer.team_id
     if viewer.role != "partner" or task.visibility == "police":

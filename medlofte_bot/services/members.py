@@ -17,9 +17,22 @@ INVITE_DAYS = 7
 NAME_MAX = 60
 
 
-def viewer(member: m.Member) -> Viewer:
+def area_of(session: Session, member: m.Member) -> frozenset[int] | None:
+    """The municipalities a chief or coordinator answers for: every municipality of the
+    police area of their own; None (all) for one with no municipality (a settings admin)."""
+    if member.role not in ("chief", "coordinator") or member.municipality_id is None:
+        return None
+    own = session.get(m.Municipality, member.municipality_id)
+    if own is None:
+        return None
+    return frozenset(session.scalars(select(m.Municipality.id).where(
+        m.Municipality.police_area == own.police_area)))
+
+
+def viewer(session: Session, member: m.Member) -> Viewer:
     """The access-rule view of a member."""
-    return Viewer(member.role, member.team_id, member.municipality_id, member.partner_role)
+    return Viewer(member.role, member.team_id, member.municipality_id, member.partner_role,
+                  area_of(session, member))
 
 
 def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:
@@ -36,22 +49,23 @@ def create_invite(session: Session, role: str, now: datetime, *, team: str | Non
         raise NotAllowed("not_coordinator")
     if role not in ROLES:
         raise UserError("invite_bad_role", role=role, roles=", ".join(ROLES))
-    team_row = muni = None
+    muni = _municipality(session, municipality, by)
+    team_row = None
     if team:
-        team_row = session.scalar(select(m.Team).where(m.Team.key == team))
-        if team_row is None:
-            keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
-            raise UserError("invite_bad_team", team=team, teams=keys or "-")
+        query = select(m.Team).where(m.Team.key == team)
+        if muni is not None:
+            query = query.where(m.Team.municipality_id == muni.id)
+        found = list(session.scalars(query))
+        if not found:
+            raise UserError("invite_bad_team", team=team, teams=_team_keys(session))
+        if len(found) > 1:
+            slugs = ", ".join(sorted(session.scalars(select(m.Municipality.slug))))
+            raise UserError("invite_team_ambiguous", team=team, municipalities=slugs)
+        team_row = found[0]
+        muni = muni or session.get(m.Municipality, team_row.municipality_id)
     elif role == "officer":
-        keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
-        raise UserError("invite_needs_team", teams=keys or "-")
-    if municipality:
-        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == municipality))
-        if muni is None:
-            raise UserError("invite_bad_municipality", municipality=municipality)
-    elif team_row is not None:
-        muni = session.get(m.Municipality, team_row.municipality_id)
-    elif role == "partner":
+        raise UserError("invite_needs_team", teams=_team_keys(session))
+    if muni is None:
         muni = session.scalar(select(m.Municipality).order_by(m.Municipality.id))
     invite = m.Invite(
         code=secrets.token_urlsafe(12), role=role, team_id=team_row.id if team_row else None,
@@ -63,6 +77,23 @@ def create_invite(session: Session, role: str, now: datetime, *, team: str | Non
     PlanRepository(session).audit(now, _actor(by), "invite_created", "invite", invite.id, None,
                                   {"role": role, "team": team, "partner_role": partner_role})
     return invite
+
+
+def _team_keys(session: Session) -> str:
+    return ", ".join(sorted(set(session.scalars(select(m.Team.key))))) or "-"
+
+
+def _municipality(session: Session, slug: str | None,
+                  by: m.Member | None) -> m.Municipality | None:
+    """The named municipality, else the inviting coordinator's own, else None."""
+    if slug:
+        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == slug))
+        if muni is None:
+            raise UserError("invite_bad_municipality", municipality=slug)
+        return muni
+    if by is not None and by.municipality_id is not None:
+        return session.get(m.Municipality, by.municipality_id)
+    return None
 
 
 def redeem(session: Session, code: str, telegram_id: int, display_name: str, language: str,
@@ -124,10 +155,13 @@ def set_team_group(session: Session, member: m.Member, team_key: str, chat_id: i
     """A coordinator makes a group chat the team's: team reminders go there from now on."""
     if member.role != "coordinator":
         raise NotAllowed("not_coordinator")
-    team = session.scalar(select(m.Team).where(m.Team.key == team_key))
-    if team is None:
-        keys = ", ".join(session.scalars(select(m.Team.key).order_by(m.Team.key)))
-        raise UserError("group_usage", teams=keys or "-")
+    query = select(m.Team).where(m.Team.key == team_key)
+    if member.municipality_id is not None:
+        query = query.where(m.Team.municipality_id == member.municipality_id)
+    found = list(session.scalars(query))
+    if len(found) != 1:
+        raise UserError("group_usage", teams=_team_keys(session))
+    team = found[0]
     before = {"group_chat_id": team.group_chat_id}
     team.group_chat_id = chat_id
     PlanRepository(session).audit(now, f"member:{member.id}", "team_group_set", "team", team.id,

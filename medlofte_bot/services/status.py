@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.planning.planner import replan
+from medlofte_bot.services.members import area_of
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import planned_all
 
@@ -61,13 +62,28 @@ def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
     return totals
 
 
+def _scope(session: Session, member: m.Member) -> frozenset[int] | None:
+    """The municipalities whose promises the member follows; None for all."""
+    if member.role in ("chief", "coordinator"):
+        return area_of(session, member)
+    if member.role == "officer" and member.team_id is not None:
+        team = session.get(m.Team, member.team_id)
+        return frozenset({team.municipality_id}) if team else frozenset()
+    return frozenset({member.municipality_id}) if member.municipality_id else frozenset()
+
+
 def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                    now: datetime) -> list[PromiseStatus]:
-    """Every promise of the member's area (partners: their municipality) at ``now``."""
+    """Every promise of the member's area (partners, officers: their municipality) at ``now``."""
     out: list[PromiseStatus] = []
+    scope = _scope(session, member)
+    query = select(m.Municipality)
+    if scope is not None:
+        query = query.where(m.Municipality.id.in_(scope))
+    slugs = {muni.slug: muni for muni in session.scalars(query)}
     for (slug, year), ps in sorted(sets.items()):
-        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == slug))
-        if muni is None or (member.role == "partner" and member.municipality_id != muni.id):
+        muni = slugs.get(slug)
+        if muni is None:
             continue
         rows = list(session.scalars(select(m.Task).join(m.Promise).where(
             m.Promise.municipality_id == muni.id, m.Promise.year == year)))

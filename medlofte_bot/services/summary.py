@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.roles import POLICE_ROLES
+from medlofte_bot.services.members import area_of
 from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
 from medlofte_bot.storage import models as m
@@ -83,7 +84,7 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
     summary.upcoming = [t for t in visible_tasks(session, member, now, now + timedelta(days=14))
                         if t.status == "pending"]
     if police:
-        summary.unconfirmed = _unconfirmed(session, now)
+        summary.unconfirmed = _unconfirmed(session, now, area_of(session, member))
     summary.without_partner = [t for t in summary.upcoming if t.joint and not t.partners_joined]
     for p in promises:
         for k, v in p.counters.items():
@@ -91,10 +92,14 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
     return summary
 
 
-def _unconfirmed(session: Session, now: datetime) -> list[Unconfirmed]:
-    rows = session.scalars(select(m.Task).where(
+def _unconfirmed(session: Session, now: datetime,
+                 area: frozenset[int] | None) -> list[Unconfirmed]:
+    query = select(m.Task).where(
         m.Task.status.in_(("pending", "missed")), m.Task.end_at <= now - UNCONFIRMED_AFTER,
-        m.Task.end_at >= now - timedelta(days=60)).order_by(m.Task.start_at))
+        m.Task.end_at >= now - timedelta(days=60))
+    if area is not None:
+        query = query.join(m.Promise).where(m.Promise.municipality_id.in_(area))
+    rows = session.scalars(query.order_by(m.Task.start_at))
     out = []
     for row in rows:
         names = tuple(session.scalars(select(m.Member.display_name).where(

@@ -81,7 +81,8 @@ def view(session: Session, row: m.Task) -> TaskView:
     """A task row as a view."""
     tz = _tz(session, row)
     joined = len(session.scalars(select(m.Participation.id).where(
-        m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all())
+        m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all()) \
+        if row.joint else 0
     spec = row.promise.spec or {}
     return TaskView(
         row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
@@ -93,7 +94,7 @@ def view(session: Session, row: m.Task) -> TaskView:
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
     """The task if the member may see it; otherwise NotFound, never a hint that it exists."""
     row = session.get(m.Task, task_id)
-    if row is None or not can_see(viewer(member), facts(row)):
+    if row is None or not can_see(viewer(session, member), facts(row)):
         raise NotFound("task_unknown", id=task_id)
     return row
 
@@ -101,10 +102,14 @@ def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
 def visible_tasks(session: Session, member: m.Member, start: datetime, end: datetime,
                   mine_only: bool = False) -> list[TaskView]:
     """Pending or done tasks starting in [start, end) that the member may see."""
-    rows = session.scalars(select(m.Task).where(
+    who = viewer(session, member)
+    query = select(m.Task).where(
         m.Task.start_at >= start, m.Task.start_at < end, m.Task.status != "cancelled")
-        .order_by(m.Task.start_at, m.Task.id))
-    who = viewer(member)
+    if who.area is not None:  # narrow in SQL; can_see below still decides
+        query = query.join(m.Promise).where(m.Promise.municipality_id.in_(who.area))
+    elif member.role == "officer":
+        query = query.where(m.Task.team_id == member.team_id)
+    rows = session.scalars(query.order_by(m.Task.start_at, m.Task.id))
     out = []
     for row in rows:
         if not can_see(who, facts(row)):
@@ -120,7 +125,7 @@ def visible_tasks(session: Session, member: m.Member, start: datetime, end: date
 
 def _acting(session: Session, member: m.Member, task_id: int) -> m.Task:
     row = get_visible(session, member, task_id)
-    if not can_act(viewer(member), facts(row)):
+    if not can_act(viewer(session, member), facts(row)):
         raise NotAllowed("not_police")
     return row
 
@@ -231,7 +236,7 @@ def answer_invitation(session: Session, member: m.Member, task_id: int, joins: b
                       now: datetime) -> TaskView:
     """A partner joins ("Jag deltar") or declines ("Kan inte") a joint task."""
     row = get_visible(session, member, task_id)
-    if not can_join(viewer(member), facts(row)):
+    if not can_join(viewer(session, member), facts(row)):
         raise NotAllowed("not_partner")
     answer = session.scalar(select(m.Participation).where(
         m.Participation.task_id == row.id, m.Participation.member_id == member.id))

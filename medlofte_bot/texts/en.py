@@ -238,3 +238,4 @@ TEXTS.update({
     "summary.chart_caption": "Done against pace and target, {date}",
 })
 TEXTS["digest.title"] = "The bot was down for a while. Reminders you missed, for tasks that are still open:"
+TEXTS["invite_team_ambiguous"] = "The team {team} exists in several municipalities. Name the municipality too, e.g. /invite officer {team} arvidsjaur. The municipalities: {municipalities}."

@@ -238,3 +238,4 @@ TEXTS.update({
     "summary.chart_caption": "Genomfört mot takt och mål, {date}",
 })
 TEXTS["digest.title"] = "Boten var nere en stund. Påminnelser du missade, för uppgifter som fortfarande är öppna:"
+TEXTS["invite_team_ambiguous"] = "Laget {team} finns i flera kommuner. Ange kommunen också, t.ex. /bjud polis {team} arvidsjaur. Kommunerna: {municipalities}."

@@ -1,0 +1,97 @@
+"""Need-to-know across municipalities and police areas, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from medlofte_bot.configuration import LoadedSet, load_promise_set
+from medlofte_bot.domain.errors import NotFound
+from medlofte_bot.services import members, tasks
+from medlofte_bot.services.plans import apply_promise_set
+from medlofte_bot.services.status import promise_status
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import make_engine, migrate, session_factory
+
+CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
+NOW = datetime(2015, 1, 1, 6, tzinfo=UTC)
+
+
+def _variant(slug: str, area: str) -> LoadedSet:
+    base = load_promise_set(CONFIG)
+    ps = base.promise_set.model_copy(update={"slug": slug, "municipality": slug.title(),
+                                             "police_area": area})
+    return LoadedSet(base.path, ps, hashlib.sha256(f"{base.digest}{slug}".encode()).hexdigest())
+
+
+@pytest.fixture
+def world(db_url: str):
+    engine = make_engine(db_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    sets = [_variant("arvidsjaur", "LPO Piteå Älvdal"), _variant("arjeplog", "LPO Piteå Älvdal"),
+            _variant("kiruna", "LPO Kiruna")]
+    with sessions.begin() as s:
+        for loaded in sets:
+            apply_promise_set(s, loaded, NOW)
+    yield sessions, {(x.promise_set.slug, 2015): x.promise_set for x in sets}
+    engine.dispose()
+
+
+def _member(s, role: str, slug: str | None, telegram_id: int) -> m.Member:
+    invite = members.create_invite(s, role, NOW, municipality=slug)
+    return members.redeem(s, invite.code, telegram_id, role, "sv", NOW)
+
+
+def test_a_chief_sees_the_municipalities_of_their_police_area_only(world) -> None:
+    sessions, sets = world
+    with sessions.begin() as s:
+        chief = _member(s, "chief", "arvidsjaur", 10)
+        seen = tasks.visible_tasks(s, chief, NOW, NOW + timedelta(days=365))
+        munis = {t.id: t for t in seen}
+        kiruna_task = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
+            m.Municipality.slug == "kiruna")).first()
+        assert kiruna_task is not None and kiruna_task.id not in munis
+        slugs = set(s.scalars(select(m.Municipality.slug).join(m.Promise).join(m.Task).where(
+            m.Task.id.in_(list(munis)))))
+        assert slugs == {"arvidsjaur", "arjeplog"}
+        with pytest.raises(NotFound):
+            tasks.get_visible(s, chief, kiruna_task.id)
+        titles = {(r.promise, r.target) for r in promise_status(s, sets, chief, NOW)}
+        assert len(promise_status(s, sets, chief, NOW)) == 2 * 6 and titles
+
+
+def test_a_coordinator_from_the_settings_sees_every_area(world) -> None:
+    sessions, sets = world
+    with sessions.begin() as s:
+        admin = members.ensure_coordinator(s, 1, "Cora", NOW)
+        assert len(promise_status(s, sets, admin, NOW)) == 3 * 6
+        kiruna_task = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
+            m.Municipality.slug == "kiruna")).first()
+        assert tasks.get_visible(s, admin, kiruna_task.id).id == kiruna_task.id
+
+
+def test_an_officer_follows_the_promises_of_their_team_municipality(world) -> None:
+    sessions, sets = world
+    with sessions.begin() as s:
+        team = s.scalars(select(m.Team).join(m.Municipality).where(
+            m.Municipality.slug == "arjeplog", m.Team.key == "lag-1")).one()
+        invite = members.create_invite(s, "officer", NOW, team="lag-1", municipality="arjeplog")
+        assert invite.team_id == team.id
+        officer = members.redeem(s, invite.code, 20, "Olle", "sv", NOW)
+        rows = promise_status(s, sets, officer, NOW)
+        assert len(rows) == 6
+
+
+def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world) -> None:
+    from medlofte_bot.domain.errors import UserError
+
+    sessions, _ = world
+    with sessions.begin() as s, pytest.raises(UserError) as err:
+        members.create_invite(s, "officer", NOW, team="lag-1")
+    assert err.value.key == "invite_team_ambiguous"
+    assert "kiruna" in err.value.params["municipalities"]
