@@ -94,6 +94,7 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
         select(m.Reminder).join(m.Task).where(m.Task.status == "pending",
                                               m.Task.start_at <= now + horizon))}
     created = 0
+    cache: dict[tuple[object, ...], list[tuple[int | None, int | None]]] = {}
     for task in tasks:
         for rule in rules_for(task.kind, task.joint, task.promise.spec):
             base = task.start_at if rule.anchor == "start" else task.end_at
@@ -102,7 +103,12 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
                 continue  # the task has begun, or was planned or moved after this time
             if due < now - STALE_AFTER:
                 continue  # stale: the weekly summary lists what is overdue instead
-            for member_id, chat_id in _recipients(session, task, rule.audience):
+            # recipients depend on the audience and the task's team/municipality/roles only
+            key_ = (rule.audience, task.team_id, task.promise.municipality_id,
+                    tuple(task.invited or ()))
+            if key_ not in cache:
+                cache[key_] = _recipients(session, task, rule.audience)
+            for member_id, chat_id in cache[key_]:
                 key = (task.id, rule.kind, member_id, chat_id)
                 if key in existing:
                     continue
@@ -191,15 +197,20 @@ def record_message(session: Session, task_id: int, kind: str, member_id: int | N
 
 
 def replied_task(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:
-    """(task id, message kind) of the bot message with this id in this chat, if any."""
-    rows = session.execute(
-        select(m.Reminder.task_id, m.Reminder.kind, m.Reminder.chat_id, m.Member.telegram_id)
+    """(task id, message kind) of the bot message with this id in this chat, if any.
+
+    Message ids repeat across chats, so the chat is part of the query (indexed on
+    message_id): this runs on every reply, however many reminders a year has sent.
+    """
+    row = session.execute(
+        select(m.Reminder.task_id, m.Reminder.kind)
         .outerjoin(m.Member, m.Member.id == m.Reminder.member_id)
-        .where(m.Reminder.message_id == message_id, m.Reminder.state == "sent")).all()
-    for task_id, kind, chat, telegram_id in rows:
-        if task_id is not None and (chat == chat_id or telegram_id == chat_id):
-            return task_id, kind
-    return None
+        .where(m.Reminder.message_id == message_id, m.Reminder.state == "sent",
+               m.Reminder.task_id.is_not(None),
+               or_(m.Reminder.chat_id == chat_id,
+                   and_(m.Reminder.chat_id.is_(None), m.Member.telegram_id == chat_id)))
+        .order_by(m.Reminder.sent_at.desc()).limit(1)).first()
+    return (row[0], row[1]) if row and row[0] is not None else None
 
 
 SUMMARY_KIND = "weekly_summary"

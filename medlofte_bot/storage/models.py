@@ -138,6 +138,7 @@ class Reminder(Base):
     __table_args__ = (
         UniqueConstraint("task_id", "kind", "member_id", "chat_id"),
         Index("ix_reminder_due", "state", "due_at"),
+        Index("ix_reminder_message", "message_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))

@@ -95,3 +95,17 @@ def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world) ->
         members.create_invite(s, "officer", NOW, team="lag-1")
     assert err.value.key == "invite_team_ambiguous"
     assert "kiruna" in err.value.params["municipalities"]
+
+
+def test_a_reply_is_matched_to_the_message_in_its_own_chat(world) -> None:
+    from medlofte_bot.services.reminders import record_message, replied_task
+
+    sessions, _ = world
+    with sessions.begin() as s:
+        first, second = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(2)).all()
+        record_message(s, first, "card", None, 111, 5, NOW)
+        record_message(s, second, "card", None, 222, 5, NOW)
+    with sessions() as s:
+        assert replied_task(s, 111, 5) == (first, "card")
+        assert replied_task(s, 222, 5) == (second, "card")
+        assert replied_task(s, 333, 5) is None

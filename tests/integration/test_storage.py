@@ -34,7 +34,7 @@ def test_alembic_builds_every_table_from_empty(db_url: str) -> None:
     assert {"municipality", "promise", "task", "team", "member", "completion", "reminder",
             "audit_entry", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
     migrate(engine)  # a second run is a no-op, not an error
     engine.dispose()
 
