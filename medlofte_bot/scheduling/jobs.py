@@ -28,13 +28,18 @@ async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, i
         session.commit()
     if stale:
         d.stats["digest"] = d.stats.get("digest", 0) + await send_digests(bot, d, pacer, stale)
-    with d.sessions() as session:
-        ids = reminders.claim_due(session, now, d.worker, batch)
-        session.commit()
     outcomes: dict[str, int] = {}
-    for rid in ids:
-        outcome = await deliver(bot, d, pacer, rid)
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    while True:
+        with d.sessions() as session:
+            ids = reminders.claim_due(session, d.clock.now(), d.worker, batch)
+            order = reminders.round_robin_by_chat(session, ids)
+            session.commit()
+        for rid in order:
+            outcome = await deliver(bot, d, pacer, rid)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        # a full batch means more may be due; a failed send waits for the next tick
+        if len(ids) < batch or outcomes.get("retry"):
+            break
     for k, v in outcomes.items():
         d.stats[k] = d.stats.get(k, 0) + v
     return outcomes

@@ -255,3 +255,24 @@ def mark_folded(session: Session, rows: Iterable[m.Reminder], now: datetime) -> 
     """Reminders that went out inside a digest."""
     for row in rows:
         row.state, row.sent_at, row.late, row.error = "folded", now, True, "stale"
+
+
+def round_robin_by_chat(session: Session, reminder_ids: list[int]) -> list[int]:
+    """The ids reordered one per chat in turn, so one chat's pacing never holds up the rest."""
+    if not reminder_ids:
+        return []
+    rows = session.execute(
+        select(m.Reminder.id, m.Reminder.chat_id, m.Member.telegram_id)
+        .outerjoin(m.Member, m.Member.id == m.Reminder.member_id)
+        .where(m.Reminder.id.in_(reminder_ids))).all()
+    chat_of = {rid: chat if chat is not None else telegram_id for rid, chat, telegram_id in rows}
+    queues: dict[object, list[int]] = {}
+    for rid in reminder_ids:  # keep due order within each chat
+        queues.setdefault(chat_of.get(rid), []).append(rid)
+    out: list[int] = []
+    while queues:
+        for chat in list(queues):
+            out.append(queues[chat].pop(0))
+            if not queues[chat]:
+                del queues[chat]
+    return out

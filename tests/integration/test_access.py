@@ -109,3 +109,19 @@ def test_a_reply_is_matched_to_the_message_in_its_own_chat(world) -> None:
         assert replied_task(s, 111, 5) == (first, "card")
         assert replied_task(s, 222, 5) == (second, "card")
         assert replied_task(s, 333, 5) is None
+
+
+def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world) -> None:
+    from medlofte_bot.services.reminders import round_robin_by_chat
+
+    sessions, _ = world
+    with sessions.begin() as s:
+        task_ids = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(3)).all()
+        rows = [m.Reminder(task_id=t, kind="x", chat_id=chat, due_at=NOW)
+                for chat, t in [(1, task_ids[0]), (1, task_ids[1]), (1, task_ids[2]),
+                                (2, task_ids[0]), (2, task_ids[1])]]
+        s.add_all(rows)
+        s.flush()
+        ids = [r.id for r in rows]
+        assert round_robin_by_chat(s, ids) == [ids[0], ids[3], ids[1], ids[4], ids[2]]
+        assert round_robin_by_chat(s, []) == []
