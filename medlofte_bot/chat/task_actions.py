@@ -33,11 +33,14 @@ async def confirm(update: Update, session: Session, member: m.Member, d: Deps, t
         return
     followed = bool(note) and apply_follow_up(session, member, done.task, note, now)
     session.commit()  # say "recorded" only once it is
-    await reply(update, texts.t("done", lang, id=task_id, name=member.display_name))
+    recorded = texts.t("done", lang, id=task_id, name=member.display_name)
     if followed:
+        await reply(update, recorded)
         return
-    key = render.follow_up_key(done.task)
-    sent = await reply(update, texts.t(key, lang), reply_markup=render.skip_button(task_id, lang))
+    # one message: what was recorded, and the follow-up question that a reply answers
+    question = texts.t(render.follow_up_key(done.task), lang)
+    sent = await reply(update, f"{recorded}\n\n{question}",
+                       reply_markup=render.skip_button(task_id, lang))
     if sent is not None:
         chat_id = update.effective_chat.id if update.effective_chat else None
         record_message(session, task_id, "prompt_follow_up", member.id, chat_id,

@@ -227,9 +227,9 @@ def _lag1_tasks(h: Any, n: int) -> list[int]:
                               .order_by(m.Task.start_at).limit(n)))
 
 
-async def _settled(h: Any, task_id: int, timeout: float = 5.0) -> None:
-    """The follow-up question after "done" is out and recorded: the /klar transaction ended."""
-    prompt = await h.emu.wait_for_message(OFFICER, timeout=timeout)
+async def _settled(h: Any, task_id: int, prompt: Any, timeout: float = 5.0) -> None:
+    """The "done" answer carries the follow-up question; once it is recorded the /klar
+    transaction has ended."""
     assert GENERIC_ERROR not in (prompt.text or ""), prompt.text
     deadline = time.monotonic() + timeout
     while True:
@@ -297,7 +297,7 @@ async def test_a_confirmation_made_while_another_writer_holds_the_sqlite_lock_is
     assert lock.error is None and lock.released_at is not None, lock.error
     assert DONE in (answer.text or ""), answer.text
     assert answer.sent_at >= lock.released_at, "the answer came only once the lock was gone"
-    await _settled(bot, task_id)
+    await _settled(bot, task_id, answer)
     status, rows = _completions(bot, task_id)
     assert status == "done" and len(rows) == 1, (status, rows)
     assert rows[0].member_id is not None
@@ -319,14 +319,14 @@ async def test_confirmations_go_on_after_postgresql_restarts_under_the_bot(
         await h.emu.send_text(OFFICER, f"/klar {first}")
         answer = await h.emu.wait_for_message(OFFICER, timeout=10)
         assert DONE in (answer.text or ""), answer.text
-        await _settled(h, first)
+        await _settled(h, first, answer)
 
         pg_server.restart()  # fast shutdown: the pool's connections are gone
 
         await h.emu.send_text(OFFICER, f"/klar {second}")
         answer = await h.emu.wait_for_message(OFFICER, timeout=10)
         assert DONE in (answer.text or ""), f"first request after the restart: {answer.text}"
-        await _settled(h, second)
+        await _settled(h, second, answer)
         for task_id in (first, second):
             status, rows = _completions(h, task_id)
             assert status == "done" and len(rows) == 1, (task_id, status, rows)
