@@ -1,0 +1,275 @@
+"""Confirmations: members reply "klar" to a reminder of their own task, through the real bot.
+
+500 officers (each alone in a team) have two pending tasks; one tick delivers the two
+reminders to each (limits off: this measures handling, not pacing). Then every officer replies
+"klar" to the first reminder, all at once (full speed), and later to the second, paced at
+50 replies/s. The replies are sent from the emulator's own thread, each stamped when sent; the
+latency of a reply runs to the bot's "✅ Uppgift N är registrerad …" message as the emulator
+recorded it. The rate counts replies fully handled (a TypeHandler in group 1 runs after the
+handler). Side by side in the same process: a bare PTB echo bot (one MessageHandler sending the
+text back) on the same emulator setup. Both poll like bot.py (timeout 10 s, sequential updates).
+
+    .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50] [--profile]
+
+Goals: at least half the echo bot's rate at full speed; p99 under 50 ms at 50 replies/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import logging
+import pstats
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from _common import (
+    TOKEN,
+    build_world,
+    fresh_db,
+    percentile,
+    start_emulator,
+    table,
+    verdict,
+)
+from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
+
+from medlofte_bot.chat.app import build_application
+from medlofte_bot.chat.context import Deps
+from medlofte_bot.chat.delivery import Pacer
+from medlofte_bot.emulator import BotApiEmulator, EmulatorThread
+from medlofte_bot.emulator.records import SentMessage
+from medlofte_bot.scheduling.clock import ManualClock
+from medlofte_bot.scheduling.jobs import tick
+from medlofte_bot.storage import models as m
+
+NOW = datetime(2015, 6, 12, 18, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
+WAIT_LIMIT = 180.0  # seconds a round may take before the benchmark gives up
+
+
+@dataclass
+class Round:
+    """One round of replies: rate and latencies (ms)."""
+
+    handled: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        """Replies handled per second, first send to last handled."""
+        return self.handled / self.seconds if self.seconds else 0.0
+
+
+class Counter:
+    """Counts handled updates (a TypeHandler in group 1) and wakes a waiter at a target."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.target = 0
+        self.done = asyncio.Event()
+        self.last = 0.0
+
+    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.count += 1
+        self.last = time.monotonic()
+        if self.count >= self.target:
+            self.done.set()
+
+
+async def pump(emu: BotApiEmulator, replies: list[tuple[int, int]], rate: float | None
+               ) -> list[tuple[int, float, int]]:
+    """Send "klar" as a reply to (chat, message id), at ``rate`` per second or all at once;
+    runs in the emulator's loop; returns (chat, monotonic send time, user message id)."""
+    out = []
+    t0 = time.monotonic()
+    for i, (chat, message_id) in enumerate(replies):
+        if rate:
+            delay = t0 + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        sent_at = time.monotonic()
+        action = await emu.send_text(chat, "klar", reply_to=message_id)
+        out.append((chat, sent_at, action.message_id))
+    return out
+
+
+async def run_round(runner: EmulatorThread, emu: BotApiEmulator, counter: Counter,
+                    replies: list[tuple[int, int]], rate: float | None,
+                    is_answer: Callable[[SentMessage], bool]) -> Round:
+    """Send one round of replies and wait until the bot has handled each."""
+    cursor = len(emu.all_sent())
+    counter.target = counter.count + len(replies)
+    counter.done.clear()
+    sends = await runner.acall(pump(emu, replies, rate))
+    await asyncio.wait_for(counter.done.wait(), WAIT_LIMIT)
+    first = {}
+    for msg in emu.all_sent()[cursor:]:
+        if msg.chat_id not in first and is_answer(msg):
+            first[msg.chat_id] = msg
+    latencies = [(first[chat].sent_at - t) * 1000 for chat, t, _ in sends if chat in first]
+    return Round(len(replies), counter.last - sends[0][1], latencies)
+
+
+def ours_answer(msg: SentMessage) -> bool:
+    """The bot's confirmation: "✅ Uppgift N är registrerad som genomförd av …"."""
+    return (msg.text or "").startswith("✅") and "registrerad" in (msg.text or "")
+
+
+async def run_ours(n: int, rate: float, profile: bool) -> tuple[Round, Round, int]:
+    """Our bot: reminders by one tick, then two rounds of replies."""
+    with tempfile.TemporaryDirectory(prefix="bench-done-") as tmp:
+        sessions = fresh_db(Path(tmp))
+        world = build_world(sessions, NOW, n, 0, per_chat=2, tasks_per_chat=2)
+        runner, emu = start_emulator(False, world)
+        deps = Deps(sessions=sessions, sets={}, clock=ManualClock(NOW), worker="bench")
+        app = build_application(TOKEN, emu.base_url, deps)
+        counter = Counter()
+        app.add_handler(TypeHandler(Update, counter), group=1)
+        try:
+            await app.initialize()
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=10)
+            fast = Pacer(per_second=1e6, private_gap=0.0, group_gap=0.0)
+            while await tick(app.bot, deps, fast):
+                pass
+            with sessions() as s:
+                sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
+                    select(m.Reminder).where(m.Reminder.state == "sent"))
+                    if r.member_id is not None and r.task_id is not None}
+            first_task: dict[int, int] = {}
+            second_task: dict[int, int] = {}
+            for chat in world.private:
+                member = chat - world.private[0] + 1
+                tasks = sorted(t for (mid, t) in sent if mid == member)
+                first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
+                    sent[(member, tasks[1])]
+            prof = cProfile.Profile() if profile else None
+            if prof:
+                prof.enable()
+            full = await run_round(runner, emu, counter, list(first_task.items()), None,
+                                   ours_answer)
+            if prof:
+                prof.disable()
+            paced = await run_round(runner, emu, counter, list(second_task.items()), rate,
+                                    ours_answer)
+            with sessions() as s:
+                done = s.scalar(select(func.count(m.Completion.id))) or 0
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()
+            runner.stop()
+            sessions.kw["bind"].dispose()
+    if prof:
+        print("\nprofile of our bot during the full-speed round (cumulative, top 30 of ours "
+              "and of SQLAlchemy's execute/commit):")
+        stats = pstats.Stats(prof).sort_stats("cumulative")
+        stats.print_stats("medlofte_bot", 30)
+        stats.print_stats(r"sqlalchemy/orm/session.py.*\((execute|commit|flush|get)\)", 5)
+        stats.sort_stats("tottime").print_stats(12)
+    return full, paced, done
+
+
+async def run_echo(n: int, rate: float) -> tuple[Round, Round]:
+    """A bare PTB echo bot, same users, same replies to its own earlier messages."""
+    private = list(range(100_000, 100_000 + n))
+    runner, emu = start_emulator(False)
+    runner.call(_add_users(emu, private))
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat and update.effective_message:
+            await update.effective_chat.send_message(update.effective_message.text or "")
+
+    app = Application.builder().token(TOKEN).base_url(emu.base_url).build()
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
+    counter = Counter()
+    app.add_handler(TypeHandler(Update, counter), group=1)
+    try:
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        first, second = {}, {}
+        for chat in private:
+            first[chat] = (await app.bot.send_message(chat, "Om två timmar: …")).message_id
+            second[chat] = (await app.bot.send_message(chat, "I morgon: …")).message_id
+
+        def is_answer(msg: SentMessage) -> bool:
+            return msg.text == "klar"
+
+        full = await run_round(runner, emu, counter, list(first.items()), None, is_answer)
+        paced = await run_round(runner, emu, counter, list(second.items()), rate, is_answer)
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        runner.stop()
+    return full, paced
+
+
+async def _add_users(emu: BotApiEmulator, ids: list[int]) -> None:
+    for uid in ids:
+        await emu.add_user(uid, f"Polis{uid}")
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q):.1f} ms"
+
+
+async def main_async(n: int, rate: float, profile: bool) -> None:
+    """Run both bots and print the table."""
+    print(f"{n} members reply \"klar\" to a reminder of their own task; limits off", flush=True)
+    full, paced, done = await run_ours(n, rate, profile)
+    e_full, e_paced = await run_echo(n, rate)
+    half = full.rate >= e_full.rate / 2
+    p99 = percentile(paced.latencies, 99)
+    rows = [
+        ("full speed: replies handled/s", f"{full.rate:.0f}/s",
+         f">= {e_full.rate / 2:.0f}/s (half) {verdict(half)}", f"{e_full.rate:.0f}/s"),
+        ("full speed: ratio to echo", f"{full.rate / e_full.rate:.2f}", ">= 0.50", "1.00"),
+        ("full speed: p50 / p99 latency", f"{_ms(full.latencies, 50)} / "
+         f"{_ms(full.latencies, 99)}", "", f"{_ms(e_full.latencies, 50)} / "
+         f"{_ms(e_full.latencies, 99)}"),
+        (f"paced {rate:g}/s: achieved rate", f"{paced.rate:.1f}/s", "", f"{e_paced.rate:.1f}/s"),
+        (f"paced {rate:g}/s: p50 latency", _ms(paced.latencies, 50), "",
+         _ms(e_paced.latencies, 50)),
+        (f"paced {rate:g}/s: p99 latency", _ms(paced.latencies, 99),
+         f"< 50 ms {verdict(p99 < 50)}", _ms(e_paced.latencies, 99)),
+        (f"paced {rate:g}/s: max latency", _ms(paced.latencies, 100), "",
+         _ms(e_paced.latencies, 100)),
+        ("confirmations answered / stored", f"{len(full.latencies) + len(paced.latencies)} / "
+         f"{done} of {2 * n}", f"{2 * n}", f"{len(e_full.latencies) + len(e_paced.latencies)}"),
+    ]
+    print()
+    print(table(rows, ("figure", "ours", "goal", "baseline: PTB echo bot")))
+
+
+def main() -> None:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--small", action="store_true", help="100 members")
+    parser.add_argument("--rate", type=float, default=50.0, help="paced replies per second")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile our bot's thread during the full-speed round")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile))
+
+
+if __name__ == "__main__":
+    main()
