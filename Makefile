@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint types unit bench docker clean
+.PHONY: setup run test lint types unit bench bench-all docker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ unit: setup
 
 bench: setup
 	$(PY) bench/plan_national.py
+
+# every benchmark at a tenth of its size (the full ones take about 20 minutes in all)
+bench-all: bench
+	$(PY) bench/reminder_burst.py --small
+	$(PY) bench/completions.py --small
+	$(PY) bench/summaries.py --small
+	$(PY) bench/idle.py
 
 docker:
 	docker build -t medlofte-bot .
