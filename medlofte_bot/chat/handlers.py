@@ -52,11 +52,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 role=texts.t(f"role.{member.role}", lang),
                 team=texts.t("welcome_team", lang, team=team.name) if team else ""))
         return
-
-    async def greet(session: Session, member: m.Member, d: Deps) -> None:
-        await reply(update, texts.t("help", member.language))
-
-    await as_member(update, context, greet)
+    await on_help(update, context)  # a member's plain /start shows the commands
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
