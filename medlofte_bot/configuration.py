@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,23 @@ def _key_path(data: object, loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
+_REFERENCE = re.compile(r"promise '([^']+)' names unknown (team|partner role)")
+
+
+def _reference_path(data: object, message: str) -> str | None:
+    """Where a cross-reference error (checked on the whole set) belongs: the promise's key."""
+    match = _REFERENCE.search(message)
+    promises = data.get("promises") if isinstance(data, dict) else None
+    if not match or not isinstance(promises, list):
+        return None
+    for i, promise in enumerate(promises):
+        if isinstance(promise, dict) and promise.get("id") == match[1]:
+            field = "teams" if match[2] == "team" else ("joint" if "joint" in promise
+                                                        else "invite")
+            return f"promises[{i}] ({match[1]}).{field}"
+    return None
+
+
 def load_promise_set(path: Path) -> LoadedSet:
     """Read and validate one promise-set file; raise ConfigError naming file and key."""
     try:
@@ -54,10 +72,11 @@ def load_promise_set(path: Path) -> LoadedSet:
     except ValidationError as exc:
         first = exc.errors()[0]
         msg = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(
-            "config_invalid", file=str(path), key=_key_path(data, tuple(first["loc"])),
-            reason=msg, more=exc.error_count() - 1,
-        ) from exc
+        key = _key_path(data, tuple(first["loc"]))
+        if not first["loc"]:
+            key = _reference_path(data, msg) or key
+        raise ConfigError("config_invalid", file=str(path), key=key, reason=msg,
+                          more=exc.error_count() - 1) from exc
     return LoadedSet(path, ps, hashlib.sha256(raw).hexdigest())
 
 

@@ -219,7 +219,9 @@ def _first_fit(
     for day in ordered:
         if partner and not partner.available_on(day):
             continue
-        start = plus_minutes(local_instant(day, window.start, ps.tz), shift)
+        # the shift is wall-clock time: on a DST night elapsed minutes would leave the window
+        wall = datetime.combine(day, window.start) + timedelta(minutes=shift)
+        start = local_instant(wall.date(), wall.time(), ps.tz)
         end = plus_minutes(start, duration)
         if start <= now:
             continue

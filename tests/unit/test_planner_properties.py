@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -382,9 +381,6 @@ def test_no_double_booking_across_the_autumn_clock_change() -> None:
     assert_no_double_booking(plan.tasks)
 
 
-@pytest.mark.xfail(strict=True, reason="planner._first_fit shifts the start by elapsed "
-                   "minutes (plus_minutes), so on 29 March the wall-clock start lands an hour "
-                   "later and can fall after the window's end")
 def test_start_stays_inside_the_window_on_the_spring_clock_change() -> None:
     window = TimeWindow.model_validate("01:00-04:00")
     starts = []

@@ -167,8 +167,6 @@ def test_unknown_team_id_is_a_config_error_naming_promise_and_team(tmp_path: Pat
     assert "lag-9" in err.params["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="reference errors are raised by the PromiseSet-level "
-                   "validator, so the key path is '(top level)', not the promise's teams")
 def test_unknown_team_id_key_path_points_at_the_promise(tmp_path: Path) -> None:
     err = _load_error(_with_unknown_team(tmp_path))
     assert err.params["key"].startswith("promises[0] (narkotika)")
@@ -188,8 +186,6 @@ def test_unknown_partner_role_is_a_config_error_naming_promise_and_role(tmp_path
     assert "brandchef" in err.params["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="reference errors are raised by the PromiseSet-level "
-                   "validator, so the key path is '(top level)', not the promise's joint")
 def test_unknown_partner_role_key_path_points_at_the_promise(tmp_path: Path) -> None:
     err = _load_error(_with_unknown_role(tmp_path))
     assert err.params["key"].startswith("promises[2] (krogtillsyn)")
