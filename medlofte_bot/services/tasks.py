@@ -73,8 +73,7 @@ def facts(row: m.Task) -> TaskFacts:
 
 
 def _tz(session: Session, row: m.Task) -> ZoneInfo:
-    muni = session.get(m.Municipality, row.promise.municipality_id)
-    return ZoneInfo(muni.timezone if muni else "Europe/Stockholm")
+    return ZoneInfo(row.promise.municipality.timezone)
 
 
 def view(session: Session, row: m.Task) -> TaskView:
@@ -134,7 +133,9 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
               note: str = "") -> Done:
     """Record the task as done by ``member``; a second confirmation counts nothing twice."""
     row = _acting(session, member, task_id)
-    existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id))
+    # only a done task can have a completion: skip the look-up on the common path
+    existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id)) \
+        if row.status == "done" else None
     if existing is not None:
         by = session.get(m.Member, existing.member_id) if existing.member_id else None
         return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)

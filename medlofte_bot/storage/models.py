@@ -70,6 +70,7 @@ class Promise(Base):
     joint_target: Mapped[int] = mapped_column(default=0)
     visibility: Mapped[str] = mapped_column(String(10))
     spec: Mapped[dict[str, Any]]
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
 class Task(Base):
