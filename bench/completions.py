@@ -23,7 +23,8 @@ import logging
 import pstats
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -124,6 +125,24 @@ def ours_answer(msg: SentMessage) -> bool:
     return (msg.text or "").startswith("✅") and "registrerad" in (msg.text or "")
 
 
+@asynccontextmanager
+async def polling(app: Application, counter: Counter) -> AsyncIterator[None]:  # type: ignore[type-arg]
+    """The application polling the emulator, counting handled updates; stopped afterwards."""
+    app.add_handler(TypeHandler(Update, counter), group=1)
+    try:
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        yield
+    finally:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+
 async def run_ours(n: int, rate: float, profile: bool) -> tuple[Round, Round, int]:
     """Our bot: reminders by one tick, then two rounds of replies."""
     with tempfile.TemporaryDirectory(prefix="bench-done-") as tmp:
@@ -133,43 +152,34 @@ async def run_ours(n: int, rate: float, profile: bool) -> tuple[Round, Round, in
         deps = Deps(sessions=sessions, sets={}, clock=ManualClock(NOW), worker="bench")
         app = build_application(TOKEN, emu.base_url, deps)
         counter = Counter()
-        app.add_handler(TypeHandler(Update, counter), group=1)
         try:
-            await app.initialize()
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=10)
-            fast = Pacer(per_second=1e6, private_gap=0.0, group_gap=0.0)
-            while await tick(app.bot, deps, fast):
-                pass
-            with sessions() as s:
-                sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
-                    select(m.Reminder).where(m.Reminder.state == "sent"))
-                    if r.member_id is not None and r.task_id is not None}
-            first_task: dict[int, int] = {}
-            second_task: dict[int, int] = {}
-            for chat in world.private:
-                member = chat - world.private[0] + 1
-                tasks = sorted(t for (mid, t) in sent if mid == member)
-                first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
-                    sent[(member, tasks[1])]
-            prof = cProfile.Profile() if profile else None
-            if prof:
-                prof.enable()
-            full = await run_round(runner, emu, counter, list(first_task.items()), None,
-                                   ours_answer)
-            if prof:
-                prof.disable()
-            paced = await run_round(runner, emu, counter, list(second_task.items()), rate,
-                                    ours_answer)
-            with sessions() as s:
-                done = s.scalar(select(func.count(m.Completion.id))) or 0
+            async with polling(app, counter):
+                fast = Pacer(per_second=1e6, private_gap=0.0, group_gap=0.0)
+                while await tick(app.bot, deps, fast):
+                    pass
+                with sessions() as s:
+                    sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
+                        select(m.Reminder).where(m.Reminder.state == "sent"))
+                        if r.member_id is not None and r.task_id is not None}
+                first_task: dict[int, int] = {}
+                second_task: dict[int, int] = {}
+                for chat in world.private:
+                    member = chat - world.private[0] + 1
+                    tasks = sorted(t for (mid, t) in sent if mid == member)
+                    first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
+                        sent[(member, tasks[1])]
+                prof = cProfile.Profile() if profile else None
+                if prof:
+                    prof.enable()
+                full = await run_round(runner, emu, counter, list(first_task.items()), None,
+                                       ours_answer)
+                if prof:
+                    prof.disable()
+                paced = await run_round(runner, emu, counter, list(second_task.items()), rate,
+                                        ours_answer)
+                with sessions() as s:
+                    done = s.scalar(select(func.count(m.Completion.id))) or 0
         finally:
-            if app.updater is not None and app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-            await app.shutdown()
             runner.stop()
             sessions.kw["bind"].dispose()
     if prof:
@@ -195,28 +205,19 @@ async def run_echo(n: int, rate: float) -> tuple[Round, Round]:
     app = Application.builder().token(TOKEN).base_url(emu.base_url).build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     counter = Counter()
-    app.add_handler(TypeHandler(Update, counter), group=1)
     try:
-        await app.initialize()
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10)
-        first, second = {}, {}
-        for chat in private:
-            first[chat] = (await app.bot.send_message(chat, "Om två timmar: …")).message_id
-            second[chat] = (await app.bot.send_message(chat, "I morgon: …")).message_id
+        async with polling(app, counter):
+            first, second = {}, {}
+            for chat in private:
+                first[chat] = (await app.bot.send_message(chat, "Om två timmar: …")).message_id
+                second[chat] = (await app.bot.send_message(chat, "I morgon: …")).message_id
 
-        def is_answer(msg: SentMessage) -> bool:
-            return msg.text == "klar"
+            def is_answer(msg: SentMessage) -> bool:
+                return msg.text == "klar"
 
-        full = await run_round(runner, emu, counter, list(first.items()), None, is_answer)
-        paced = await run_round(runner, emu, counter, list(second.items()), rate, is_answer)
+            full = await run_round(runner, emu, counter, list(first.items()), None, is_answer)
+            paced = await run_round(runner, emu, counter, list(second.items()), rate, is_answer)
     finally:
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        await app.shutdown()
         runner.stop()
     return full, paced
 
