@@ -67,19 +67,13 @@ def follow_up_key(task: TaskView) -> str:
     return "follow_up.note"
 
 
-def counters_text(totals: dict[str, int], lang: str) -> str:
-    """'unga mötta 12, upphällningar 4, …'."""
-    return ", ".join(f"{texts.t('counter.' + k, lang) if texts.has('counter.' + k) else k} {v}"
-                     for k, v in totals.items())
-
-
 def status_text(rows: list[PromiseStatus], lang: str) -> str:
     """The status as a message."""
     lines = [texts.t("status_title", lang)]
     for r in rows:
         if r.target is None:
             lines.append(texts.t("status_counters", lang, title=r.title,
-                                 counters=counters_text(r.counters, lang) or "–"))
+                                 counters=texts.counters(r.counters, lang) or "–"))
             continue
         joint = texts.t("status_joint", lang, joint_done=r.joint_done,
                         joint_target=r.joint_target) if r.joint_target else ""
@@ -113,5 +107,5 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
         lines += ["", texts.t(key, lang), *(items or [texts.t("summary.none", lang)])]
     if summary.counters:
         lines += ["", texts.t("summary.counters", lang,
-                              counters=counters_text(summary.counters, lang))]
+                              counters=texts.counters(summary.counters, lang))]
     return "\n".join(lines)

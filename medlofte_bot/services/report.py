@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.services.status import add_counts
 from medlofte_bot.storage import models as m
 
 
@@ -118,15 +119,6 @@ def _local(value: object, tz: ZoneInfo) -> datetime | None:
         return datetime.fromisoformat(value).astimezone(tz)
     except ValueError:
         return None
-
-
-def add_counts(totals: dict[str, int], counts: Mapping[str, Any] | None) -> None:
-    """Add ``counts`` into ``totals`` in place (values read as integers)."""
-    for k, v in (counts or {}).items():
-        try:
-            totals[k] = totals.get(k, 0) + int(v)
-        except (TypeError, ValueError):
-            continue
 
 
 def _task_reports(session: Session, rows: list[m.Task], tz: ZoneInfo) -> list[TaskReport]:

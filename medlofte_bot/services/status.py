@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,12 +55,20 @@ def _joint_done(session: Session, rows: list[m.Task]) -> int:
     return len(joined)
 
 
+def add_counts(totals: dict[str, int], counts: Mapping[str, Any] | None) -> None:
+    """Add ``counts`` into ``totals`` in place (values read as integers)."""
+    for k, v in (counts or {}).items():
+        try:
+            totals[k] = totals.get(k, 0) + int(v)
+        except (TypeError, ValueError):
+            continue
+
+
 def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for counts in session.scalars(select(m.Completion.counters).where(
             m.Completion.task_id.in_(task_ids))):
-        for k, v in (counts or {}).items():
-            totals[k] = totals.get(k, 0) + int(v)
+        add_counts(totals, counts)
     return totals
 
 

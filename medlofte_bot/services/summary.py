@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.roles import POLICE_ROLES
 from medlofte_bot.services.members import area_of
-from medlofte_bot.services.status import PromiseStatus, promise_status
+from medlofte_bot.services.status import PromiseStatus, add_counts, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
 from medlofte_bot.storage import models as m
 
@@ -87,8 +87,7 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
         summary.unconfirmed = _unconfirmed(session, now, area_of(session, member))
     summary.without_partner = [t for t in summary.upcoming if t.joint and not t.partners_joined]
     for p in promises:
-        for k, v in p.counters.items():
-            summary.counters[k] = summary.counters.get(k, 0) + v
+        add_counts(summary.counters, p.counters)
     return summary
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -50,7 +51,17 @@ def month(d: date, lang: str = DEFAULT_LANGUAGE) -> str:
     return format_date(d, "LLLL y", locale=lang)
 
 
+def label(prefix: str, key: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The text ``prefix.key``; keys with no text (data from a config) read as themselves."""
+    full = f"{prefix}.{key}"
+    return t(full, lang) if has(full) else key.replace("_", " ")
+
+
 def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The name of a kind of task; unknown kinds (data from a config) read as themselves."""
-    key = f"kind.{kind_id}"
-    return t(key, lang) if has(key) else kind_id.replace("_", " ")
+    """The name of a kind of task."""
+    return label("kind", kind_id, lang)
+
+
+def counters(totals: Mapping[str, int], lang: str = DEFAULT_LANGUAGE) -> str:
+    """'unga mötta 12, upphällningar 4' for a dict of counts."""
+    return ", ".join(f"{label('counter', k, lang)} {v}" for k, v in totals.items())

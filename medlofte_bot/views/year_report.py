@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,18 +39,8 @@ class _Document:
     sections: tuple[_Section, ...]
 
 
-def _label(prefix: str, key: str, lang: str) -> str:
-    full = f"{prefix}.{key}"
-    return texts.t(full, lang) if texts.has(full) else key.replace("_", " ")
-
-
 def _yes_no(value: bool, lang: str) -> str:
     return texts.t("report.yes" if value else "report.no", lang)
-
-
-def counters_text(counters: Mapping[str, int], lang: str) -> str:
-    """'unga mötta 12, upphällningar 4' for a dict of counts."""
-    return ", ".join(f"{_label('counter', k, lang)} {v}" for k, v in counters.items())
 
 
 def _field_value(key: str, value: Any, lang: str) -> str:
@@ -63,8 +53,8 @@ def _field_value(key: str, value: Any, lang: str) -> str:
 
 def facts_text(task: TaskReport, lang: str) -> str:
     """The task's counters and follow-up fields (places visited, vehicles) in one line."""
-    parts = [counters_text(task.counters, lang)] if task.counters else []
-    parts += [f"{_label('report.field', k, lang)}: {_field_value(k, v, lang)}"
+    parts = [texts.counters(task.counters, lang)] if task.counters else []
+    parts += [f"{texts.label('report.field', k, lang)}: {_field_value(k, v, lang)}"
               for k, v in task.fields.items() if v not in (None, "")]
     return "; ".join(parts)
 
@@ -85,7 +75,7 @@ def changes_text(task: TaskReport, lang: str) -> str:
 def _details(task: TaskReport, report: YearReport, lang: str) -> str:
     parts = [task.label] if task.label else []
     if task.vehicle:
-        parts.append(_label("vehicle", task.vehicle, lang))
+        parts.append(texts.label("vehicle", task.vehicle, lang))
     if task.joint and task.partner_role:
         role = report.partner_roles.get(task.partner_role, task.partner_role)
         parts.append(texts.t("joint", lang, role=role.lower()))
@@ -96,7 +86,8 @@ def _details(task: TaskReport, report: YearReport, lang: str) -> str:
 
 def _task_row(task: TaskReport, report: YearReport, lang: str) -> tuple[str, ...]:
     return (str(task.id), f"{texts.when(task.start, lang)}–{texts.clock(task.end, lang)}",
-            _details(task, report, lang), _label("report.status", task.status, lang), task.team,
+            _details(task, report, lang), texts.label("report.status", task.status, lang),
+            task.team,
             ", ".join(task.partners_joined), task.done_by, facts_text(task, lang), task.note,
             changes_text(task, lang))
 
@@ -114,7 +105,7 @@ def _summary(p: PromiseReport, report: YearReport, lang: str) -> tuple[str, ...]
                             joint_target=p.joint_target)
         out.append(line + texts.t("report.summary_met", lang, met=_yes_no(bool(p.met), lang)))
     if p.counters:
-        out.append(texts.t("report.counters", lang, counters=counters_text(p.counters, lang)))
+        out.append(texts.t("report.counters", lang, counters=texts.counters(p.counters, lang)))
     if not p.tasks and p.target is not None:
         out.append(texts.t("report.no_tasks", lang))
     return tuple(out)
@@ -138,7 +129,7 @@ def _document(report: YearReport, lang: str) -> _Document:
     if report.counters:
         sections.append(_Section(texts.t("report.totals", lang), (), _Table(
             (col("counter"), col("count")),
-            tuple((_label("counter", k, lang), str(v)) for k, v in report.counters.items()))))
+            tuple((texts.label("counter", k, lang), str(v)) for k, v in report.counters.items()))))
     lead = (texts.t("report.subtitle", lang, police_area=report.police_area,
                     municipality=report.municipality, as_of=texts.when(report.as_of, lang)),
             texts.t("report.notice", lang))
