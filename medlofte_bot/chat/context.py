@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.ext import ContextTypes
@@ -23,6 +24,11 @@ class Deps:
     worker: str = "bot"
     text_max: int = NOTE_MAX
     stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The area's time zone, for what belongs to no one task (summaries, their dates)."""
+        return next(iter(self.sets.values())).tz if self.sets else ZoneInfo("Europe/Stockholm")
 
 
 def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:

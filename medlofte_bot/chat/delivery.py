@@ -7,7 +7,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -92,7 +91,7 @@ async def send_chart(bot: Bot, d: Deps, pacer: Pacer, member: m.Member, chat_id:
     lang, now = member.language, d.clock.now()
     rows = summary.promises
     caption = texts.t("summary.chart_caption", lang,
-                      date=texts.day(now.astimezone(_tz(d)).date(), lang))
+                      date=texts.day(now.astimezone(d.tz).date(), lang))
     chart = progress_chart(rows, lang, caption)
     for _ in range(2):
         await pacer.wait(chat_id)
@@ -111,9 +110,6 @@ def _seconds(wait: object) -> float:
     """RetryAfter.retry_after is an int or a timedelta, depending on PTB's settings."""
     return wait.total_seconds() if hasattr(wait, "total_seconds") else float(wait)  # type: ignore[arg-type]
 
-
-def _tz(d: Deps) -> ZoneInfo:
-    return next(iter(d.sets.values())).tz if d.sets else ZoneInfo("Europe/Stockholm")
 
 
 async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,

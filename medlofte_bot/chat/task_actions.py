@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -56,18 +55,12 @@ async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await as_member(update, context, act)
 
 
-def _tz(session: Session, task_id: int) -> ZoneInfo:
-    row = session.get(m.Task, task_id)
-    muni = session.get(m.Municipality, row.promise.municipality_id) if row else None
-    return ZoneInfo(muni.timezone if muni else "Europe/Stockholm")
-
-
 async def do_move(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
                   when_text: str) -> None:
     """Move a task to a time given as text; say whether the target holds."""
     now = d.clock.now()
-    tasks.get_visible(session, member, task_id)
-    start = parse_when(when_text, now, _tz(session, task_id))
+    row = tasks.get_visible(session, member, task_id)
+    start = parse_when(when_text, now, tasks.task_tz(row))
     if start is None:
         raise UserError("move_unreadable", text=when_text)
     result = tasks.move(session, d.sets, member, task_id, start, now)

@@ -212,7 +212,7 @@ class Demo:
                                 database_url=f"sqlite:///{tmp}/demo.db", configs=[self.config],
                                 admin_ids=frozenset({pp.COORDINATOR}), clock=None)
             self.deps = prepare(settings, self.clock, worker="demo")
-            self.tz = next(iter(self.deps.sets.values())).tz
+            self.tz = self.deps.tz
             self.pacer = Pacer(private_gap=0.0, group_gap=0.0, per_second=10_000)
             self.app = build_application(TOKEN, self.emu.base_url, self.deps)
             self.app.add_handler(TypeHandler(Update, self._count), group=1)

@@ -21,7 +21,7 @@ async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, i
         reminders.ensure_reminders(session, now)
         if d.sets:
             partners = any(ps.partner_summary for ps in d.sets.values())
-            reminders.ensure_summaries(session, now, next(iter(d.sets.values())).tz, partners)
+            reminders.ensure_summaries(session, now, d.tz, partners)
         session.commit()
     with d.sessions() as session:
         stale = reminders.claim_due(session, now, d.worker, batch, stale=True)

@@ -72,13 +72,14 @@ def facts(row: m.Task) -> TaskFacts:
                      tuple(row.invited or ()), row.status)
 
 
-def _tz(session: Session, row: m.Task) -> ZoneInfo:
+def task_tz(row: m.Task) -> ZoneInfo:
+    """The time zone a task is said in: its municipality's."""
     return ZoneInfo(row.promise.municipality.timezone)
 
 
 def view(session: Session, row: m.Task) -> TaskView:
     """A task row as a view."""
-    tz = _tz(session, row)
+    tz = task_tz(row)
     joined = len(session.scalars(select(m.Participation.id).where(
         m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all()) \
         if row.joint else 0
@@ -172,8 +173,7 @@ def record_follow_up(session: Session, member: m.Member, task_id: int, now: date
 
 
 def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:
-    muni = session.get(m.Municipality, row.promise.municipality_id)
-    assert muni is not None
+    muni = row.promise.municipality
     ps = sets[(muni.slug, row.promise.year)]
     repo = PlanRepository(session)
     teams = repo.teams(muni, ps)
@@ -195,8 +195,7 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
         raise UserError("task_not_pending", id=row.id)
     if start <= now:
         raise UserError("move_in_past")
-    muni = session.get(m.Municipality, row.promise.municipality_id)
-    assert muni is not None
+    muni = row.promise.municipality
     ps = sets[(muni.slug, row.promise.year)]
     promise = ps.promise(row.promise.key)
     tz = ZoneInfo(ps.timezone)
