@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,7 @@ from medlofte_bot.storage import models as m
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 3
+T = TypeVar("T")
 
 
 @dataclass
@@ -46,6 +49,22 @@ class Pacer:
         self._next_chat[chat_id] = at + gap
         if at > now:
             await asyncio.sleep(at - now)
+
+
+async def _paced(pacer: Pacer, chat_id: int, send: Callable[[], Awaitable[T]],
+                 attempts: int = MAX_RETRY_AFTER) -> T:
+    """Send when the pacer allows; a 429 is waited out and tried again, ``attempts`` times in
+    all, after which the last RetryAfter is raised for the caller to put the send back."""
+    last: RetryAfter | None = None
+    for _ in range(attempts):
+        await pacer.wait(chat_id)
+        try:
+            return await send()
+        except RetryAfter as exc:
+            last = exc
+            await asyncio.sleep(_seconds(exc.retry_after))
+    assert last is not None
+    raise last
 
 
 def _message(session: Session, row: m.Reminder, task: m.Task, member: m.Member | None,
@@ -93,17 +112,13 @@ async def send_chart(bot: Bot, d: Deps, pacer: Pacer, member: m.Member, chat_id:
     caption = texts.t("summary.chart_caption", lang,
                       date=texts.day(now.astimezone(d.tz).date(), lang))
     chart = progress_chart(rows, lang, caption)
-    for _ in range(2):
-        await pacer.wait(chat_id)
-        try:
-            await bot.send_photo(chat_id, chart, caption=caption)
-            return True
-        except RetryAfter as exc:
-            await asyncio.sleep(_seconds(exc.retry_after))
-        except TelegramError as exc:
-            log.warning("chart to %s not sent: %s", chat_id, exc)
-            return False
-    return False
+    try:
+        await _paced(pacer, chat_id, lambda: bot.send_photo(chat_id, chart, caption=caption),
+                     attempts=2)
+    except TelegramError as exc:
+        log.warning("chart to %s not sent: %s", chat_id, exc)
+        return False
+    return True
 
 
 def _seconds(wait: object) -> float:
@@ -119,26 +134,22 @@ async def _deliver_summary(bot: Bot, d: Deps, pacer: Pacer, session: Session,
         reminders.mark_skipped(session, [row.id], "not needed")
         return "skipped"
     late = d.clock.now() - row.due_at > reminders.LATE_AFTER
-    for _ in range(MAX_RETRY_AFTER):
-        await pacer.wait(member.telegram_id)
-        try:
-            message_id, summary = await send_summary(bot, d, session, member,
-                                                     member.telegram_id, late)
-        except RetryAfter as exc:
-            await asyncio.sleep(_seconds(exc.retry_after))
-            continue
-        except (Forbidden, BadRequest) as exc:
-            reminders.mark_failed(session, row.id, str(exc), retry=False)
-            return "failed"
-        except NetworkError as exc:
-            reminders.mark_failed(session, row.id, str(exc), retry=True)
-            return "retry"
-        reminders.mark_sent(session, row.id, message_id, d.clock.now())
-        session.commit()  # the text is out: whatever happens to the chart, never send it twice
-        await send_chart(bot, d, pacer, member, member.telegram_id, summary)
-        return "summary"
-    reminders.mark_failed(session, row.id, "rate limited", retry=True)
-    return "retry"
+    try:
+        message_id, summary = await _paced(pacer, member.telegram_id, lambda: send_summary(
+            bot, d, session, member, member.telegram_id, late))
+    except RetryAfter:
+        reminders.mark_failed(session, row.id, "rate limited", retry=True)
+        return "retry"
+    except (Forbidden, BadRequest) as exc:
+        reminders.mark_failed(session, row.id, str(exc), retry=False)
+        return "failed"
+    except NetworkError as exc:
+        reminders.mark_failed(session, row.id, str(exc), retry=True)
+        return "retry"
+    reminders.mark_sent(session, row.id, message_id, d.clock.now())
+    session.commit()  # the text is out: whatever happens to the chart, never send it twice
+    await send_chart(bot, d, pacer, member, member.telegram_id, summary)
+    return "summary"
 
 
 async def deliver(bot: Bot, d: Deps, pacer: Pacer, reminder_id: int) -> str:
@@ -168,28 +179,25 @@ async def deliver(bot: Bot, d: Deps, pacer: Pacer, reminder_id: int) -> str:
 async def _send(bot: Bot, pacer: Pacer, session: Session, row: m.Reminder,
                 member: m.Member | None, chat_id: int, text: str,
                 markup: InlineKeyboardMarkup | None, d: Deps) -> str:
-    for _ in range(MAX_RETRY_AFTER):
-        await pacer.wait(chat_id)
-        try:
-            sent = await bot.send_message(chat_id, text, reply_markup=markup)
-        except RetryAfter as exc:
-            await asyncio.sleep(_seconds(exc.retry_after))
-            continue
-        except Forbidden as exc:
-            reminders.mark_failed(session, row.id, str(exc), retry=False)
-            if member is not None:
-                await _unreachable(bot, session, member, d)
-            return "forbidden"
-        except BadRequest as exc:
-            reminders.mark_failed(session, row.id, str(exc), retry=False)
-            return "failed"
-        except NetworkError as exc:
-            reminders.mark_failed(session, row.id, str(exc), retry=True)
-            return "retry"
-        reminders.mark_sent(session, row.id, sent.message_id, d.clock.now())
-        return "sent"
-    reminders.mark_failed(session, row.id, "rate limited", retry=True)
-    return "retry"
+    try:
+        sent = await _paced(pacer, chat_id,
+                            lambda: bot.send_message(chat_id, text, reply_markup=markup))
+    except RetryAfter:
+        reminders.mark_failed(session, row.id, "rate limited", retry=True)
+        return "retry"
+    except Forbidden as exc:
+        reminders.mark_failed(session, row.id, str(exc), retry=False)
+        if member is not None:
+            await _unreachable(bot, session, member, d)
+        return "forbidden"
+    except BadRequest as exc:
+        reminders.mark_failed(session, row.id, str(exc), retry=False)
+        return "failed"
+    except NetworkError as exc:
+        reminders.mark_failed(session, row.id, str(exc), retry=True)
+        return "retry"
+    reminders.mark_sent(session, row.id, sent.message_id, d.clock.now())
+    return "sent"
 
 
 async def _unreachable(bot: Bot, session: Session, member: m.Member, d: Deps) -> None:
