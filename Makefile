@@ -7,10 +7,10 @@ STAMP   = $(VENV)/.installed-stamp
 
 .PHONY: setup run test lint types unit bench bench-all docker clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml botapi_emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e ./botapi_emulator -e '.[dev,demo]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from medlofte_bot.emulator import BotApiEmulator, EmulatorThread
+from botapi_emulator import BotApiEmulator, EmulatorThread
 from medlofte_bot.services import reminders
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory

@@ -46,8 +46,8 @@ from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler,
 from medlofte_bot.chat.app import build_application
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.delivery import Pacer
-from medlofte_bot.emulator import BotApiEmulator, EmulatorThread
-from medlofte_bot.emulator.records import SentMessage
+from botapi_emulator import BotApiEmulator, EmulatorThread
+from botapi_emulator.records import SentMessage
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.storage import models as m

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from _common import ROOT, TOKEN, start_emulator, table, verdict
 
-from medlofte_bot.emulator import BotApiEmulator, EmulatorThread
+from botapi_emulator import BotApiEmulator, EmulatorThread
 
 ECHO_BOT = '''\
 import os

@@ -44,8 +44,8 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder
 from medlofte_bot.chat.app import build_application
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.delivery import Pacer
-from medlofte_bot.emulator import FloodLimits
-from medlofte_bot.emulator.records import JSON
+from botapi_emulator import FloodLimits
+from botapi_emulator.records import JSON
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.storage import models as m

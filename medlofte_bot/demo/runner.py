@@ -24,8 +24,8 @@ from medlofte_bot.bootstrap import Settings, prepare
 from medlofte_bot.chat.app import build_application, publish_commands
 from medlofte_bot.chat.delivery import Pacer
 from medlofte_bot.demo import people as pp
-from medlofte_bot.emulator import BotApiEmulator
-from medlofte_bot.emulator.records import SentMessage
+from botapi_emulator import BotApiEmulator
+from botapi_emulator.records import SentMessage
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.report import year_report

@@ -13,7 +13,7 @@ from medlofte_bot.bootstrap import Settings, prepare
 from medlofte_bot.chat.app import build_application, publish_commands
 from medlofte_bot.chat.context import Deps
 from medlofte_bot.chat.delivery import Pacer
-from medlofte_bot.emulator import BotApiEmulator
+from botapi_emulator import BotApiEmulator
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 

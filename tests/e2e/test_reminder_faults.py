@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from medlofte_bot.emulator import FloodLimits
+from botapi_emulator import FloodLimits
 from medlofte_bot.services.reminders import LATE_AFTER, LEASE, claim_due
 from medlofte_bot.storage import models as m
 

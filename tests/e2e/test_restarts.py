@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.bootstrap import Settings, prepare
-from medlofte_bot.emulator import BotApiEmulator, EmulatorThread, SentMessage
+from botapi_emulator import BotApiEmulator, EmulatorThread, SentMessage
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.services.reminders import HORIZON, LEASE
 from medlofte_bot.storage import models as m

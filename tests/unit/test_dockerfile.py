@@ -34,3 +34,18 @@ def test_the_image_runs_the_readme_command_as_a_non_root_user_with_a_data_volume
 def test_make_docker_builds_the_image() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^docker:\n\tdocker build ", makefile, re.MULTILINE)
+
+
+def test_the_product_package_and_image_carry_no_emulator_and_no_aiohttp() -> None:
+    """The emulator is its own project, installed by the ``demo`` extra only."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(dep.startswith("aiohttp") for dep in project["dependencies"])
+    assert any(dep.startswith("botapi-emulator") for dep in project["optional-dependencies"]["demo"])
+    assert "botapi_emulator" not in DOCKERFILE and "[demo]" not in DOCKERFILE
+    product = ROOT / "medlofte_bot"
+    assert not (product / "emulator").exists()
+    emulator = ROOT / "botapi_emulator" / "src" / "botapi_emulator"
+    for source in emulator.glob("*.py"):
+        assert "medlofte_bot" not in source.read_text(), f"{source.name} imports the product"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from medlofte_bot.emulator.records import ApiError, bad_request
+from botapi_emulator.records import ApiError, bad_request
 
 HTML_TAGS = frozenset(
     {

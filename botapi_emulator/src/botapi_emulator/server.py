@@ -11,12 +11,12 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from medlofte_bot.emulator import methods_bot, methods_edit  # noqa: F401  (registers handlers)
-from medlofte_bot.emulator.limits import FloodLimits
-from medlofte_bot.emulator.methods import HANDLERS, Call
-from medlofte_bot.emulator.records import JSON, ApiError, RequestRecord
-from medlofte_bot.emulator.user_side import UserSideMixin
-from medlofte_bot.emulator.wire import Fault, parse_request
+from botapi_emulator import methods_bot, methods_edit  # noqa: F401  (registers handlers)
+from botapi_emulator.limits import FloodLimits
+from botapi_emulator.methods import HANDLERS, Call
+from botapi_emulator.records import JSON, ApiError, RequestRecord
+from botapi_emulator.user_side import UserSideMixin
+from botapi_emulator.wire import Fault, parse_request
 
 OutageMode = Literal["refuse", "502"]
 _CONFLICT = (
@@ -31,7 +31,7 @@ class BotApiEmulator(UserSideMixin):
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
-        bot_username: str = "medlofte_bot",
+        bot_username: str = "test_bot",
         bot_first_name: str = "Medlöfte",
         *,
         clock: Callable[[], float] = time.time,

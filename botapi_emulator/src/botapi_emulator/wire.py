@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from medlofte_bot.emulator.methods import Upload
-from medlofte_bot.emulator.records import JSON, ApiError, too_many_requests
+from botapi_emulator.methods import Upload
+from botapi_emulator.records import JSON, ApiError, too_many_requests
 
 #: Parameters whose form values are plain strings, never JSON-decoded.
 STRING_PARAMS = frozenset(

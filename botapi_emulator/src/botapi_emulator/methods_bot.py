@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from medlofte_bot.emulator.methods import Call, handler, resolve_chat
-from medlofte_bot.emulator.records import JSON, bad_request
-from medlofte_bot.emulator.state import EmulatorState, scope_key
+from botapi_emulator.methods import Call, handler, resolve_chat
+from botapi_emulator.records import JSON, bad_request
+from botapi_emulator.state import EmulatorState, scope_key
 
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 

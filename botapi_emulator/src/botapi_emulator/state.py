@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from medlofte_bot.emulator.limits import FloodLimiter, FloodLimits
-from medlofte_bot.emulator.records import (
+from botapi_emulator.limits import FloodLimiter, FloodLimits
+from botapi_emulator.records import (
     JSON,
     AnsweredCallback,
     ChatActionRecord,
@@ -40,7 +40,7 @@ class EmulatorState:
     def __init__(
         self,
         token: str = "123456:TEST-TOKEN",
-        bot_username: str = "medlofte_bot",
+        bot_username: str = "test_bot",
         bot_first_name: str = "Medlöfte",
         *,
         clock: Callable[[], float] = time.time,

@@ -6,8 +6,8 @@ import re
 import secrets
 from typing import Any, NamedTuple
 
-from medlofte_bot.emulator.records import JSON, ChatState, UserState
-from medlofte_bot.emulator.state import EmulatorState
+from botapi_emulator.records import JSON, ChatState, UserState
+from botapi_emulator.state import EmulatorState
 
 _COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{1,32})?(?![A-Za-z0-9_@])")
 _TINY_PNG = bytes.fromhex(

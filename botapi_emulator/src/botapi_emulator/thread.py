@@ -7,7 +7,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from medlofte_bot.emulator.server import BotApiEmulator
+from botapi_emulator.server import BotApiEmulator
 
 T = TypeVar("T")
 

@@ -29,7 +29,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from medlofte_bot.emulator import BotApiEmulator, EmulatorThread, FloodLimits
+from botapi_emulator import BotApiEmulator, EmulatorThread, FloodLimits
 
 TOKEN = "123456:TEST-TOKEN"
 ANNA = 1001

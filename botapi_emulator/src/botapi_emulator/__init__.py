@@ -1,7 +1,7 @@
 """A local Telegram Bot API emulator for end-to-end tests, benchmarks and offline demos."""
 
-from medlofte_bot.emulator.limits import FloodLimits
-from medlofte_bot.emulator.records import (
+from botapi_emulator.limits import FloodLimits
+from botapi_emulator.records import (
     AnsweredCallback,
     ApiError,
     ChatActionRecord,
@@ -12,9 +12,9 @@ from medlofte_bot.emulator.records import (
     StoredFile,
     UserState,
 )
-from medlofte_bot.emulator.server import BotApiEmulator
-from medlofte_bot.emulator.thread import EmulatorThread
-from medlofte_bot.emulator.user_side import UserAction, command_entities
+from botapi_emulator.server import BotApiEmulator
+from botapi_emulator.thread import EmulatorThread
+from botapi_emulator.user_side import UserAction, command_entities
 
 __all__ = [
     "AnsweredCallback",

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from medlofte_bot.emulator.formatting import check_text, to_plain
-from medlofte_bot.emulator.records import (
+from botapi_emulator.formatting import check_text, to_plain
+from botapi_emulator.records import (
     JSON,
     ChatActionRecord,
     ChatState,
@@ -19,7 +19,7 @@ from medlofte_bot.emulator.records import (
     forbidden,
     too_many_requests,
 )
-from medlofte_bot.emulator.state import EmulatorState
+from botapi_emulator.state import EmulatorState
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from medlofte_bot.emulator.formatting import check_text, to_plain
-from medlofte_bot.emulator.methods import (
+from botapi_emulator.formatting import check_text, to_plain
+from botapi_emulator.methods import (
     NOT_MODIFIED,
     Call,
     _check_length,
@@ -16,14 +16,14 @@ from medlofte_bot.emulator.methods import (
     handler,
     resolve_chat,
 )
-from medlofte_bot.emulator.records import (
+from botapi_emulator.records import (
     JSON,
     AnsweredCallback,
     EditRecord,
     SentMessage,
     bad_request,
 )
-from medlofte_bot.emulator.state import EmulatorState
+from botapi_emulator.state import EmulatorState
 
 _QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 
