@@ -1,4 +1,4 @@
-"""The one place that sees everything: settings, storage, clock, promise sets and chat."""
+"""The one place that sees everything: settings, database, services, limiter, chat, the tick."""
 
 from __future__ import annotations
 
@@ -6,50 +6,34 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 from dotenv import load_dotenv
 
 from medlofte_bot import texts
-from medlofte_bot.chat.context import Deps
+from medlofte_bot.chat.app import App, build_application, publish_commands
+from medlofte_bot.chat.context import ChatDeps
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.configuration import load_many
-from medlofte_bot.domain.errors import ConfigError, UserError
-from medlofte_bot.scheduling.clock import Clock, clock_from_setting
+from medlofte_bot.domain.clock import Clock
+from medlofte_bot.domain.errors import UserError
+from medlofte_bot.scheduling.clock import clock_from_setting
+from medlofte_bot.scheduling.jobs import tick
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
-from medlofte_bot.storage.database import database_url, make_engine, migrate, session_factory
+from medlofte_bot.services.usecases import UseCases
+from medlofte_bot.settings import Settings, load_settings
+from medlofte_bot.storage.database import Database, database_url
 
-DEFAULT_API = "https://api.telegram.org/bot"
-DEFAULT_CONFIG = "config/arvidsjaur-2015.toml"
 EXIT_CONFIG = 2
+TICK_CLOCK_SECONDS = 60.0
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Settings:
-    """What the environment (or .env) says."""
-
-    token: str | None
-    base_url: str
-    database_url: str | None
-    configs: list[Path]
-    admin_ids: frozenset[int]
-    clock: str | None
-
-
-def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """Read and check settings; a wrong value raises ConfigError naming the variable."""
-    raw_ids = [p.strip() for p in env.get("MEDLOFTE_ADMIN_IDS", "").split(",") if p.strip()]
-    if any(not p.lstrip("-").isdigit() for p in raw_ids):
-        raise ConfigError("admin_ids_invalid", value=env.get("MEDLOFTE_ADMIN_IDS", ""))
-    configs = env.get("MEDLOFTE_CONFIG") or DEFAULT_CONFIG
-    return Settings(
-        token=env.get("TELEGRAM_BOT_TOKEN") or None,
-        base_url=env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API,
-        database_url=env.get("DATABASE_URL") or None,
-        configs=[Path(c.strip()) for c in configs.split(",") if c.strip()],
-        admin_ids=frozenset(int(p) for p in raw_ids),
-        clock=env.get("MEDLOFTE_CLOCK") or None,
-    )
+__all__ = ["EXIT_CONFIG", "RedactToken", "Services", "Settings", "build_bot", "load_settings",
+           "main", "open_database", "prepare"]
 
 
 class RedactToken(logging.Filter):
@@ -68,46 +52,99 @@ class RedactToken(logging.Filter):
 
 
 def setup_logging(token: str | None) -> None:
-    """Plain logs on stderr, without the token and without per-request noise."""
+    """Plain logs on stderr, without the token and without per-request or per-tick noise."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if token:
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactToken(token))
 
 
-def prepare(settings: Settings, clock: Clock, worker: str = "bot") -> Deps:
-    """Migrate the database, apply the promise sets idempotently, and wire the dependencies."""
-    engine = make_engine(database_url(settings.database_url))
-    migrate(engine)
-    sessions = session_factory(engine)
+def open_database(settings: Settings) -> Database:
+    """The database the settings name, migrated to the newest schema."""
+    db = Database(database_url(settings.database_url))
+    db.migrate()
+    return db
+
+
+@dataclass
+class Services:
+    """Everything wired: close it with ``dispose``."""
+
+    settings: Settings
+    ctx: ServiceContext
+    usecases: UseCases
+    outbox: Outbox
+    pacer: Pacer = field(default_factory=Pacer)
+
+    def dispose(self) -> None:
+        """Close the database's connections."""
+        self.ctx.db.dispose()
+
+
+def prepare(settings: Settings, clock: Clock, worker: str = "bot",
+            pacer: Pacer | None = None) -> Services:
+    """Migrate the database, apply the promise sets idempotently, and wire the services."""
     loaded = load_many(settings.configs)
-    with sessions.begin() as session:
-        for s in loaded:
-            apply_promise_set(session, s, clock.now(), actor="system")
+    db = open_database(settings)
+    try:
+        with db.transaction() as session:
+            for s in loaded:
+                apply_promise_set(session, s, clock.now(), actor="system")
+    except BaseException:
+        db.dispose()
+        raise
     sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set for s in loaded}
-    return Deps(sessions=sessions, sets=sets, clock=clock, admin_ids=settings.admin_ids,
-                worker=worker)
+    ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker)
+    return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer or Pacer())
+
+
+def build_bot(services: Services, tick_interval: float | None = None,
+              tick_enabled: bool = True) -> App:
+    """The Application with its handlers, rate limiter and (unless disabled) the tick."""
+    clock = services.ctx.clock
+
+    async def on_tick(context: Any) -> None:
+        try:
+            await tick(services.outbox, TelegramSender(context.bot), clock)
+        except Exception:  # one failed tick must not stop the next; the rows keep the state
+            log.exception("reminder tick failed")
+        finally:  # the next tick only once this one is over: never two at once
+            context.job_queue.run_once(on_tick, when=interval, name="reminders")
+
+    interval = tick_interval or min(max(clock.real_seconds(TICK_CLOCK_SECONDS), 0.05), 30.0)
+
+    async def post_init(app: App) -> None:
+        await publish_commands(app)
+        if tick_enabled and app.job_queue is not None:
+            app.job_queue.run_once(on_tick, when=0.0, name="reminders")
+
+    settings = services.settings
+    assert settings.token is not None
+    return build_application(settings.token, settings.base_url,
+                             ChatDeps(services.usecases), services.pacer, post_init)
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
     """Run the bot with long polling; without a token, explain and exit 2."""
     load_dotenv()
-    lang = os.environ.get("MEDLOFTE_LANG", "sv")
+    lang = texts.DEFAULT_LANGUAGE
     try:
-        settings = settings_from_env(env if env is not None else os.environ)
+        settings = load_settings(env)
+        lang = settings.lang
         if settings.token is None:
             print(texts.t("no_token", lang), file=sys.stderr)
             return EXIT_CONFIG
         setup_logging(settings.token)
         clock = clock_from_setting(settings.clock)
-        deps = prepare(settings, clock, worker=f"bot-{os.getpid()}")
+        services = prepare(settings, clock, worker=f"bot-{os.getpid()}")
     except UserError as exc:
         print(texts.t("cli.error", lang, message=texts.t(exc.key, lang, **exc.params)),
               file=sys.stderr)
         return EXIT_CONFIG
-    from medlofte_bot.chat.app import build_application
-
-    app = build_application(settings.token, settings.base_url, deps)
-    app.run_polling(drop_pending_updates=False)
+    try:
+        build_bot(services).run_polling(drop_pending_updates=False)
+    finally:
+        services.dispose()
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,23 +13,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from medlofte_bot import texts
 from medlofte_bot.configuration import LoadedSet, load_many
+from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.planning.planner import plan_year
-from medlofte_bot.scheduling.clock import Clock, clock_from_setting
+from medlofte_bot.scheduling.clock import clock_from_setting
 from medlofte_bot.services.members import create_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.services.report import year_report
-from medlofte_bot.storage.database import database_url, make_engine, migrate, session_factory
+from medlofte_bot.settings import Settings, load_settings
+from medlofte_bot.storage.database import Database, database_url
 from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
 from medlofte_bot.views.year_report import render_report
 
 EXIT_USAGE = 2
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m medlofte_bot")
-    parser.add_argument("--lang", choices=texts.LANGUAGES,
-                        default=os.environ.get("MEDLOFTE_LANG", texts.DEFAULT_LANGUAGE))
+    parser.add_argument("--lang", choices=texts.LANGUAGES, default=settings.lang)
     sub = parser.add_subparsers(dest="command", required=True)
     plan = sub.add_parser("plan", help="plan a promise set's year")
     plan.add_argument("config", nargs="+", type=Path, help="promise-set TOML file(s) or a folder")
@@ -57,8 +57,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _demo(args: argparse.Namespace) -> int:
     import asyncio
+    import importlib.util
     from datetime import datetime, timedelta
 
+    if importlib.util.find_spec("botapi_emulator") is None:
+        print(texts.t("cli.demo_needs_emulator", args.lang), file=sys.stderr)
+        return EXIT_USAGE
     from medlofte_bot.demo.runner import play
 
     ps = load_many([args.config])[0].promise_set
@@ -68,37 +72,47 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _invite(args: argparse.Namespace, clock: Clock) -> int:
-    engine = make_engine(database_url(os.environ.get("DATABASE_URL")))
+def _open(settings: Settings) -> Database:
+    db = Database(database_url(settings.database_url))
     try:
-        migrate(engine)
-        with session_factory(engine).begin() as session:
+        db.migrate()
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def _invite(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    db = _open(settings)
+    try:
+        with db.transaction() as session:
             invite = create_invite(session, args.role, clock.now(), team=args.team,
                                    municipality=args.municipality,
                                    partner_role=args.partner_role)
             code, expires = invite.code, invite.expires_at
     finally:
-        engine.dispose()
-    username = os.environ.get("TELEGRAM_BOT_USERNAME", "medlofte_bot")
+        db.dispose()
+    username = settings.bot_username
     print(texts.t("cli.invite", args.lang, code=code, link=f"https://t.me/{username}?start={code}",
                   expires=expires.date().isoformat()))
     return 0
 
 
-def _report(args: argparse.Namespace, clock: Clock) -> int:
-    sets, lang, url = load_many(args.config, args.year), args.lang, os.environ.get("DATABASE_URL")
-    engine = make_engine(database_url(url))
-    where = database_url(url).split("@")[-1]
+def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    sets, lang = load_many(args.config, args.year), args.lang
+    where = database_url(settings.database_url).split("@")[-1]
+    db: Database | None = None
     try:
-        migrate(engine)
-        with session_factory(engine)() as session:
+        db = _open(settings)
+        with db.transaction() as session:
             found = [(s, year_report(session, s.promise_set, clock.now())) for s in sets]
     except SQLAlchemyError as exc:
         print(texts.t("cli.db_error", lang, url=where, reason=type(exc).__name__),
               file=sys.stderr)
         return 1
     finally:
-        engine.dispose()
+        if db is not None:
+            db.dispose()
     reports = []
     for s, report in found:
         if report is None:
@@ -132,18 +146,18 @@ def _print_apply(result: ApplyResult, lang: str, out: Callable[[str], None]) -> 
                 cancelled=len(result.cancelled), kept=result.kept))
 
 
-def apply_sets(sets: Sequence[LoadedSet], url: str | None, clock: Clock) -> list[ApplyResult]:
+def apply_sets(sets: Sequence[LoadedSet], settings: Settings, clock: Clock
+               ) -> list[ApplyResult]:
     """Apply promise sets to the database in one transaction: all or nothing."""
-    engine = make_engine(database_url(url))
+    db = _open(settings)
     try:
-        migrate(engine)
-        with session_factory(engine).begin() as session:
+        with db.transaction() as session:
             return [apply_promise_set(session, s, clock.now(), actor="cli") for s in sets]
     finally:
-        engine.dispose()
+        db.dispose()
 
 
-def _plan(args: argparse.Namespace, clock: Clock) -> int:
+def _plan(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     sets = load_many(args.config, args.year)
     lang = args.lang
     if args.json:
@@ -164,9 +178,9 @@ def _plan(args: argparse.Namespace, clock: Clock) -> int:
         elif not args.apply:
             print(plan_table(plan, s.promise_set, lang))
     if args.apply:
-        url = os.environ.get("DATABASE_URL")
+        url = settings.database_url
         try:
-            results = apply_sets(sets, url, clock)
+            results = apply_sets(sets, settings, clock)
         except SQLAlchemyError as exc:
             print(texts.t("cli.db_error", lang, url=database_url(url).split("@")[-1],
                           reason=type(exc).__name__), file=sys.stderr)
@@ -176,21 +190,28 @@ def _plan(args: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
+         settings: Settings | None = None) -> int:
     """Run the command line; expected errors print one clear message and return 2."""
     load_dotenv()
-    args = _parser().parse_args(argv)
+    try:
+        settings = settings or load_settings()
+    except UserError as exc:
+        print(texts.t("cli.error", "sv", message=texts.t(exc.key, "sv", **exc.params)),
+              file=sys.stderr)
+        return EXIT_USAGE
+    args = _parser(settings).parse_args(argv)
     lang = args.lang
     try:
-        clock = clock or clock_from_setting(os.environ.get("MEDLOFTE_CLOCK"))
+        clock = clock or clock_from_setting(settings.clock)
         if args.command == "plan":
-            return _plan(args, clock)
+            return _plan(args, settings, clock)
         if args.command == "demo":
             return _demo(args)
         if args.command == "invite":
-            return _invite(args, clock)
+            return _invite(args, settings, clock)
         if args.command == "report":
-            return _report(args, clock)
+            return _report(args, settings, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

@@ -1,13 +1,15 @@
-"""The python-telegram-bot Application: handlers, commands per language, the tick."""
+"""The python-telegram-bot Application: handlers, commands per language, context and limits."""
 
 from __future__ import annotations
 
-import logging
 import os
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.ext import (
     Application,
+    BaseRateLimiter,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -19,13 +21,11 @@ from medlofte_bot import texts
 from medlofte_bot.chat import handlers as h
 from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer
-from medlofte_bot.scheduling.jobs import tick
+from medlofte_bot.chat.context import BotContext, ChatDeps
+from medlofte_bot.chat.updates import PerPersonUpdates
 
-log = logging.getLogger(__name__)
-# Opt in now to what PTB 23 does anyway: RetryAfter.retry_after as a timedelta (our delivery
-# reads both), instead of a deprecation warning on every 429.
+# Opt in now to what PTB 23 does anyway: RetryAfter.retry_after as a timedelta (the rate
+# limiter reads both), instead of a deprecation warning on every 429.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
@@ -34,7 +34,7 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("sprak", "lang", h.on_language), ("bjud", "invite", h.on_invite),
     ("rapport", "report", h.on_report), ("grupp", "group", h.on_group),
 ]
-TICK_CLOCK_SECONDS = 60.0
+App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
 def file_url(base_url: str) -> str:
@@ -42,7 +42,7 @@ def file_url(base_url: str) -> str:
     return base_url[: -len("bot")] + "file/bot" if base_url.endswith("/bot") else base_url
 
 
-async def publish_commands(app: Application) -> None:
+async def publish_commands(app: App) -> None:
     """setMyCommands in Swedish (default) and English."""
     for lang, code in (("sv", None), ("en", "en")):
         names = [(sv if lang == "sv" else en, sv) for sv, en, _ in COMMANDS]
@@ -51,27 +51,19 @@ async def publish_commands(app: Application) -> None:
             language_code=code)
 
 
-def build_application(token: str, base_url: str, d: Deps,
-                      tick_interval: float | None = None) -> Application:
-    """Wire handlers and the reminder tick into one Application."""
-    pacer = Pacer()
-
-    async def on_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-        try:
-            await tick(context.bot, d, pacer)
-        except Exception:  # one failed tick must not stop the next; the rows keep the state
-            log.exception("reminder tick failed")
-
-    async def post_init(app: Application) -> None:
-        await publish_commands(app)
-        interval = tick_interval or max(d.clock.real_seconds(TICK_CLOCK_SECONDS), 0.05)
-        assert app.job_queue is not None
-        app.job_queue.run_repeating(on_tick, interval=min(interval, 30.0), first=0.0,
-                                    name="reminders")
-
-    app = (Application.builder().token(token).base_url(base_url)
-           .base_file_url(file_url(base_url)).post_init(post_init).build())
-    app.bot_data["deps"] = d
+def build_application(token: str, base_url: str, deps: ChatDeps,
+                      rate_limiter: BaseRateLimiter[Any],
+                      post_init: Callable[[App], Coroutine[Any, Any, None]] | None = None) -> App:
+    """Wire the handlers, the typed context, the rate limiter and the update processor."""
+    builder = (Application.builder().token(token).base_url(base_url)
+               .base_file_url(file_url(base_url))
+               .context_types(ContextTypes(context=BotContext))
+               .rate_limiter(rate_limiter)
+               .concurrent_updates(PerPersonUpdates()))
+    if post_init is not None:
+        builder = builder.post_init(post_init)
+    app: App = builder.build()
+    app.bot_data["deps"] = deps
     for sv, en, handler in COMMANDS:
         app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler))
     app.add_handler(CallbackQueryHandler(on_button))
@@ -84,6 +76,3 @@ def build_application(token: str, base_url: str, d: Deps,
         & filters.UpdateType.MESSAGE, h.on_media))
     app.add_error_handler(h.on_error)
     return app
-
-
-__all__ = ["Update", "build_application", "publish_commands"]

@@ -1,20 +1,16 @@
-"""Inline buttons. Callback data is never trusted: every press goes through the services."""
+"""Inline buttons. Callback data is never trusted: every press goes through the use cases."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
-from medlofte_bot.chat.common import as_member, reply
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.task_actions import ask_cancel, ask_move, confirm, target_text
+from medlofte_bot.chat.common import actor_of, answering, call, reply
+from medlofte_bot.chat.context import BotContext
+from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel, ask_move, confirm
 from medlofte_bot.domain.errors import UserError
-from medlofte_bot.services import tasks
-from medlofte_bot.storage import models as m
 
 
 def _parse(data: str) -> tuple[str, int, str]:
@@ -24,40 +20,46 @@ def _parse(data: str) -> tuple[str, int, str]:
     return parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UserError("move_unreadable", text=text) from exc
+    if moment.tzinfo is None:
+        raise UserError("move_unreadable", text=text)
+    return moment
+
+
+async def on_button(update: Update, context: BotContext) -> None:
     """✅ / 📅 / ✖️ / Jag deltar / Kan inte / Hoppa över / a suggested time."""
-    query = update.callback_query
-    if query is None:
+    query, actor = update.callback_query, actor_of(update)
+    if query is None or actor is None:
         return
     await query.answer()
-
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        action, task_id, rest = _parse(query.data or "")
-        lang, now = member.language, d.clock.now()
+    async with answering(update):
+        try:
+            action, task_id, rest = _parse(query.data or "")
+        except UserError as exc:  # a stranger's forged press gets the stranger's sentence
+            raise exc.with_lang((await call(context.usecases.whoami, actor)).language) from None
+        usecases = context.usecases
         if action == "d":
-            await confirm(update, session, member, d, task_id)
+            await confirm(update, context, task_id)
         elif action == "m":
-            await ask_move(update, session, member, d, task_id)
+            await ask_move(update, context, task_id)
         elif action == "mv":
-            result = tasks.move(session, d.sets, member, task_id, datetime.fromisoformat(rest),
-                                now)
-            session.commit()
-            await reply(update, texts.t("moved", lang, id=task_id,
-                                        when=texts.when(result.task.start, lang)))
-            await reply(update, target_text(result, lang))
+            answer = await call(usecases.move, actor, task_id, None, _instant(rest))
+            await answer_replanned(update, "moved", answer.value, answer.member.language)
         elif action == "c":
-            await ask_cancel(update, session, member, d, task_id)
+            await ask_cancel(update, context, task_id)
         elif action == "j":
             joins = rest == "1"
-            view = tasks.answer_invitation(session, member, task_id, joins, now)
-            session.commit()
+            view = await call(usecases.answer_invitation, actor, task_id, joins)
+            lang = view.member.language
             await reply(update, texts.t("joined" if joins else "declined", lang,
-                                        what=texts.kind(view.kind, lang).lower(),
-                                        when=texts.when(view.start, lang)))
+                                        what=texts.kind(view.value.kind, lang).lower(),
+                                        when=texts.when(view.value.start, lang)))
         elif action == "s":
-            tasks.get_visible(session, member, task_id)
-            await reply(update, texts.t("follow_up.skipped", lang))
+            skipped = await call(usecases.skip_follow_up, actor, task_id)
+            await reply(update, texts.t("follow_up.skipped", skipped.member.language))
         else:
             raise UserError("unknown_command")
-
-    await as_member(update, context, act)

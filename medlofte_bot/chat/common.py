@@ -1,66 +1,73 @@
-"""What every handler shares: the member behind an update, replies, the task id argument."""
+"""What every handler shares: who sent the update, replies, running a use case off the loop."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.orm import Session
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
-from medlofte_bot.chat.context import Deps, deps
+from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.errors import UserError
-from medlofte_bot.services import members
-from medlofte_bot.storage import models as m
+from medlofte_bot.services.usecases import NotMember
+from medlofte_bot.services.views import Actor
 
-Action = Callable[[Session, m.Member, Deps], Awaitable[None]]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def lang_of(member: m.Member | None, update: Update) -> str:
-    """The member's language, else the Telegram client's when it is English, else Swedish."""
-    if member is not None:
-        return member.language
+def client_language(update: Update) -> str:
+    """English when the Telegram client says so, else Swedish (before we know the member)."""
     user = update.effective_user
     return "en" if user and (user.language_code or "").startswith("en") else "sv"
 
 
-async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+def actor_of(update: Update) -> Actor | None:
+    """The person behind the update, as plain data."""
+    user = update.effective_user
+    if user is None:
+        return None
+    return Actor(user.id, user.full_name, client_language(update))
+
+
+def is_private(update: Update) -> bool:
+    """Whether the update came from a private chat."""
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a use case (one short transaction) in a worker thread: the loop never waits on it."""
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     """Answer in the chat the update came from."""
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(text, **kwargs)  # type: ignore[arg-type]
+    return await chat.send_message(text, **kwargs)
 
 
-async def as_member(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action) -> None:
-    """Run ``action`` for a known member in one transaction; strangers get one sentence."""
-    d = deps(context)
-    user = update.effective_user
-    if user is None:
-        return
-    with d.sessions() as session:
-        member = members.by_telegram_id(session, user.id)
-        if member is None and user.id in d.admin_ids:
-            member = members.ensure_coordinator(session, user.id, user.full_name, d.clock.now())
-            session.commit()
-        if member is None:
-            if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-                await reply(update, texts.t("stranger", lang_of(None, update)))
-            return
-        text = update.effective_message.text if update.effective_message else None
-        if text and len(text) > d.text_max:
-            await reply(update, texts.t("trimmed", member.language, max=d.text_max))
-        try:
-            await action(session, member, d)
-            session.commit()
-        except UserError as exc:
-            session.rollback()
-            await reply(update, texts.t(exc.key, member.language, **exc.params))
+@asynccontextmanager
+async def answering(update: Update) -> AsyncIterator[None]:
+    """Turn expected failures into one clear answer: strangers get one polite sentence in a
+    private chat (nothing in groups), a UserError its text in the member's language."""
+    try:
+        yield
+    except NotMember:
+        if is_private(update):
+            await reply(update, texts.t("stranger", client_language(update)))
+    except UserError as exc:
+        lang = exc.lang or client_language(update)
+        await reply(update, texts.t(exc.key, lang, **exc.params))
 
 
-def task_id_arg(context: ContextTypes.DEFAULT_TYPE, example: str) -> int:
+def task_id_arg(context: BotContext, example: str) -> int:
+    """The task number in a command's first argument ("17" or "#17")."""
     args = context.args or []
     if not args or not args[0].lstrip("#").isdigit():
         raise UserError("task_id_missing", example=example)

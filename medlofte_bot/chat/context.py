@@ -1,38 +1,41 @@
-"""What the chat handlers are given: sessions, promise sets, the clock, the coordinators."""
+"""What the handlers are given: the use cases, through a typed CallbackContext."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot
 
-from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.scheduling.clock import Clock
-from medlofte_bot.services.tasks import NOTE_MAX
+from medlofte_bot.services.usecases import UseCases
+
+TEXT_MAX = 500
 
 
-@dataclass
-class Deps:
-    """Everything a handler needs, wired once in bootstrap."""
+@dataclass(frozen=True)
+class ChatDeps:
+    """Wired once by the composition root (bootstrap)."""
 
-    sessions: sessionmaker[Session]
-    sets: dict[tuple[str, int], PromiseSet]
-    clock: Clock
-    admin_ids: frozenset[int] = frozenset()
-    worker: str = "bot"
-    text_max: int = NOTE_MAX
-    stats: dict[str, int] = field(default_factory=dict)
+    usecases: UseCases
+    text_max: int = TEXT_MAX
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],
+                                 dict[Any, Any]]):
+    """PTB's context with the project's dependencies on it."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any],
+                 chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
     @property
-    def tz(self) -> ZoneInfo:
-        """The area's time zone, for what belongs to no one task (summaries, their dates)."""
-        return next(iter(self.sets.values())).tz if self.sets else ZoneInfo("Europe/Stockholm")
+    def deps(self) -> ChatDeps:
+        """The wired dependencies."""
+        value = self.application.bot_data["deps"]
+        assert isinstance(value, ChatDeps)
+        return value
 
-
-def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
-    """The wired dependencies of the running application."""
-    value = context.application.bot_data["deps"]
-    assert isinstance(value, Deps)
-    return value
+    @property
+    def usecases(self) -> UseCases:
+        """The chat's use cases."""
+        return self.deps.usecases

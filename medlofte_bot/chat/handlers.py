@@ -1,236 +1,223 @@
-"""Telegram handlers: parse, call a service, render, send. Access control is in the services."""
+"""Telegram handlers: parse, call a use case (off the loop), render, send. No SQL here."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.constants import ChatType
-from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
-from medlofte_bot.chat.common import as_member, lang_of, reply
-from medlofte_bot.chat.context import Deps, deps
-from medlofte_bot.chat.delivery import Pacer, send_chart, send_summary
-from medlofte_bot.chat.followup import on_follow_up_reply
-from medlofte_bot.chat.parsing import done_note
-from medlofte_bot.chat.task_actions import confirm, do_cancel, do_move
+from medlofte_bot.chat.common import (
+    actor_of,
+    answering,
+    call,
+    client_language,
+    is_private,
+    reply,
+)
+from medlofte_bot.chat.context import BotContext
+from medlofte_bot.chat.sender import send_chart
+from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, confirmed
 from medlofte_bot.domain.errors import UserError
-from medlofte_bot.services import members, tasks
-from medlofte_bot.services.reminders import record_message, replied_task
-from medlofte_bot.services.status import promise_status
-from medlofte_bot.storage import models as m
+from medlofte_bot.domain.states import MessageKind
+from medlofte_bot.services.views import SentRecord
 
 log = logging.getLogger(__name__)
 ROLE_WORDS = {"polis": "officer", "officer": "officer", "partner": "partner", "chef": "chief",
               "chief": "chief", "samordnare": "coordinator", "coordinator": "coordinator"}
 
 
-async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start [code]: register with an invite, or greet."""
-    d, user = deps(context), update.effective_user
-    if user is None:
+async def on_start(update: Update, context: BotContext) -> None:
+    """/start [code]: register with an invite, or show the help."""
+    actor = actor_of(update)
+    if actor is None:
         return
-    code = context.args[0] if context.args else None
-    if code:
-        with d.sessions() as session:
-            try:
-                member = members.redeem(session, code, user.id, user.full_name,
-                                        lang_of(None, update), d.clock.now())
-                session.commit()
-            except UserError as exc:
-                session.rollback()
-                await reply(update, texts.t(exc.key, lang_of(None, update), **exc.params))
-                return
-            team = session.get(m.Team, member.team_id) if member.team_id else None
-            lang = member.language
-            await reply(update, texts.t(
-                "welcome", lang, name=member.display_name,
-                role=texts.t(f"role.{member.role}", lang),
-                team=texts.t("welcome_team", lang, team=team.name) if team else ""))
+    if not context.args:
+        await on_help(update, context)  # a member's plain /start shows the commands
         return
-    await on_help(update, context)  # a member's plain /start shows the commands
+    async with answering(update):
+        member = await call(context.usecases.join, actor, context.args[0])
+        lang = member.language
+        await reply(update, texts.t(
+            "welcome", lang, name=member.name, role=texts.t(f"role.{member.role}", lang),
+            team=texts.t("welcome_team", lang, team=member.team) if member.team else ""))
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_help(update: Update, context: BotContext) -> None:
     """/hjalp: the commands."""
-    async def show(session: Session, member: m.Member, d: Deps) -> None:
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
+        member = await call(context.usecases.whoami, actor)
         await reply(update, texts.t("help", member.language))
 
-    await as_member(update, context, show)
 
-
-async def on_mine(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_mine(update: Update, context: BotContext) -> None:
     """/mina: my next tasks, each with its buttons."""
-    async def show(session: Session, member: m.Member, d: Deps) -> None:
-        now, lang = d.clock.now(), member.language
-        found = tasks.visible_tasks(session, member, now - timedelta(hours=12),
-                                    now + timedelta(days=30), mine_only=True)
-        found = [t for t in found if t.status == "pending"][:5]
-        if not found:
+    actor = actor_of(update)
+    if actor is None or update.effective_chat is None:
+        return
+    chat_id = update.effective_chat.id
+    async with answering(update):
+        answer = await call(context.usecases.my_tasks, actor)
+        lang, member = answer.member.language, answer.member
+        if not answer.value:
             await reply(update, texts.t("no_tasks", lang, days=30))
             return
         await reply(update, texts.t("mine_title", lang))
-        for task in found:
-            markup = render.join_buttons(task.id, lang) if member.role == "partner" \
+        sent: list[SentRecord] = []
+        for task in answer.value:
+            markup = render.join_buttons(task.id, lang) if member.is_partner \
                 else render.task_buttons(task.id, lang)
-            sent = await reply(update, render.task_line(task, lang), reply_markup=markup)
-            if sent is not None:
-                record_message(session, task.id, "card", member.id, None, sent.message_id, now)
+            message = await reply(update, render.task_line(task, lang), reply_markup=markup)
+            if message is not None:
+                sent.append(SentRecord(chat_id, message.message_id, MessageKind.CARD, task.id,
+                                       member.id))
+        await call(context.usecases.log_sent, sent)
 
-    await as_member(update, context, show)
 
-
-async def on_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_plan(update: Update, context: BotContext) -> None:
     """/plan: the next 14 days that I may see."""
-    async def show(session: Session, member: m.Member, d: Deps) -> None:
-        now = d.clock.now()
-        found = tasks.visible_tasks(session, member, now, now + timedelta(days=14))
-        await reply(update, render.task_list("plan_title", found, member.language, 14))
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
+        answer = await call(context.usecases.plan, actor)
+        await reply(update, render.task_list("plan_title", answer.value,
+                                             answer.member.language, 14))
 
-    await as_member(update, context, show)
 
-
-async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_status(update: Update, context: BotContext) -> None:
     """/status: each promise, done against target, and the pace."""
-    async def show(session: Session, member: m.Member, d: Deps) -> None:
-        rows = promise_status(session, d.sets, member, d.clock.now())
-        await reply(update, render.status_text(rows, member.language))
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
+        answer = await call(context.usecases.status, actor)
+        await reply(update, render.status_text(answer.value, answer.member.language))
 
-    await as_member(update, context, show)
 
-
-async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_language(update: Update, context: BotContext) -> None:
     """/sprak sv|en."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
         choice = (context.args or [""])[0].lower()
         if choice not in texts.LANGUAGES:
-            raise UserError("language_usage")
-        members.set_language(session, member, choice)
+            member = await call(context.usecases.whoami, actor)
+            raise UserError("language_usage").with_lang(member.language)
+        await call(context.usecases.set_language, actor, choice)
         await reply(update, texts.t("language_set", choice))
 
-    await as_member(update, context, act)
 
-
-async def on_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bjud ROLL [lag]: a coordinator creates a single-use invite link."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        args = context.args or []
+async def on_invite(update: Update, context: BotContext) -> None:
+    """/bjud ROLL [lag|partnerroll] [kommun]: a coordinator creates a single-use invite link."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
+        args = list(context.args or [])
         if not args:
-            raise UserError("invite_usage")
+            member = await call(context.usecases.whoami, actor)
+            raise UserError("invite_usage").with_lang(member.language)
         role = ROLE_WORDS.get(args[0].lower(), args[0].lower())
         rest = args[1:]
         team = rest.pop(0) if rest and role == "officer" else None
         partner_role = rest.pop(0) if rest and role == "partner" else None
         municipality = rest.pop(0) if rest else None
-        invite = members.create_invite(session, role, d.clock.now(), team=team,
-                                       municipality=municipality,
-                                       partner_role=partner_role, by=member)
-        session.commit()
-        link = f"https://t.me/{context.bot.username}?start={invite.code}"
-        lang = member.language
-        await reply(update, texts.t("invite_created", lang, role=texts.t(f"role.{role}", lang),
-                                    team=f" ({team or partner_role})" if team or partner_role
-                                    else "", link=link))
-
-    await as_member(update, context, act)
+        answer = await call(context.usecases.invite, actor, role, team, partner_role,
+                            municipality)
+        invited, lang = answer.value, answer.member.language
+        link = f"https://t.me/{context.bot.username}?start={invited.code}"
+        await reply(update, texts.t(
+            "invite_created", lang, role=texts.t(f"role.{invited.role}", lang),
+            team=f" ({invited.detail})" if invited.detail else "", link=link))
 
 
-async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_group(update: Update, context: BotContext) -> None:
     """/grupp LAG in a group chat: the team's reminders go to this group."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        chat = update.effective_chat
-        if chat is None or chat.type == ChatType.PRIVATE or not context.args:
-            teams = ", ".join(t.id for ps in d.sets.values() for t in ps.teams)
-            raise UserError("group_usage", teams=teams or "-")
-        team = members.set_team_group(session, member, context.args[0], chat.id, d.clock.now())
-        session.commit()
-        await reply(update, texts.t("group_set", member.language, team=team.name))
-
-    await as_member(update, context, act)
+    actor, chat = actor_of(update), update.effective_chat
+    if actor is None:
+        return
+    async with answering(update):
+        group = None if chat is None or is_private(update) or not context.args else chat.id
+        team_key = context.args[0] if context.args else None
+        answer = await call(context.usecases.set_group, actor, team_key, group)
+        await reply(update, texts.t("group_set", answer.member.language, team=answer.value))
 
 
-async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/rapport: the chief's summary on demand."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        if member.role not in ("chief", "coordinator"):
-            raise UserError("not_chief")
-        if update.effective_chat is not None:
-            chat_id, pacer = update.effective_chat.id, Pacer()
-            await pacer.wait(chat_id)  # books the text's slot: the chart keeps a second apart
-            _, summary = await send_summary(context.bot, d, session, member, chat_id)
-            await send_chart(context.bot, d, pacer, member, chat_id, summary)
-
-    await as_member(update, context, act)
+async def on_report(update: Update, context: BotContext) -> None:
+    """/rapport: the chief's summary on demand, then its chart."""
+    actor, chat = actor_of(update), update.effective_chat
+    if actor is None or chat is None:
+        return
+    async with answering(update):
+        answer = await call(context.usecases.summary, actor)
+        lang = answer.member.language
+        await reply(update, render.summary_text(answer.value, lang))
+        await send_chart(context.bot, chat.id, answer.value, lang, bulk=False)
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """Replies to the bot's messages: "klar …", a time for a move, a reason, a follow-up."""
-    message = update.effective_message
-    if message is None or message.text is None:
+    message, actor = update.effective_message, actor_of(update)
+    if message is None or message.text is None or actor is None:
         return
     target = message.reply_to_message
     if target is None or target.from_user is None or target.from_user.id != context.bot.id:
-        if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        if is_private(update):
             await on_unknown_command(update, context)
         return
-    text = message.text
-
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        found = replied_task(session, message.chat_id, target.message_id)
-        if found is None:
-            await reply(update, texts.t("help", member.language))
-            return
-        task_id, kind = found
-        trimmed = text[: d.text_max]
-        note = done_note(trimmed)
-        if kind == "prompt_cancel":
-            await do_cancel(update, session, member, d, task_id, trimmed.strip())
-        elif kind == "prompt_move":
-            await do_move(update, session, member, d, task_id, trimmed)
-        elif kind == "prompt_follow_up" and note == "":
-            await reply(update, texts.t("follow_up.skipped", member.language))
-        elif kind == "prompt_follow_up":
-            # the answer itself ("Genomfört enligt plan…"), even when it starts with a done-word
-            await on_follow_up_reply(update, session, member, d, task_id, trimmed)
-        elif note is not None:
-            await confirm(update, session, member, d, task_id, note)
+    text = message.text[: context.deps.text_max]
+    async with answering(update):
+        if len(message.text) > context.deps.text_max:
+            member = await call(context.usecases.whoami, actor)
+            await reply(update, texts.t("trimmed", member.language, max=context.deps.text_max))
+        answer = await call(context.usecases.reply, actor, message.chat_id,
+                            target.message_id, text)
+        result, lang = answer.value, answer.member.language
+        if result.action == "confirmed" and result.confirmation is not None:
+            await confirmed(update, context, answer.member, result.confirmation)
+        elif result.action in ("moved", "cancelled") and result.replanned is not None:
+            await answer_replanned(update, result.action, result.replanned, lang, result.reason)
+        elif result.action == "ask_cancel_reason" and result.task is not None:
+            await ask_cancel_prompt(update, context, answer.member, result.task.id)
+        elif result.action.startswith("follow_up_") and result.task is not None:
+            hint = texts.t(render.follow_up_key(result.task), lang)
+            await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint))
         else:
-            await reply(update, texts.t("help", member.language))
-
-    await as_member(update, context, act)
+            await reply(update, texts.t("help", lang))
 
 
-async def _private_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, key: str) -> None:
+async def _private_answer(update: Update, context: BotContext, key: str) -> None:
     """One short answer in a private chat; silence in groups (chatter not meant for the bot)."""
-    if update.effective_chat and update.effective_chat.type != ChatType.PRIVATE:
+    actor = actor_of(update)
+    if actor is None or not is_private(update):
         return
-
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
+    async with answering(update):
+        member = await call(context.usecases.whoami, actor)
         await reply(update, texts.t(key, member.language))
 
-    await as_member(update, context, act)
 
-
-async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unknown_command(update: Update, context: BotContext) -> None:
     """An unknown command: a short pointer to /hjalp."""
     await _private_answer(update, context, "unknown_command")
 
 
-async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_media(update: Update, context: BotContext) -> None:
     """Stickers, photos, forwards: one short answer in private chats, silence in groups."""
     await _private_answer(update, context, "ignored_media")
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log with context; the user gets a calm sentence, never a stack trace."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await update.effective_chat.send_message(texts.t("error_generic", lang_of(None,
-                                                                                        update)))
+            await update.effective_chat.send_message(
+                texts.t("error_generic", client_language(update)))
         except Exception:  # the chat may be the problem; the log already has the error
             log.warning("could not tell the user about the failed update")

@@ -7,7 +7,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from medlofte_bot import texts
 from medlofte_bot.services.status import PromiseStatus
 from medlofte_bot.services.summary import Summary
-from medlofte_bot.services.tasks import TaskView
+from medlofte_bot.services.tasks import TaskView, follow_up_key
+
+MESSAGE_MAX = 4096
+__all__ = ["fit", "follow_up_key", "task_line"]
+
+
+def fit(text: str, limit: int = MESSAGE_MAX) -> str:
+    """The text cut to Telegram's limit at a line break (never mid-word), marked with '…'."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit - 2)
+    if cut <= 0:
+        cut = text.rfind(" ", 0, limit - 2)
+    return text[: cut if cut > 0 else limit - 2].rstrip() + "\n…"
 
 
 def task_line(task: TaskView, lang: str) -> str:
@@ -56,17 +69,6 @@ def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboard
                                  for label, iso in options])
 
 
-def follow_up_key(task: TaskView) -> str:
-    """Which follow-up question fits the task."""
-    if "counters" in task.follow_up:
-        return "follow_up.counters"
-    if task.kind == "bar_inspection" or "places_visited" in task.follow_up:
-        return "follow_up.bar_inspection"
-    if "vehicle" in task.follow_up:
-        return "follow_up.school"
-    return "follow_up.note"
-
-
 def status_text(rows: list[PromiseStatus], lang: str) -> str:
     """The status as a message."""
     lines = [texts.t("status_title", lang)]
@@ -85,9 +87,7 @@ def status_text(rows: list[PromiseStatus], lang: str) -> str:
 
 def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
     """The Monday summary as one message."""
-    local_day = summary.upcoming[0].start.tzinfo if summary.upcoming else None
-    date = texts.day(summary.now.astimezone(local_day).date() if local_day else
-                     summary.now.date(), lang)
+    date = texts.day(summary.now.astimezone(summary.tz).date(), lang)
     lines = [texts.t("summary.title", lang, date=date)
              + (texts.t("summary.late", lang) if late else ""), ""]
     lines.append(status_text(summary.promises, lang))

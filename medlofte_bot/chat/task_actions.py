@@ -4,73 +4,70 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
-from medlofte_bot.chat.common import as_member, reply, task_id_arg
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.followup import apply_follow_up
-from medlofte_bot.chat.parsing import parse_when
-from medlofte_bot.domain.errors import UserError
-from medlofte_bot.services import tasks
-from medlofte_bot.services.reminders import record_message
-from medlofte_bot.storage import models as m
+from medlofte_bot.chat.common import actor_of, answering, call, reply, task_id_arg
+from medlofte_bot.chat.context import BotContext
+from medlofte_bot.domain.states import MessageKind
+from medlofte_bot.services.tasks import Replanned
+from medlofte_bot.services.usecases import Confirmation
+from medlofte_bot.services.views import MemberView, SentRecord
 
 
-async def confirm(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                  note: str = "") -> None:
-    """Mark done, say so (or who did it first), then ask the fitting follow-up."""
-    lang, now = member.language, d.clock.now()
-    done = tasks.mark_done(session, member, task_id, now, note)
+async def confirmed(update: Update, context: BotContext, member: MemberView,
+                    confirmation: Confirmation) -> None:
+    """Say what was recorded (or who did it first), then ask the fitting follow-up."""
+    lang, done = member.language, confirmation.done
+    task = done.task
     if done.already:
-        tz = done.task.start.tzinfo
         await reply(update, texts.t("already_done", lang, name=done.by,
-                                    time=texts.clock(done.at.astimezone(tz), lang)))
+                                    time=texts.clock(done.at.astimezone(task.start.tzinfo),
+                                                     lang)))
         return
-    followed = bool(note) and apply_follow_up(session, member, done.task, note, now)
-    session.commit()  # say "recorded" only once it is
-    recorded = texts.t("done", lang, id=task_id, name=member.display_name)
-    if followed:
+    recorded = texts.t("done", lang, id=task.id, name=member.name)
+    if confirmation.followed:
         await reply(update, recorded)
         return
     # one message: what was recorded, and the follow-up question that a reply answers
-    question = texts.t(render.follow_up_key(done.task), lang)
+    question = texts.t(render.follow_up_key(task), lang)
     sent = await reply(update, f"{recorded}\n\n{question}",
-                       reply_markup=render.skip_button(task_id, lang))
+                       reply_markup=render.skip_button(task.id, lang))
     if sent is not None:
-        chat_id = update.effective_chat.id if update.effective_chat else None
-        record_message(session, task_id, "prompt_follow_up", member.id, chat_id,
-                       sent.message_id, now)
+        await call(context.usecases.log_sent, [SentRecord(
+            sent.chat_id, sent.message_id, MessageKind.PROMPT_FOLLOW_UP, task.id, member.id)])
 
 
-async def on_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def confirm(update: Update, context: BotContext, task_id: int, note: str = "") -> None:
+    """Mark a task done and answer."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    answer = await call(context.usecases.confirm, actor, task_id, note)
+    await confirmed(update, context, answer.member, answer.value)
+
+
+async def on_done(update: Update, context: BotContext) -> None:
     """/klar ID: mark a task done."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        await confirm(update, session, member, d, task_id_arg(context, "/klar 17"),
+    async with answering(update):
+        await confirm(update, context, task_id_arg(context, "/klar 17"),
                       " ".join((context.args or [])[1:]))
 
-    await as_member(update, context, act)
+
+async def answer_replanned(update: Update, action: str, result: Replanned, lang: str,
+                           reason: str = "") -> None:
+    """'Moved to …' or 'Cancelled …', then whether the promise's target holds."""
+    task = result.task
+    if action == "moved":
+        await reply(update, texts.t("moved", lang, id=task.id, when=texts.when(task.start, lang)))
+    else:
+        await reply(update, texts.t("cancelled", lang, id=task.id, reason=reason))
+    await reply(update, target_text(result, lang))
 
 
-async def do_move(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                  when_text: str) -> None:
-    """Move a task to a time given as text; say whether the target holds."""
-    now = d.clock.now()
-    row = tasks.get_visible(session, member, task_id)
-    start = parse_when(when_text, now, tasks.task_tz(row))
-    if start is None:
-        raise UserError("move_unreadable", text=when_text)
-    result = tasks.move(session, d.sets, member, task_id, start, now)
-    session.commit()
-    await reply(update, texts.t("moved", member.language, id=task_id,
-                                when=texts.when(result.task.start, member.language)))
-    await reply(update, target_text(result, member.language))
-
-
-def target_text(result: tasks.Replanned, lang: str) -> str:
+def target_text(result: Replanned, lang: str) -> str:
+    """Whether the target holds after a move or cancel, and what the re-plan added."""
     if not result.target_holds:
         return texts.t("target_at_risk", lang, title=result.task.title, target=result.target,
                        reachable=result.reachable)
@@ -78,60 +75,66 @@ def target_text(result: tasks.Replanned, lang: str) -> str:
     return texts.t(key, lang, title=result.task.title, target=result.target, added=result.added)
 
 
-async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/flytta ID NÄR: move a task."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
-        task_id = task_id_arg(context, "/flytta 17 fre 22:00")
-        when_text = " ".join((context.args or [])[1:])
-        if not when_text:
-            await ask_move(update, session, member, d, task_id)
-            return
-        await do_move(update, session, member, d, task_id, when_text)
-
-    await as_member(update, context, act)
-
-
-async def ask_move(update: Update, session: Session, member: m.Member, d: Deps,
-                   task_id: int) -> None:
+async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
     """Offer the same time one and seven days later, or a typed time as a reply."""
-    task = tasks.view(session, tasks.get_visible(session, member, task_id))
-    lang = member.language
+    actor = actor_of(update)
+    if actor is None:
+        return
+    answer = await call(context.usecases.task_for, actor, task_id)
+    task, lang = answer.value, answer.member.language
     options = [(texts.when(task.start + timedelta(days=n), lang),
                 (task.start + timedelta(days=n)).isoformat()) for n in (1, 7)]
     sent = await reply(update, texts.t("move_prompt", lang, id=task_id),
                        reply_markup=render.move_choices(task_id, options))
-    if sent is not None and update.effective_chat:
-        record_message(session, task_id, "prompt_move", member.id, update.effective_chat.id,
-                       sent.message_id, d.clock.now())
+    if sent is not None:
+        await call(context.usecases.log_sent, [SentRecord(
+            sent.chat_id, sent.message_id, MessageKind.PROMPT_MOVE, task_id, answer.member.id)])
 
 
-async def do_cancel(update: Update, session: Session, member: m.Member, d: Deps, task_id: int,
-                    reason: str) -> None:
-    """Cancel with a reason; say whether the target holds."""
-    result = tasks.cancel(session, d.sets, member, task_id, reason, d.clock.now())
-    session.commit()
-    await reply(update, texts.t("cancelled", member.language, id=task_id, reason=reason))
-    await reply(update, target_text(result, member.language))
+async def on_move(update: Update, context: BotContext) -> None:
+    """/flytta ID NÄR: move a task (without NÄR: offer times)."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
+        task_id = task_id_arg(context, "/flytta 17 fre 22:00")
+        when_text = " ".join((context.args or [])[1:])
+        if not when_text:
+            await ask_move(update, context, task_id)
+            return
+        answer = await call(context.usecases.move, actor, task_id, when_text)
+        await answer_replanned(update, "moved", answer.value, answer.member.language)
 
 
-async def ask_cancel(update: Update, session: Session, member: m.Member, d: Deps,
-                     task_id: int) -> None:
+async def ask_cancel_prompt(update: Update, context: BotContext, member: MemberView,
+                            task_id: int) -> None:
     """Ask for the reason as a reply."""
-    tasks.get_visible(session, member, task_id)
     sent = await reply(update, texts.t("cancel_prompt", member.language, id=task_id))
-    if sent is not None and update.effective_chat:
-        record_message(session, task_id, "prompt_cancel", member.id, update.effective_chat.id,
-                       sent.message_id, d.clock.now())
+    if sent is not None:
+        await call(context.usecases.log_sent, [SentRecord(
+            sent.chat_id, sent.message_id, MessageKind.PROMPT_CANCEL, task_id, member.id)])
 
 
-async def on_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/stallin ID SKÄL: cancel a task."""
-    async def act(session: Session, member: m.Member, d: Deps) -> None:
+async def ask_cancel(update: Update, context: BotContext, task_id: int) -> None:
+    """Check the task may be cancelled by me, then ask for the reason."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    answer = await call(context.usecases.task_for, actor, task_id)
+    await ask_cancel_prompt(update, context, answer.member, task_id)
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """/stallin ID SKÄL: cancel a task (without SKÄL: ask for it)."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update):
         task_id = task_id_arg(context, "/stallin 17 sjukdom")
         reason = " ".join((context.args or [])[1:]).strip()
         if not reason:
-            await ask_cancel(update, session, member, d, task_id)
+            await ask_cancel(update, context, task_id)
             return
-        await do_cancel(update, session, member, d, task_id, reason)
-
-    await as_member(update, context, act)
+        answer = await call(context.usecases.cancel, actor, task_id, reason)
+        await answer_replanned(update, "cancelled", answer.value, answer.member.language,
+                               reason)

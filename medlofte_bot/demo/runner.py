@@ -16,20 +16,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from botapi_emulator.records import SentMessage
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from medlofte_bot.bootstrap import Settings, prepare
-from medlofte_bot.chat.app import build_application, publish_commands
-from medlofte_bot.chat.delivery import Pacer
-from medlofte_bot.demo import people as pp
 from botapi_emulator import BotApiEmulator
-from botapi_emulator.records import SentMessage
+from medlofte_bot.bootstrap import build_bot, prepare
+from medlofte_bot.chat.app import publish_commands
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.sender import TelegramSender
+from medlofte_bot.demo import people as pp
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.report import year_report
 from medlofte_bot.services.summary import next_monday_morning
+from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.views.year_report import report_markdown
 
@@ -102,7 +104,7 @@ class Demo:
     # --- what the scripted people do -----------------------------------------------------
 
     def _task(self, task_id: int) -> m.Task | None:
-        with self.deps.sessions() as s:
+        with self.services.ctx.db.sessions() as s:
             task = s.get(m.Task, task_id)
             if task is not None:
                 s.expunge(task)
@@ -181,7 +183,7 @@ class Demo:
                 await self.say(person.user_id, f"/start {code[1]}")
 
     def _next_moment(self, now: datetime) -> datetime:
-        with self.deps.sessions() as s:
+        with self.services.ctx.db.sessions() as s:
             due = s.scalar(select(func.min(m.Reminder.due_at)).where(
                 m.Reminder.state == "pending", m.Reminder.due_at > now))
         moments = [now + timedelta(days=1), next_monday_morning(now, self.tz)]
@@ -191,7 +193,7 @@ class Demo:
         return max(min(moments), now + timedelta(seconds=1))
 
     async def _step(self) -> None:
-        await tick(self.app.bot, self.deps, self.pacer)
+        await tick(self.services.outbox, TelegramSender(self.app.bot), self.clock)
         await self._drain()
         now = self.clock.now()
         due = sorted(a for a in self.actions if a[0] <= now)
@@ -210,11 +212,12 @@ class Demo:
             await self.emu.start()
             settings = Settings(token=TOKEN, base_url=self.emu.base_url,
                                 database_url=f"sqlite:///{tmp}/demo.db", configs=[self.config],
-                                admin_ids=frozenset({pp.COORDINATOR}), clock=None)
-            self.deps = prepare(settings, self.clock, worker="demo")
-            self.tz = self.deps.tz
-            self.pacer = Pacer(private_gap=0.0, group_gap=0.0, per_second=10_000)
-            self.app = build_application(TOKEN, self.emu.base_url, self.deps)
+                                admin_ids=frozenset({pp.COORDINATOR}))
+            # the demo's clock jumps: pacing in real time would only slow the replay down
+            self.services = prepare(settings, self.clock, worker="demo",
+                                    pacer=Pacer(per_second=0, private_gap=0, group_gap=0))
+            self.tz = self.services.ctx.tz
+            self.app = build_bot(self.services, tick_enabled=False)
             self.app.add_handler(TypeHandler(Update, self._count), group=1)
             await self.app.initialize()
             await publish_commands(self.app)
@@ -232,15 +235,15 @@ class Demo:
                 await self.app.stop()
                 await self.app.shutdown()
                 await self.emu.stop()
-                self.deps.sessions.kw["bind"].dispose()
+                self.services.dispose()
 
     def _figures(self) -> dict[str, Any]:
-        with self.deps.sessions() as s:
+        with self.services.ctx.db.sessions() as s:
             planned = s.scalar(select(func.count(m.Task.id)).where(m.Task.status != "cancelled"))
             done = s.scalar(select(func.count(m.Task.id)).where(m.Task.status == "done"))
             summaries = s.scalar(select(func.count(m.Reminder.id)).where(
-                m.Reminder.kind.like("weekly_summary%"), m.Reminder.state == "sent"))
-            reports = [r for ps in self.deps.sets.values()
+                m.Reminder.kind == "weekly_summary", m.Reminder.state == "sent"))
+            reports = [r for ps in self.services.ctx.sets.values()
                        if (r := year_report(s, ps, self.clock.now())) is not None]
         self.report = report_markdown(reports, "sv")
         verdicts = [p.met for r in reports for p in r.promises if p.met is not None]

@@ -12,6 +12,13 @@ class UserError(Exception):
         super().__init__(key)
         self.key = key
         self.params = params
+        #: the language to say it in, once the person is known (set by the use cases)
+        self.lang: str | None = None
+
+    def with_lang(self, lang: str) -> UserError:
+        """The same error, to be said in ``lang``."""
+        self.lang = lang
+        return self
 
 
 class ConfigError(UserError):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Role = Literal["officer", "partner", "chief", "coordinator"]
-ROLES: tuple[Role, ...] = ("officer", "partner", "chief", "coordinator")
-POLICE_ROLES = frozenset({"officer", "chief", "coordinator"})
+from medlofte_bot.domain.states import LEADERS, POLICE_ROLES, Role
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+__all__ = ["POLICE_ROLES", "ROLES", "Role", "TaskFacts", "Viewer", "can_act", "can_join",
+           "can_see"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ def can_see(viewer: Viewer, task: TaskFacts) -> bool:
     partners the risk nights and the tasks their role is invited to, in their
     municipality. Partners learn of police-only work only as counts in summaries.
     """
-    if viewer.role in ("chief", "coordinator"):
+    if viewer.role in LEADERS:
         return viewer.area is None or task.municipality_id in viewer.area
-    if viewer.role == "officer":
+    if viewer.role == Role.OFFICER:
         return task.team_id is not None and task.team_id == viewer.team_id
-    if viewer.role != "partner" or task.visibility == "police":
+    if viewer.role != Role.PARTNER or task.visibility == "police":
         return False
     if viewer.municipality_id != task.municipality_id:
         return False
@@ -61,4 +62,4 @@ def can_act(viewer: Viewer, task: TaskFacts) -> bool:
 
 def can_join(viewer: Viewer, task: TaskFacts) -> bool:
     """Partners answer invitations to tasks their role is invited to."""
-    return viewer.role == "partner" and can_see(viewer, task) and task.status == "pending"
+    return viewer.role == Role.PARTNER and can_see(viewer, task) and task.status == "pending"

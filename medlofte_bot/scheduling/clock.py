@@ -6,21 +6,11 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
+from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import ConfigError
 
-
-class Clock(Protocol):
-    """Tells the current instant (aware UTC) and how long a real sleep is in clock time."""
-
-    def now(self) -> datetime:
-        """The current instant, aware UTC."""
-        ...
-
-    def real_seconds(self, clock_seconds: float) -> float:
-        """How many real seconds pass while ``clock_seconds`` pass on this clock."""
-        ...
+__all__ = ["Clock", "ManualClock", "SimulatedClock", "SystemClock", "clock_from_setting"]
 
 
 class SystemClock:

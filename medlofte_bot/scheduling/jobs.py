@@ -1,45 +1,52 @@
-"""The scheduler tick: make reminder rows, claim what is due, send, record."""
+"""The scheduler tick: the outbox decides what is owed, a sender sends it, the outbox records.
+
+The tick knows neither Telegram nor SQL: it is given the outbox's use cases (each one short
+transaction, run in a worker thread so the event loop never waits on the database) and a
+sender, and awaits the network only between transactions.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import Counter
 
-from telegram import Bot
-
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer, deliver, send_digests
-from medlofte_bot.services import reminders, tasks
+from medlofte_bot.domain.clock import Clock
+from medlofte_bot.domain.states import SendOutcome
+from medlofte_bot.services.outbox import Outbox, Outgoing, Sender
 
 log = logging.getLogger(__name__)
 
 
-async def tick(bot: Bot, d: Deps, pacer: Pacer, batch: int = 500) -> dict[str, int]:
-    """One pass: ensure rows, claim due ones, deliver each; returns counts by outcome."""
-    now = d.clock.now()
-    with d.sessions() as session:
-        tasks.mark_missed(session, d.sets, now)
-        reminders.ensure_reminders(session, now)
-        if d.sets:
-            partners = any(ps.partner_summary for ps in d.sets.values())
-            reminders.ensure_summaries(session, now, d.tz, partners)
-        session.commit()
-    with d.sessions() as session:
-        stale = reminders.claim_due(session, now, d.worker, batch, stale=True)
-        session.commit()
+async def _deliver(outbox: Outbox, sender: Sender, clock: Clock, message: Outgoing,
+                   counts: Counter[str]) -> None:
+    delivery = await sender.send(message)
+    await asyncio.to_thread(outbox.record, message, delivery, clock.now())
+    counts[delivery.outcome] += 1
+
+
+async def tick(outbox: Outbox, sender: Sender, clock: Clock, batch: int = 500) -> dict[str, int]:
+    """One pass: make due rows, claim them, send each, record; returns counts by outcome."""
+    counts: Counter[str] = Counter()
+    await asyncio.to_thread(outbox.prepare, clock.now())
+    stale = await asyncio.to_thread(outbox.claim, clock.now(), batch, True)
     if stale:
-        d.stats["digest"] = d.stats.get("digest", 0) + await send_digests(bot, d, pacer, stale)
-    outcomes: dict[str, int] = {}
+        for digest in await asyncio.to_thread(outbox.compose_digests, stale, clock.now()):
+            await _deliver(outbox, sender, clock, digest, counts)
+            counts["digest"] += 1
     while True:
-        with d.sessions() as session:
-            ids = reminders.claim_due(session, d.clock.now(), d.worker, batch)
-            order = reminders.round_robin_by_chat(session, ids)
-            session.commit()
-        for rid in order:
-            outcome = await deliver(bot, d, pacer, rid)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        ids = await asyncio.to_thread(outbox.claim, clock.now(), batch)
+        for rid in ids:
+            message: Outgoing | None = await asyncio.to_thread(outbox.compose, rid,
+                                                               clock.now())
+            if message is None:
+                counts[SendOutcome.SKIPPED] += 1
+                continue
+            await _deliver(outbox, sender, clock, message, counts)
         # a full batch means more may be due; a failed send waits for the next tick
-        if len(ids) < batch or outcomes.get("retry"):
+        if len(ids) < batch or counts[SendOutcome.RETRY]:
             break
-    for k, v in outcomes.items():
-        d.stats[k] = d.stats.get(k, 0) + v
-    return outcomes
+    result = {str(k): v for k, v in counts.items()}
+    if result:  # one line per tick that did something; silence otherwise
+        log.info("tick: %s", ", ".join(f"{k} {v}" for k, v in sorted(result.items())))
+    return result

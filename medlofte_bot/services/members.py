@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
 from medlofte_bot.domain.roles import ROLES, Viewer
+from medlofte_bot.domain.states import LEADERS, Role
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository
 
@@ -20,7 +21,7 @@ NAME_MAX = 60
 def area_of(session: Session, member: m.Member) -> frozenset[int] | None:
     """The municipalities a chief or coordinator answers for: every municipality of the
     police area of their own; None (all) for one with no municipality (a settings admin)."""
-    if member.role not in ("chief", "coordinator") or member.municipality_id is None:
+    if member.role not in LEADERS or member.municipality_id is None:
         return None
     own = session.get(m.Municipality, member.municipality_id)
     if own is None:
@@ -45,7 +46,7 @@ def create_invite(session: Session, role: str, now: datetime, *, team: str | Non
                   municipality: str | None = None, partner_role: str | None = None,
                   by: m.Member | None = None) -> m.Invite:
     """A single-use code for one person in one role; expires after a week."""
-    if by is not None and by.role != "coordinator":
+    if by is not None and by.role != Role.COORDINATOR:
         raise NotAllowed("not_coordinator")
     if role not in ROLES:
         raise UserError("invite_bad_role", role=role, roles=", ".join(ROLES))
@@ -63,7 +64,7 @@ def create_invite(session: Session, role: str, now: datetime, *, team: str | Non
             raise UserError("invite_team_ambiguous", team=team, municipalities=slugs)
         team_row = found[0]
         muni = muni or session.get(m.Municipality, team_row.municipality_id)
-    elif role == "officer":
+    elif role == Role.OFFICER:
         raise UserError("invite_needs_team", teams=_team_keys(session))
     if muni is None:
         muni = session.scalar(select(m.Municipality).order_by(m.Municipality.id))
@@ -131,13 +132,13 @@ def ensure_coordinator(session: Session, telegram_id: int, display_name: str,
     member = session.scalar(select(m.Member).where(m.Member.telegram_id == telegram_id))
     if member is None:
         member = m.Member(telegram_id=telegram_id, display_name=display_name[:NAME_MAX],
-                          role="coordinator", created_at=now, language="sv")
+                          role=Role.COORDINATOR, created_at=now, language="sv")
         session.add(member)
         session.flush()
         PlanRepository(session).audit(now, "system", "member_added", "member", member.id, None,
                                       {"role": "coordinator"})
-    elif member.role != "coordinator" or not member.active:
-        member.role, member.active = "coordinator", True
+    elif member.role != Role.COORDINATOR or not member.active:
+        member.role, member.active = Role.COORDINATOR, True
     return member
 
 
@@ -153,7 +154,7 @@ def _actor(member: m.Member | None) -> str:
 def set_team_group(session: Session, member: m.Member, team_key: str, chat_id: int,
                    now: datetime) -> m.Team:
     """A coordinator makes a group chat the team's: team reminders go there from now on."""
-    if member.role != "coordinator":
+    if member.role != Role.COORDINATOR:
         raise NotAllowed("not_coordinator")
     query = select(m.Team).where(m.Team.key == team_key)
     if member.municipality_id is not None:

@@ -11,6 +11,7 @@ from medlofte_bot.configuration import LoadedSet
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.plan import PlannedTask, Shortfall
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.planning.planner import plan_year, replan
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository, as_planned, planned_all, task_fields
@@ -75,7 +76,8 @@ def apply_promise_set(session: Session, loaded: LoadedSet, now: datetime,
             result.kept += 1
     for key, existing in by_key.items():
         if key not in wanted and _replannable(existing, now):
-            existing.status, existing.reason, existing.updated_at = "cancelled", "config", now
+            existing.status, existing.reason = TaskStatus.CANCELLED, "config"
+            existing.updated_at = now
             repo.audit(now, actor, "cancelled", "task", existing.id, {"status": "pending"},
                        {"status": "cancelled", "reason": "config"})
             result.cancelled.append(as_planned(existing, ps.tz))
@@ -114,7 +116,7 @@ def top_up(session: Session, ps: PromiseSet, muni: m.Municipality,
 
 
 def _replannable(row: m.Task, now: datetime) -> bool:
-    return row.status == "pending" and not row.moved and row.start_at > now
+    return row.status == TaskStatus.PENDING and not row.moved and row.start_at > now
 
 
 def _record_digest(session: Session, repo: PlanRepository, row: m.PromiseSetRow | None,

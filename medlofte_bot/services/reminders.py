@@ -18,7 +18,9 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import ReminderRule
+from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus
 from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import insert_ignoring_duplicates
 
 LEASE = timedelta(minutes=2)
 HORIZON = timedelta(days=15)
@@ -65,6 +67,16 @@ def rules_for(kind: str, joint: bool, spec: dict[str, Any] | None = None) -> lis
     return rules
 
 
+def recipient_key(member_id: int | None, chat_id: int | None) -> str:
+    """'member:5' for a member's private chat, 'chat:-1001' for a group."""
+    return f"member:{member_id}" if member_id is not None else f"chat:{chat_id}"
+
+
+def task_subject(task_id: int) -> str:
+    """What a task's reminders are about."""
+    return f"task:{task_id}"
+
+
 def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
                                                                                 int | None]]:
     """(member_id, chat_id) pairs: a team's group chat, or members' private chats."""
@@ -72,28 +84,32 @@ def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int
         return [(None, task.team.group_chat_id)]
     query = select(m.Member).where(m.Member.active.is_(True))
     if audience in ("team", "assignees"):
-        query = query.where(m.Member.role == "officer", m.Member.team_id == task.team_id)
+        query = query.where(m.Member.role == Role.OFFICER, m.Member.team_id == task.team_id)
     elif audience == "partners":
         roles = list(task.invited or ())
         if not roles:
             return []
-        query = query.where(m.Member.role == "partner",
+        query = query.where(m.Member.role == Role.PARTNER,
                             m.Member.municipality_id == task.promise.municipality_id,
                             m.Member.partner_role.in_(roles))
     else:
-        query = query.where(m.Member.role == "coordinator")
+        query = query.where(m.Member.role == Role.COORDINATOR)
     return [(member.id, None) for member in session.scalars(query)]
 
 
 def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZON) -> int:
-    """Create the missing reminder rows for pending tasks near ``now``; returns how many."""
+    """Create the missing reminder rows for pending tasks near ``now``; returns how many.
+
+    Rows already there are skipped in memory, and the insert itself ignores a row that
+    another process made in the meantime (the unique index on subject, kind, recipient).
+    """
     tasks = session.scalars(select(m.Task).where(
-        m.Task.status == "pending", m.Task.start_at <= now + horizon,
+        m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon,
         m.Task.end_at >= now - STALE_AFTER - timedelta(days=1)))
-    existing = {(r.task_id, r.kind, r.member_id, r.chat_id) for r in session.scalars(
-        select(m.Reminder).join(m.Task).where(m.Task.status == "pending",
-                                              m.Task.start_at <= now + horizon))}
-    created = 0
+    existing = set(session.execute(
+        select(m.Reminder.subject, m.Reminder.kind, m.Reminder.recipient).join(m.Task).where(
+            m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon)).tuples())
+    rows: list[dict[str, Any]] = []
     cache: dict[tuple[object, ...], list[tuple[int | None, int | None]]] = {}
     for task in tasks:
         for rule in rules_for(task.kind, task.joint, task.promise.spec):
@@ -109,15 +125,15 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
             if key_ not in cache:
                 cache[key_] = _recipients(session, task, rule.audience)
             for member_id, chat_id in cache[key_]:
-                key = (task.id, rule.kind, member_id, chat_id)
+                key = (task_subject(task.id), rule.kind, recipient_key(member_id, chat_id))
                 if key in existing:
                     continue
                 existing.add(key)
-                session.add(m.Reminder(task_id=task.id, kind=rule.kind, member_id=member_id,
-                                       chat_id=chat_id, due_at=due, state="pending"))
-                created += 1
-    session.flush()
-    return created
+                rows.append({"subject": key[0], "kind": rule.kind, "recipient": key[2],
+                             "task_id": task.id, "member_id": member_id, "chat_id": chat_id,
+                             "due_at": due, "state": ReminderState.PENDING, "attempts": 0,
+                             "late": False, "error": ""})
+    return insert_ignoring_duplicates(session, m.Reminder, rows)
 
 
 def claim_due(session: Session, now: datetime, worker: str, limit: int = 500,
@@ -130,14 +146,14 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int = 500,
     """
     cutoff = now - STALE_AFTER
     due = and_(m.Reminder.due_at <= now, or_(
-        m.Reminder.state == "pending",
-        and_(m.Reminder.state == "claimed", m.Reminder.claimed_at < now - LEASE)))
+        m.Reminder.state == ReminderState.PENDING,
+        and_(m.Reminder.state == ReminderState.CLAIMED, m.Reminder.claimed_at < now - LEASE)))
     if stale:
         due = and_(due, m.Reminder.task_id.is_not(None), m.Reminder.due_at < cutoff)
     else:
         due = and_(due, or_(m.Reminder.task_id.is_(None), m.Reminder.due_at >= cutoff))
     order = (m.Reminder.due_at, m.Reminder.id)
-    claim = {"state": "claimed", "claimed_by": worker, "claimed_at": now,
+    claim = {"state": ReminderState.CLAIMED, "claimed_by": worker, "claimed_at": now,
              "attempts": m.Reminder.attempts + 1}
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.scalars(select(m.Reminder.id).where(due).order_by(*order)
@@ -158,7 +174,7 @@ def mark_sent(session: Session, reminder_id: int, message_id: int | None, now: d
     row = session.get(m.Reminder, reminder_id)
     if row is None:
         return
-    row.state, row.sent_at, row.message_id = "sent", now, message_id
+    row.state, row.sent_at, row.message_id = ReminderState.SENT, now, message_id
     row.late = now - row.due_at > LATE_AFTER
 
 
@@ -167,7 +183,7 @@ def mark_skipped(session: Session, reminder_ids: Iterable[int], why: str) -> Non
     for rid in reminder_ids:
         row = session.get(m.Reminder, rid)
         if row is not None:
-            row.state, row.error = "skipped", why
+            row.state, row.error = ReminderState.SKIPPED, why
 
 
 def mark_failed(session: Session, reminder_id: int, error: str, retry: bool) -> None:
@@ -177,39 +193,27 @@ def mark_failed(session: Session, reminder_id: int, error: str, retry: bool) -> 
         return
     row.error = error[:500]
     if retry:
-        row.state, row.claimed_at, row.claimed_by = "pending", None, None
+        row.state, row.claimed_at, row.claimed_by = ReminderState.PENDING, None, None
     else:
-        row.state = "failed"
+        row.state = ReminderState.FAILED
 
 
-def record_message(session: Session, task_id: int, kind: str, member_id: int | None,
-                   chat_id: int | None, message_id: int, now: datetime) -> None:
-    """Remember a bot message about a task (a card or a prompt) so replies can find it."""
-    row = session.scalar(select(m.Reminder).where(
-        m.Reminder.task_id == task_id, m.Reminder.kind == kind,
-        m.Reminder.member_id.is_(None) if member_id is None else m.Reminder.member_id == member_id,
-        m.Reminder.chat_id.is_(None) if chat_id is None else m.Reminder.chat_id == chat_id))
-    if row is None:
-        row = m.Reminder(task_id=task_id, kind=kind, member_id=member_id, chat_id=chat_id,
-                         due_at=now)
-        session.add(row)
-    row.state, row.sent_at, row.message_id = "sent", now, message_id
+def log_sent(session: Session, chat_id: int, message_id: int, kind: MessageKind,
+             task_id: int | None, member_id: int | None, now: datetime) -> None:
+    """Remember a message the bot sent (a card, a prompt, a reminder) so replies can find it."""
+    insert_ignoring_duplicates(session, m.SentMessage, [{
+        "chat_id": chat_id, "message_id": message_id, "kind": kind, "task_id": task_id,
+        "member_id": member_id, "sent_at": now}])
 
 
-def replied_task(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:
-    """(task id, message kind) of the bot message with this id in this chat, if any.
+def replied_task(session: Session, chat_id: int, message_id: int
+                 ) -> tuple[int, MessageKind] | None:
+    """(task id, message kind) of the bot's message with this id in this chat, if any.
 
-    Message ids repeat across chats, so the chat is part of the query (indexed on
-    message_id): this runs on every reply, however many reminders a year has sent.
+    Message ids repeat across chats: the pair is the key (and the unique index).
     """
-    row = session.execute(
-        select(m.Reminder.task_id, m.Reminder.kind)
-        .outerjoin(m.Member, m.Member.id == m.Reminder.member_id)
-        .where(m.Reminder.message_id == message_id, m.Reminder.state == "sent",
-               m.Reminder.task_id.is_not(None),
-               or_(m.Reminder.chat_id == chat_id,
-                   and_(m.Reminder.chat_id.is_(None), m.Member.telegram_id == chat_id)))
-        .order_by(m.Reminder.sent_at.desc()).limit(1)).first()
+    row = session.execute(select(m.SentMessage.task_id, m.SentMessage.kind).where(
+        m.SentMessage.chat_id == chat_id, m.SentMessage.message_id == message_id)).first()
     return (row[0], row[1]) if row and row[0] is not None else None
 
 
@@ -225,36 +229,34 @@ def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
     from medlofte_bot.services.summary import last_monday_morning
 
     due = last_monday_morning(now, tz)
-    roles = ["chief", "coordinator", *(["partner"] if partners else [])]
-    kind = f"{SUMMARY_KIND}:{due.date().isoformat()}"
-    have = set(session.scalars(select(m.Reminder.member_id).where(m.Reminder.kind == kind)))
-    created = 0
-    for member in session.scalars(select(m.Member).where(
-            m.Member.role.in_(roles), m.Member.active.is_(True))):
-        if member.id in have or member.created_at > due:
-            continue
-        session.add(m.Reminder(task_id=None, kind=kind, member_id=member.id, due_at=due,
-                               state="pending"))
-        created += 1
-    session.flush()
-    return created
+    roles = [Role.CHIEF, Role.COORDINATOR, *([Role.PARTNER] if partners else [])]
+    subject = f"week:{due.date().isoformat()}"
+    have = set(session.scalars(select(m.Reminder.member_id).where(
+        m.Reminder.subject == subject, m.Reminder.kind == SUMMARY_KIND)))
+    rows = [{"subject": subject, "kind": SUMMARY_KIND, "recipient": recipient_key(member.id, None),
+             "task_id": None, "member_id": member.id, "chat_id": None, "due_at": due,
+             "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
+            for member in session.scalars(select(m.Member).where(
+                m.Member.role.in_(roles), m.Member.active.is_(True)))
+            if member.id not in have and member.created_at <= due]
+    return insert_ignoring_duplicates(session, m.Reminder, rows)
 
 
 def group_by_recipient(session: Session, reminder_ids: Iterable[int]
-                       ) -> dict[tuple[int | None, int | None], list[m.Reminder]]:
-    """Claimed reminders grouped per recipient (member, chat), in due order."""
-    groups: dict[tuple[int | None, int | None], list[m.Reminder]] = {}
+                       ) -> dict[str, list[m.Reminder]]:
+    """Claimed reminders grouped per recipient key, in due order."""
+    groups: dict[str, list[m.Reminder]] = {}
     for rid in reminder_ids:
         row = session.get(m.Reminder, rid)
         if row is not None:
-            groups.setdefault((row.member_id, row.chat_id), []).append(row)
+            groups.setdefault(row.recipient, []).append(row)
     return groups
 
 
 def mark_folded(session: Session, rows: Iterable[m.Reminder], now: datetime) -> None:
     """Reminders that went out inside a digest."""
     for row in rows:
-        row.state, row.sent_at, row.late, row.error = "folded", now, True, "stale"
+        row.state, row.sent_at, row.late, row.error = ReminderState.FOLDED, now, True, "stale"
 
 
 def round_robin_by_chat(session: Session, reminder_ids: list[int]) -> list[int]:

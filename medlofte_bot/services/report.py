@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.services.status import add_counts
 from medlofte_bot.storage import models as m
 
@@ -157,7 +158,7 @@ def _task_reports(session: Session, rows: list[m.Task], tz: ZoneInfo) -> list[Ta
             names.get(c.member_id, "?") if c and c.member_id is not None else "",
             c.done_at.astimezone(tz) if c else None, c.note if c else "", counters,
             dict(c.fields or {}) if c else {}, tuple(moves.get(r.id, ())),
-            r.reason if r.status == "cancelled" else ""))
+            r.reason if r.status == TaskStatus.CANCELLED else ""))
     return out
 
 
@@ -169,7 +170,7 @@ def _promise_report(row: m.Promise, mine: list[TaskReport],
     counters = dict.fromkeys(spec.get("counters") or (), 0)
     for t in counted:
         add_counts(counters, t.counters)
-    done = [t for t in mine if t.status == "done"]
+    done = [t for t in mine if t.status == TaskStatus.DONE]
     return PromiseReport(
         row.key, row.title, row.kind, row.target, row.joint_target, len(done),
         sum(1 for t in done if t.joint and t.partners_joined), row.visibility == "police",

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.states import LEADERS, Role, TaskStatus
 from medlofte_bot.planning.planner import replan
 from medlofte_bot.services.members import area_of
 from medlofte_bot.storage import models as m
@@ -47,7 +48,7 @@ class PromiseStatus:
 
 
 def _joint_done(session: Session, rows: list[m.Task]) -> int:
-    done_joint = [r.id for r in rows if r.joint and r.status == "done"]
+    done_joint = [r.id for r in rows if r.joint and r.status == TaskStatus.DONE]
     if not done_joint:
         return 0
     joined = set(session.scalars(select(m.Participation.task_id).where(
@@ -74,9 +75,9 @@ def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
 
 def _scope(session: Session, member: m.Member) -> frozenset[int] | None:
     """The municipalities whose promises the member follows; None for all."""
-    if member.role in ("chief", "coordinator"):
+    if member.role in LEADERS:
         return area_of(session, member)
-    if member.role == "officer" and member.team_id is not None:
+    if member.role == Role.OFFICER and member.team_id is not None:
         team = session.get(m.Team, member.team_id)
         return frozenset({team.municipality_id}) if team else frozenset()
     return frozenset({member.municipality_id}) if member.municipality_id else frozenset()
@@ -103,10 +104,10 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
             mine = [r for r in rows if r.promise.key == p.id]
             counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
             target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)
-            expected = sum(1 for r in mine if r.status != "cancelled" and r.end_at <= now)
+            expected = sum(1 for r in mine if r.status != TaskStatus.CANCELLED and r.end_at <= now)
             short = shortfalls.get(p.id)
             out.append(PromiseStatus(
-                p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == "done"),
+                p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == TaskStatus.DONE),
                 min(expected, target or 0), p.joint.count if p.joint else 0,
                 _joint_done(session, mine), short.reachable if short else None,
                 _counters(session, [r.id for r in counted]) if p.counters else {},

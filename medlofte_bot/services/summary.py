@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.roles import POLICE_ROLES
+from medlofte_bot.domain.states import POLICE_ROLES, Role, TaskStatus
 from medlofte_bot.services.members import area_of
 from medlofte_bot.services.status import PromiseStatus, add_counts, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
@@ -42,6 +42,7 @@ class Summary:
     """Everything the Monday message says."""
 
     now: datetime
+    tz: ZoneInfo
     police: bool
     promises: list[PromiseStatus]
     completed: list[Completed] = field(default_factory=list)
@@ -71,18 +72,19 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
     promises = promise_status(session, sets, member, now)
     if not police:
         promises = [p for p in promises if not p.police_only]
-    summary = Summary(now, police, promises)
+    tz = next(iter(sets.values())).tz if sets else ZoneInfo("Europe/Stockholm")
+    summary = Summary(now, tz, police, promises)
     week_ago = now - timedelta(days=7)
     recent = visible_tasks(session, member, week_ago - timedelta(days=1), now)
     for task in recent:
-        if task.status == "done":
+        if task.status == TaskStatus.DONE:
             done = session.scalar(select(m.Completion).where(m.Completion.task_id == task.id))
             if done is not None and done.done_at >= week_ago:
                 by = session.get(m.Member, done.member_id) if done.member_id else None
                 summary.completed.append(Completed(task, by.display_name if by else "?",
                                                    done.note))
     summary.upcoming = [t for t in visible_tasks(session, member, now, now + timedelta(days=14))
-                        if t.status == "pending"]
+                        if t.status == TaskStatus.PENDING]
     if police:
         summary.unconfirmed = _unconfirmed(session, now, area_of(session, member))
     summary.without_partner = [t for t in summary.upcoming if t.joint and not t.partners_joined]
@@ -94,7 +96,8 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
 def _unconfirmed(session: Session, now: datetime,
                  area: frozenset[int] | None) -> list[Unconfirmed]:
     query = select(m.Task).where(
-        m.Task.status.in_(("pending", "missed")), m.Task.end_at <= now - UNCONFIRMED_AFTER,
+        m.Task.status.in_((TaskStatus.PENDING, TaskStatus.MISSED)),
+        m.Task.end_at <= now - UNCONFIRMED_AFTER,
         m.Task.end_at >= now - timedelta(days=60))
     if area is not None:
         query = query.join(m.Promise).where(m.Promise.municipality_id.in_(area))
@@ -102,7 +105,7 @@ def _unconfirmed(session: Session, now: datetime,
     out = []
     for row in rows:
         names = tuple(session.scalars(select(m.Member.display_name).where(
-            m.Member.team_id == row.team_id, m.Member.role == "officer",
+            m.Member.team_id == row.team_id, m.Member.role == Role.OFFICER,
             m.Member.active.is_(True)).order_by(m.Member.display_name)))
         out.append(Unconfirmed(view(session, row), names))
     return out

@@ -11,8 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
+from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_word
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.roles import TaskFacts, can_act, can_join, can_see
+from medlofte_bot.domain.states import ReminderState, Role, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.plans import top_up
@@ -104,17 +106,17 @@ def visible_tasks(session: Session, member: m.Member, start: datetime, end: date
     """Pending or done tasks starting in [start, end) that the member may see."""
     who = viewer(session, member)
     query = select(m.Task).where(
-        m.Task.start_at >= start, m.Task.start_at < end, m.Task.status != "cancelled")
+        m.Task.start_at >= start, m.Task.start_at < end, m.Task.status != TaskStatus.CANCELLED)
     if who.area is not None:  # narrow in SQL; can_see below still decides
         query = query.join(m.Promise).where(m.Promise.municipality_id.in_(who.area))
-    elif member.role == "officer":
+    elif member.role == Role.OFFICER:
         query = query.where(m.Task.team_id == member.team_id)
     rows = session.scalars(query.order_by(m.Task.start_at, m.Task.id))
     out = []
     for row in rows:
         if not can_see(who, facts(row)):
             continue
-        if mine_only and member.role == "partner" and row.visibility != "public":
+        if mine_only and member.role == Role.PARTNER and row.visibility != "public":
             answered = session.scalar(select(m.Participation.joins).where(
                 m.Participation.task_id == row.id, m.Participation.member_id == member.id))
             if answered is False:
@@ -123,7 +125,8 @@ def visible_tasks(session: Session, member: m.Member, start: datetime, end: date
     return out
 
 
-def _acting(session: Session, member: m.Member, task_id: int) -> m.Task:
+def acting(session: Session, member: m.Member, task_id: int) -> m.Task:
+    """The task if the member may see it and act on it (police)."""
     row = get_visible(session, member, task_id)
     if not can_act(viewer(session, member), facts(row)):
         raise NotAllowed("not_police")
@@ -133,18 +136,18 @@ def _acting(session: Session, member: m.Member, task_id: int) -> m.Task:
 def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
               note: str = "") -> Done:
     """Record the task as done by ``member``; a second confirmation counts nothing twice."""
-    row = _acting(session, member, task_id)
+    row = acting(session, member, task_id)
     # only a done task can have a completion: skip the look-up on the common path
     existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id)) \
-        if row.status == "done" else None
+        if row.status == TaskStatus.DONE else None
     if existing is not None:
         by = session.get(m.Member, existing.member_id) if existing.member_id else None
         return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
-    if row.status == "cancelled":
+    if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
     session.add(m.Completion(task_id=row.id, member_id=member.id, done_at=now,
                              note=note[:NOTE_MAX]))
-    row.status, row.updated_at = "done", now
+    row.status, row.updated_at = TaskStatus.DONE, now
     PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,
                                   {"status": "pending"}, {"status": "done", "note": note[:80]})
     session.flush()
@@ -155,7 +158,7 @@ def record_follow_up(session: Session, member: m.Member, task_id: int, now: date
                      counters: dict[str, int] | None = None,
                      fields: dict[str, Any] | None = None, note: str | None = None) -> None:
     """Add the follow-up's counts, fields or note to a task's completion."""
-    row = _acting(session, member, task_id)
+    row = acting(session, member, task_id)
     completion = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id))
     if completion is None:
         raise UserError("task_not_done", id=row.id)
@@ -190,8 +193,8 @@ def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str
 def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: datetime,
          now: datetime) -> Replanned:
     """Move a pending task to ``start`` if it fits the promise's days and hours."""
-    row = _acting(session, member, task_id)
-    if row.status != "pending":
+    row = acting(session, member, task_id)
+    if row.status != TaskStatus.PENDING:
         raise UserError("task_not_pending", id=row.id)
     if start <= now:
         raise UserError("move_in_past")
@@ -209,7 +212,7 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     row.start_at, row.end_at = start, start + timedelta(minutes=minutes)
     row.moved, row.updated_at = True, now
     session.execute(delete(m.Reminder).where(
-        m.Reminder.task_id == row.id, m.Reminder.state == "pending"))
+        m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING))
     PlanRepository(session).audit(now, f"member:{member.id}", "moved", "task", row.id, before,
                                   task_fields(as_planned(row, tz)))
     session.flush()
@@ -219,12 +222,12 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
 def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason: str,
            now: datetime) -> Replanned:
     """Cancel a pending task with a reason, then re-plan the rest of the year."""
-    row = _acting(session, member, task_id)
-    if row.status != "pending":
+    row = acting(session, member, task_id)
+    if row.status != TaskStatus.PENDING:
         raise UserError("task_not_pending", id=row.id)
-    row.status, row.reason, row.updated_at = "cancelled", reason[:NOTE_MAX], now
+    row.status, row.reason, row.updated_at = TaskStatus.CANCELLED, reason[:NOTE_MAX], now
     session.execute(delete(m.Reminder).where(
-        m.Reminder.task_id == row.id, m.Reminder.state == "pending"))
+        m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING))
     PlanRepository(session).audit(now, f"member:{member.id}", "cancelled", "task", row.id,
                                   {"status": "pending"}, {"status": "cancelled",
                                                           "reason": reason[:NOTE_MAX]})
@@ -258,9 +261,9 @@ def mark_missed(session: Session, sets: Sets, now: datetime) -> int:
     """Tasks unconfirmed a week after their end count as missed; the rest of the year is
     re-planned so the target still holds where it can. Returns how many were marked."""
     rows = list(session.scalars(select(m.Task).where(
-        m.Task.status == "pending", m.Task.end_at < now - MISSED_AFTER)))
+        m.Task.status == TaskStatus.PENDING, m.Task.end_at < now - MISSED_AFTER)))
     for row in rows:
-        row.status, row.updated_at = "missed", now
+        row.status, row.updated_at = TaskStatus.MISSED, now
         PlanRepository(session).audit(now, "system", "missed", "task", row.id,
                                       {"status": "pending"}, {"status": "missed"})
     touched = {(r.promise.municipality_id, r.promise.year): r for r in rows}
@@ -270,3 +273,39 @@ def mark_missed(session: Session, sets: Sets, now: datetime) -> int:
         if muni is not None and (muni.slug, row.promise.year) in sets:
             _replan(session, sets, row, now, "system")
     return len(rows)
+
+
+def follow_up_key(task: TaskView) -> str:
+    """Which follow-up question fits the task (a text key)."""
+    if "counters" in task.follow_up:
+        return "follow_up.counters"
+    if task.kind == "bar_inspection" or "places_visited" in task.follow_up:
+        return "follow_up.bar_inspection"
+    if "vehicle" in task.follow_up:
+        return "follow_up.school"
+    return "follow_up.note"
+
+
+def apply_follow_up(session: Session, member: m.Member, task: TaskView, text: str,
+                    now: datetime) -> bool:
+    """Store what the text says for this kind of task; False if it could not be read."""
+    key = follow_up_key(task)
+    if key == "follow_up.counters":
+        counts = parse_counters(text, list(task.counters))
+        if counts is None:
+            return False
+        record_follow_up(session, member, task.id, now, counters=counts)
+    elif key == "follow_up.bar_inspection":
+        places = first_number(text)
+        fields: dict[str, object] = {"places_visited": places} if places is not None else {}
+        record_follow_up(session, member, task.id, now, fields=fields, note=text)
+    elif key == "follow_up.school":
+        vehicle, checked = vehicle_word(text), first_number(text)
+        if vehicle is None and checked is None:
+            return False
+        seen = {k: v for k, v in (("vehicle", vehicle), ("vehicles_checked", checked))
+                if v is not None}
+        record_follow_up(session, member, task.id, now, fields=seen)
+    else:
+        record_follow_up(session, member, task.id, now, note=text)
+    return True

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_SQLITE = "sqlite:///data/medlofte.db"
+CHUNK = 500
 
 
 def database_url(value: str | None) -> str:
@@ -24,15 +28,21 @@ def database_url(value: str | None) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite waits on locks and checks foreign keys."""
+    """An engine; SQLite waits on locks, checks foreign keys and runs in WAL mode.
+
+    ``synchronous=NORMAL`` in WAL mode: a commit is durable against a crash of the
+    process, and only a power cut or OS crash can lose the last commits (never corrupt
+    the file). The trade buys a commit without an fsync (see README, "Storage").
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
@@ -52,3 +62,54 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def insert_ignoring_duplicates(session: Session, model: type[DeclarativeBase],
+                               rows: Sequence[dict[str, Any]]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL); returns rows inserted."""
+    if not rows:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = 0
+    for start in range(0, len(rows), CHUNK):  # SQLite allows some 32 000 parameters at once
+        statement = dialect.insert(model).values(list(rows[start:start + CHUNK]))
+        result = session.execute(statement.on_conflict_do_nothing())
+        inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
+    return inserted
+
+
+class Database:
+    """One engine and its sessions: each transaction opened, committed and closed here."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = session_factory(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed on leaving, rolled back on an error."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision."""
+        migrate(self.engine)
+
+    def at_head(self) -> bool:
+        """Whether the schema is at the newest revision (for readiness checks)."""
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        head = ScriptDirectory.from_config(cfg).get_current_head()
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return False
+            from sqlalchemy import text
+
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

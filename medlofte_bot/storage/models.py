@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from medlofte_bot.storage.types import UTCDateTime
+from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus, Visibility
+from medlofte_bot.storage.types import StrEnumColumn, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -68,7 +69,7 @@ class Promise(Base):
     kind: Mapped[str] = mapped_column(String(40))
     target: Mapped[int | None]
     joint_target: Mapped[int] = mapped_column(default=0)
-    visibility: Mapped[str] = mapped_column(String(10))
+    visibility: Mapped[Visibility] = mapped_column(StrEnumColumn(Visibility, 10))
     spec: Mapped[dict[str, Any]]
     municipality: Mapped[Municipality] = relationship(lazy="joined")
 
@@ -90,11 +91,12 @@ class Task(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     joint: Mapped[bool] = mapped_column(default=False)
     vehicle: Mapped[str | None] = mapped_column(String(10))
-    visibility: Mapped[str] = mapped_column(String(10))
+    visibility: Mapped[Visibility] = mapped_column(StrEnumColumn(Visibility, 10))
     label: Mapped[str] = mapped_column(String(200), default="")
     partner_role: Mapped[str | None] = mapped_column(String(40))
     invited: Mapped[list[Any]] = mapped_column(default=list)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[TaskStatus] = mapped_column(StrEnumColumn(TaskStatus, 10),
+                                               default=TaskStatus.PENDING)
     moved: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
@@ -109,7 +111,7 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(12))
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role, 12))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     partner_role: Mapped[str | None] = mapped_column(String(40))
@@ -117,6 +119,7 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(default=True)
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    team: Mapped[Team | None] = relationship(lazy="joined")
 
 
 class Completion(Base):
@@ -133,21 +136,29 @@ class Completion(Base):
 
 
 class Reminder(Base):
-    """A message due at a UTC instant; claimed atomically, then marked sent."""
+    """A message the outbox owes one recipient: due at a UTC instant, claimed, then sent once.
+
+    ``subject`` says what it is about ("task:17", "week:2015-03-02", "member:5") and
+    ``recipient`` whom it goes to ("member:5" or "chat:-1001"); neither is ever NULL, so
+    the unique index on (subject, kind, recipient) fires and a second insert is a no-op.
+    """
 
     __tablename__ = "reminder"
     __table_args__ = (
-        UniqueConstraint("task_id", "kind", "member_id", "chat_id"),
+        UniqueConstraint("subject", "kind", "recipient", name="uq_reminder_once"),
         Index("ix_reminder_due", "state", "due_at"),
-        Index("ix_reminder_message", "message_id"),
+        Index("ix_reminder_task", "task_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient: Mapped[str] = mapped_column(String(40))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(30))
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="pending")
+    state: Mapped[ReminderState] = mapped_column(StrEnumColumn(ReminderState, 10),
+                                                 default=ReminderState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(60))
     claimed_at: Mapped[datetime | None]
@@ -155,6 +166,21 @@ class Reminder(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     late: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SentMessage(Base):
+    """A message the bot sent about a task (a card, a prompt, a reminder): what a reply
+    to it means. Keyed by chat and message id, as Telegram's message ids repeat across chats."""
+
+    __tablename__ = "sent_message"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_sent_message"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[MessageKind] = mapped_column(StrEnumColumn(MessageKind, 20))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    sent_at: Mapped[datetime]
 
 
 class AuditEntry(Base):
@@ -177,7 +203,7 @@ class Invite(Base):
     __tablename__ = "invite"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    role: Mapped[str] = mapped_column(String(12))
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role, 12))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     partner_role: Mapped[str | None] = mapped_column(String(40))

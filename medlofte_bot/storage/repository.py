@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.states import TaskStatus, Visibility
 from medlofte_bot.storage import models as m
 
 
@@ -73,7 +74,8 @@ class PlanRepository:
                 row = rows[promise.id] = m.Promise(
                     municipality_id=municipality.id, year=ps.year, key=promise.id)
                 self.session.add(row)
-            row.title, row.kind, row.visibility = promise.title, promise.kind, promise.visibility
+            row.title, row.kind = promise.title, promise.kind
+            row.visibility = Visibility(promise.visibility)
             row.target, row.joint_target = targets.get(promise.id, (None, 0))
             row.spec = promise.model_dump(mode="json")
         self.session.flush()
@@ -91,7 +93,7 @@ class PlanRepository:
         """Store a planned task as pending."""
         row = m.Task(promise_id=promise.id, key=task.key, kind=task.kind, updated_at=now)
         self.set_task(row, task, team, now)
-        row.status = task.status
+        row.status = TaskStatus(task.status)
         self.session.add(row)
         self.session.flush()
         return row
@@ -102,7 +104,8 @@ class PlanRepository:
         row.start_at, row.end_at = task.start, task.end
         row.team_id = team.id if team else None
         row.team = team
-        row.joint, row.vehicle, row.visibility = task.joint, task.vehicle, task.visibility
+        row.joint, row.vehicle = task.joint, task.vehicle
+        row.visibility = Visibility(task.visibility)
         row.label, row.partner_role, row.invited = task.label, task.partner_role, list(task.invited)
         row.updated_at = now
 

@@ -239,3 +239,8 @@ TEXTS.update({
 })
 TEXTS["digest.title"] = "The bot was down for a while. Reminders you missed, for tasks that are still open:"
 TEXTS["invite_team_ambiguous"] = "The team {team} exists in several municipalities. Name the municipality too, e.g. /invite officer {team} arvidsjaur. The municipalities: {municipalities}."
+TEXTS["settings_invalid"] = "{variable}={value!r} cannot be used: {reason}."
+TEXTS["cli.demo_needs_emulator"] = (
+    "The demo needs the Bot API emulator, which is not installed here. Run `make run`, or"
+    " install it with: pip install -e ./botapi_emulator -e '.[demo]'"
+)

@@ -239,3 +239,8 @@ TEXTS.update({
 })
 TEXTS["digest.title"] = "Boten var nere en stund. Påminnelser du missade, för uppgifter som fortfarande är öppna:"
 TEXTS["invite_team_ambiguous"] = "Laget {team} finns i flera kommuner. Ange kommunen också, t.ex. /bjud polis {team} arvidsjaur. Kommunerna: {municipalities}."
+TEXTS["settings_invalid"] = "{variable}={value!r} går inte att använda: {reason}."
+TEXTS["cli.demo_needs_emulator"] = (
+    "Demon behöver Bot API-emulatorn, som inte är installerad här. Kör `make run`, eller"
+    " installera den med: pip install -e ./botapi_emulator -e '.[demo]'"
+)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from medlofte_bot.chat.parsing import done_note, parse_counters, parse_when, vehicle_word
+from medlofte_bot.domain.parsing import done_note, parse_counters, parse_when, vehicle_word
 
 TZ = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2015, 6, 10, 12, 0, tzinfo=TZ)  # a Wednesday

@@ -1,0 +1,110 @@
+"""Sending what the outbox hands over: render, send through the rate limiter, classify.
+
+One function (``classify``) turns Telegram's answer into what it means for the outbox.
+Every call goes through the Application's rate limiter (chat/ratelimit.py); the outbox's
+messages ask for bulk priority so a person's answer goes first.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+
+from medlofte_bot import texts
+from medlofte_bot.chat import render
+from medlofte_bot.domain.states import SendOutcome
+from medlofte_bot.services import outbox as ob
+from medlofte_bot.services.outbox import Delivery, Outgoing
+from medlofte_bot.services.summary import Summary
+
+log = logging.getLogger(__name__)
+BULK: dict[str, Any] = {"priority": "bulk"}
+GONE_WORDS = ("chat not found", "kicked", "not a member", "deactivated", "upgraded")
+
+
+def classify(error: TelegramError) -> SendOutcome:
+    """What a Telegram error means: retry later, blocked, chat gone, or refused for good."""
+    if isinstance(error, Forbidden):
+        text = str(error).lower()
+        return SendOutcome.CHAT_GONE if any(w in text for w in GONE_WORDS[1:]) \
+            and "blocked" not in text else SendOutcome.BLOCKED
+    if isinstance(error, ChatMigrated):
+        return SendOutcome.CHAT_GONE
+    if isinstance(error, BadRequest):
+        text = str(error).lower()
+        return SendOutcome.CHAT_GONE if any(w in text for w in GONE_WORDS) \
+            else SendOutcome.TOO_LONG
+    if isinstance(error, NetworkError):  # RetryAfter and TimedOut are NetworkErrors too
+        return SendOutcome.RETRY
+    return SendOutcome.TOO_LONG
+
+
+def _rate_args(bot: Bot, bulk: bool) -> dict[str, Any]:
+    """rate_limit_args only where the bot takes them (PTB's ExtBot)."""
+    return {"rate_limit_args": BULK} if bulk and hasattr(bot, "rate_limiter") else {}
+
+
+def render_outgoing(message: Outgoing, bot_username: str
+                    ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of an outbox message."""
+    lang = message.lang
+    if message.kind == ob.DIGEST:
+        lines = [render.task_line(t, lang) for t in message.tasks]
+        return render.fit("\n".join([texts.t("digest.title", lang), *lines])), None
+    if message.summary is not None:
+        return render.fit(render.summary_text(message.summary, lang, message.late)), None
+    if message.kind in (ob.UNREACHABLE, ob.UNREACHABLE_GROUP):
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+            texts.t("button.start", lang), url=f"https://t.me/{bot_username}")]]) \
+            if message.buttons == "start" else None
+        return texts.t(message.kind, lang, name=message.name), markup
+    assert message.task is not None
+    key = f"reminder.{message.kind}"
+    text = texts.t(key if texts.has(key) else "reminder.generic", lang,
+                   task=render.task_line(message.task, lang))
+    if message.late:
+        text += texts.t("reminder.late", lang)
+    make = {"task": render.task_buttons, "join": render.join_buttons}.get(message.buttons or "")
+    return text, make(message.task.id, lang) if make else None
+
+
+class TelegramSender:
+    """The outbox's Sender over a PTB Bot."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, message: Outgoing) -> Delivery:
+        """Send one message (a summary's chart after it, best effort) and classify the answer."""
+        text, markup = render_outgoing(message, self.bot.username)
+        try:
+            sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup,
+                                               **_rate_args(self.bot, True))
+        except TelegramError as exc:
+            outcome = classify(exc)
+            if outcome != SendOutcome.RETRY:
+                log.warning("message to %s not sent (%s): %s", message.chat_id, outcome, exc)
+            return Delivery(outcome, None, str(exc)[:500])
+        if message.summary is not None:
+            await send_chart(self.bot, message.chat_id, message.summary, message.lang, bulk=True)
+        return Delivery(SendOutcome.SENT, sent.message_id)
+
+
+async def send_chart(bot: Bot, chat_id: int, summary: Summary, lang: str, bulk: bool) -> bool:
+    """The summary's chart as a photo: best effort, after the text."""
+    # matplotlib costs ~0.3 s and ~40 MB: load it on the first chart, not at start
+    from medlofte_bot.views.chart import progress_chart
+
+    tz = summary.tz
+    caption = texts.t("summary.chart_caption", lang,
+                      date=texts.day(summary.now.astimezone(tz).date(), lang))
+    chart = progress_chart(summary.promises, lang, caption)
+    try:
+        await bot.send_photo(chat_id, chart, caption=caption, **_rate_args(bot, bulk))
+    except TelegramError as exc:
+        log.warning("chart to %s not sent: %s", chat_id, exc)
+        return False
+    return True

@@ -1,0 +1,28 @@
+"""What every service is given: the database, the promise sets in force, a clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from medlofte_bot.domain.clock import Clock
+from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.storage.database import Database
+
+Sets = dict[tuple[str, int], PromiseSet]
+
+
+@dataclass
+class ServiceContext:
+    """Wired once by the composition root (bootstrap); tests pass their own."""
+
+    db: Database
+    sets: Sets
+    clock: Clock
+    admin_ids: frozenset[int] = frozenset()
+    worker: str = "bot"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The area's time zone, for what belongs to no one task (summaries, their dates)."""
+        return next(iter(self.sets.values())).tz if self.sets else ZoneInfo("Europe/Stockholm")

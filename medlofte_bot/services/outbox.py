@@ -1,0 +1,212 @@
+"""The outbox: what the bot owes people (reminders, digests, Monday summaries, alerts), decided
+here and recorded here; the chat layer only renders and sends what it is handed.
+
+Each step is its own short transaction: ``prepare`` makes the rows that are due, ``claim``
+takes some for this worker, ``compose`` turns one into a plain ``Outgoing`` (or closes it
+when it is no longer needed), and ``record`` stores what Telegram answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
+from medlofte_bot.services import reminders, tasks
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.summary import Summary, build_summary
+from medlofte_bot.services.tasks import TaskView
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import insert_ignoring_duplicates
+
+UNREACHABLE, UNREACHABLE_GROUP, DIGEST = "unreachable", "unreachable_group", "digest"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to send, as plain data: the chat layer picks the words and buttons."""
+
+    reminder_ids: tuple[int, ...]
+    chat_id: int
+    lang: str
+    kind: str  # a reminder kind, "weekly_summary", "digest", "unreachable", …
+    buttons: str | None = None  # "task" (done/move/cancel), "join", "start" (a link to the bot)
+    task: TaskView | None = None
+    tasks: tuple[TaskView, ...] = ()
+    summary: Summary | None = None
+    late: bool = False
+    name: str = ""  # whom an alert is about
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What came of one send."""
+
+    outcome: SendOutcome
+    message_id: int | None = None
+    error: str = ""
+
+
+class Sender(Protocol):
+    """Sends an Outgoing and says what came of it (the chat layer implements this)."""
+
+    async def send(self, message: Outgoing) -> Delivery:
+        """Render, send, classify Telegram's answer."""
+        ...
+
+
+class Outbox:
+    """The outbox's use cases over the service context."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def prepare(self, now: datetime) -> None:
+        """Mark missed tasks, and make the rows for reminders and Monday summaries."""
+        with self.ctx.db.transaction() as session:
+            tasks.mark_missed(session, self.ctx.sets, now)
+            reminders.ensure_reminders(session, now)
+            if self.ctx.sets:
+                partners = any(ps.partner_summary for ps in self.ctx.sets.values())
+                reminders.ensure_summaries(session, now, self.ctx.tz, partners)
+
+    def claim(self, now: datetime, batch: int = 500, stale: bool = False) -> list[int]:
+        """Claim due rows for this worker, one chat at a time in turn."""
+        with self.ctx.db.transaction() as session:
+            ids = reminders.claim_due(session, now, self.ctx.worker, batch, stale=stale)
+            return reminders.round_robin_by_chat(session, ids)
+
+    def compose(self, reminder_id: int, now: datetime) -> Outgoing | None:
+        """The message a claimed row owes, or None (the row is closed) if none is needed."""
+        with self.ctx.db.transaction() as session:
+            row = session.get(m.Reminder, reminder_id)
+            if row is None or row.state != ReminderState.CLAIMED:
+                return None
+            message = self._compose(session, row, now)
+            if message is None:
+                reminders.mark_skipped(session, [row.id], "not needed")
+            return message
+
+    def _compose(self, session: Session, row: m.Reminder, now: datetime) -> Outgoing | None:
+        member = session.get(m.Member, row.member_id) if row.member_id else None
+        if member is not None and not member.active:
+            return None
+        chat_id = row.chat_id if row.chat_id is not None else (
+            member.telegram_id if member else None)
+        if chat_id is None:
+            return None
+        lang = member.language if member else "sv"
+        late = now - row.due_at > reminders.LATE_AFTER
+        base = Outgoing((row.id,), chat_id, lang, row.kind, late=late,
+                        member_id=member.id if member else None)
+        if row.kind == reminders.SUMMARY_KIND:
+            if member is None:
+                return None
+            return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
+        if row.kind in (UNREACHABLE, UNREACHABLE_GROUP):
+            about = session.get(m.Member, int(row.subject.split(":")[1]))
+            if about is None or not about.unreachable:
+                return None  # they came back before the alert went out
+            if row.kind == UNREACHABLE_GROUP:
+                return replace(base, lang=about.language, name=about.display_name,
+                               buttons="start")
+            return replace(base, name=about.display_name)
+        return self._task_reminder(session, row, member, base)
+
+    @staticmethod
+    def _task_reminder(session: Session, row: m.Reminder, member: m.Member | None,
+                       base: Outgoing) -> Outgoing | None:
+        task = session.get(m.Task, row.task_id) if row.task_id else None
+        if task is None or task.status != TaskStatus.PENDING:
+            return None
+        view = tasks.view(session, task)
+        if row.kind == "no_partner_3d" and view.partners_joined:
+            return None
+        partner = member is not None and member.role == Role.PARTNER
+        if partner and member is not None:
+            declined = session.scalar(select(m.Participation.joins).where(
+                m.Participation.task_id == task.id, m.Participation.member_id == member.id))
+            if declined is False:
+                return None
+        buttons = ("join" if task.joint else None) if partner else (
+            None if row.kind == "no_partner_3d" else "task")
+        return replace(base, task=view, buttons=buttons)
+
+    def compose_digests(self, reminder_ids: Sequence[int], now: datetime) -> list[Outgoing]:
+        """One message per recipient for rows that went stale while the bot was down."""
+        out: list[Outgoing] = []
+        with self.ctx.db.transaction() as session:
+            for _, rows in reminders.group_by_recipient(session, reminder_ids).items():
+                first = rows[0]
+                member = session.get(m.Member, first.member_id) if first.member_id else None
+                target = first.chat_id if first.chat_id is not None else (
+                    member.telegram_id if member else None)
+                found = [session.get(m.Task, r.task_id) for r in rows if r.task_id is not None]
+                views = {v.id: v for v in (tasks.view(session, t) for t in found if t)
+                         if v.status == TaskStatus.PENDING}
+                if target is None or not views or (member is not None and not member.active):
+                    reminders.mark_skipped(session, [r.id for r in rows], "not needed")
+                    continue
+                out.append(Outgoing(tuple(r.id for r in rows), target,
+                                    member.language if member else "sv", DIGEST,
+                                    tasks=tuple(views.values()), late=True,
+                                    member_id=member.id if member else None))
+        return out
+
+    def record(self, message: Outgoing, delivery: Delivery, now: datetime) -> None:
+        """Store what Telegram answered for ``message``."""
+        with self.ctx.db.transaction() as session:
+            ids = list(message.reminder_ids)
+            if delivery.outcome == SendOutcome.SENT:
+                self._sent(session, message, delivery, now)
+            elif delivery.outcome == SendOutcome.RETRY:
+                for rid in ids:
+                    reminders.mark_failed(session, rid, delivery.error, retry=True)
+            else:
+                for rid in ids:
+                    reminders.mark_failed(session, rid, delivery.error or delivery.outcome,
+                                          retry=False)
+                if delivery.outcome == SendOutcome.BLOCKED and message.member_id is not None:
+                    self._unreachable(session, message.member_id, now)
+
+    @staticmethod
+    def _sent(session: Session, message: Outgoing, delivery: Delivery, now: datetime) -> None:
+        if message.kind == DIGEST:
+            reminders.mark_folded(session, [r for rid in message.reminder_ids
+                                            if (r := session.get(m.Reminder, rid))], now)
+            return
+        for rid in message.reminder_ids:
+            reminders.mark_sent(session, rid, delivery.message_id, now)
+        if delivery.message_id is not None and (message.task or message.summary):
+            kind = MessageKind.REMINDER if message.task else MessageKind.SUMMARY
+            reminders.log_sent(session, message.chat_id, delivery.message_id, kind,
+                               message.task.id if message.task else None, message.member_id,
+                               now)
+
+    @staticmethod
+    def _unreachable(session: Session, member_id: int, now: datetime) -> None:
+        """Flag the member once; owe the coordinators an alert and the team group a button."""
+        member = session.get(m.Member, member_id)
+        if member is None or member.unreachable:
+            return
+        member.unreachable = True
+        subject = f"member:{member.id}"
+        rows = [{"subject": subject, "kind": UNREACHABLE,
+                 "recipient": reminders.recipient_key(c.id, None), "member_id": c.id}
+                for c in session.scalars(select(m.Member).where(
+                    m.Member.role == Role.COORDINATOR, m.Member.active.is_(True)))]
+        team = member.team
+        if team is not None and team.group_chat_id:
+            rows.append({"subject": subject, "kind": UNREACHABLE_GROUP,
+                         "recipient": reminders.recipient_key(None, team.group_chat_id),
+                         "chat_id": team.group_chat_id})
+        insert_ignoring_duplicates(session, m.Reminder, [
+            {"task_id": None, "member_id": None, "chat_id": None, **row, "due_at": now,
+             "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
+            for row in rows])

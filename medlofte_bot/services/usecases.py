@@ -1,0 +1,271 @@
+"""What a person can do in chat, each one short transaction that hands back plain values.
+
+Every method resolves the person behind the update, does its work, commits and closes
+before it returns: the caller (a handler) awaits the network only afterwards, and runs
+these methods in a worker thread so the event loop never waits on the database. An
+expected failure raises UserError with the member's language set on it, after the
+transaction was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from medlofte_bot.domain.errors import NotAllowed, UserError
+from medlofte_bot.domain.parsing import done_note, parse_when
+from medlofte_bot.domain.states import LEADERS, MessageKind, Role, TaskStatus
+from medlofte_bot.services import members, tasks
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.reminders import log_sent, replied_task
+from medlofte_bot.services.status import PromiseStatus, promise_status
+from medlofte_bot.services.summary import Summary, build_summary
+from medlofte_bot.services.tasks import Done, Replanned, TaskView
+from medlofte_bot.services.views import Actor, Answer, MemberView, SentRecord, member_view
+from medlofte_bot.storage import models as m
+
+T = TypeVar("T")
+MINE_DAYS, MINE_MAX, PLAN_DAYS = 30, 8, 14
+
+
+class NotMember(UserError):
+    """The person is not (or no longer) a member: strangers get one polite sentence."""
+
+    def __init__(self) -> None:
+        super().__init__("stranger")
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A confirmation: recorded now (with or without the follow-up) or already by someone."""
+
+    done: Done
+    followed: bool
+
+
+@dataclass(frozen=True)
+class Invited:
+    """A new invite: the code to put in the link, and what it is for."""
+
+    code: str
+    role: Role
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """What a reply to one of the bot's messages did; ``action`` says which."""
+
+    action: str  # help | confirmed | moved | cancelled | follow_up_saved | follow_up_unreadable
+    #              | follow_up_skipped | ask_cancel_reason
+    task: TaskView | None = None
+    confirmation: Confirmation | None = None
+    replanned: Replanned | None = None
+    reason: str = ""
+
+
+class UseCases:
+    """The chat's use cases over one database, the loaded promise sets and a clock."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _as_member(self, actor: Actor) -> Iterator[tuple[Session, m.Member]]:
+        with self.ctx.db.transaction() as session:
+            member = members.by_telegram_id(session, actor.telegram_id)
+            if member is None and actor.telegram_id in self.ctx.admin_ids:
+                member = members.ensure_coordinator(session, actor.telegram_id, actor.name,
+                                                    self.ctx.clock.now())
+            if member is None:
+                raise NotMember()
+            try:
+                yield session, member
+            except UserError as exc:
+                exc.lang = member.language
+                raise
+
+    def _run(self, actor: Actor, body: Callable[[Session, m.Member], T]) -> Answer[T]:
+        with self._as_member(actor) as (session, member):
+            value = body(session, member)
+            session.flush()
+            return Answer(member_view(member), value)
+
+    # --- who ------------------------------------------------------------------------------
+
+    def whoami(self, actor: Actor) -> MemberView:
+        """The member behind the update (NotMember for a stranger)."""
+        return self._run(actor, lambda s, mem: None).member
+
+    def join(self, actor: Actor, code: str) -> MemberView:
+        """Register with an invite code (single use)."""
+        with self.ctx.db.transaction() as session:
+            try:
+                member = members.redeem(session, code, actor.telegram_id, actor.name,
+                                        actor.language, self.ctx.clock.now())
+            except UserError as exc:
+                exc.lang = actor.language
+                raise
+            session.flush()
+            return member_view(member)
+
+    def set_language(self, actor: Actor, language: str) -> MemberView:
+        """Change the member's language."""
+        def body(session: Session, member: m.Member) -> None:
+            members.set_language(session, member, language)
+        return self._run(actor, body).member
+
+    def invite(self, actor: Actor, role: str, team: str | None, partner_role: str | None,
+               municipality: str | None) -> Answer[Invited]:
+        """A coordinator creates a single-use invite."""
+        def body(session: Session, member: m.Member) -> Invited:
+            invite = members.create_invite(session, role, self.ctx.clock.now(), team=team,
+                                           municipality=municipality,
+                                           partner_role=partner_role, by=member)
+            return Invited(invite.code, Role(invite.role), team or partner_role)
+        return self._run(actor, body)
+
+    def set_group(self, actor: Actor, team_key: str | None, chat_id: int | None
+                  ) -> Answer[str]:
+        """A coordinator makes a group chat a team's; returns the team's name."""
+        def body(session: Session, member: m.Member) -> str:
+            if team_key is None or chat_id is None:
+                teams = ", ".join(t.id for ps in self.ctx.sets.values() for t in ps.teams)
+                raise UserError("group_usage", teams=teams or "-")
+            return members.set_team_group(session, member, team_key, chat_id,
+                                          self.ctx.clock.now()).name
+        return self._run(actor, body)
+
+    # --- what I may see -------------------------------------------------------------------
+
+    def my_tasks(self, actor: Actor) -> Answer[list[TaskView]]:
+        """My next pending tasks (the last 12 hours included), at most MINE_MAX."""
+        def body(session: Session, member: m.Member) -> list[TaskView]:
+            now = self.ctx.clock.now()
+            found = tasks.visible_tasks(session, member, now - timedelta(hours=12),
+                                        now + timedelta(days=MINE_DAYS), mine_only=True)
+            return [t for t in found if t.status == TaskStatus.PENDING][:MINE_MAX]
+        return self._run(actor, body)
+
+    def plan(self, actor: Actor) -> Answer[list[TaskView]]:
+        """The next PLAN_DAYS days that I may see."""
+        def body(session: Session, member: m.Member) -> list[TaskView]:
+            now = self.ctx.clock.now()
+            return tasks.visible_tasks(session, member, now, now + timedelta(days=PLAN_DAYS))
+        return self._run(actor, body)
+
+    def status(self, actor: Actor) -> Answer[list[PromiseStatus]]:
+        """Where each promise I follow stands."""
+        return self._run(actor, lambda s, mem: promise_status(s, self.ctx.sets, mem,
+                                                              self.ctx.clock.now()))
+
+    def summary(self, actor: Actor) -> Answer[Summary]:
+        """The Monday summary on demand (chief and coordinators)."""
+        def body(session: Session, member: m.Member) -> Summary:
+            if member.role not in LEADERS:
+                raise NotAllowed("not_chief")
+            return build_summary(session, self.ctx.sets, member, self.ctx.clock.now())
+        return self._run(actor, body)
+
+    # --- acting on a task -----------------------------------------------------------------
+
+    def confirm(self, actor: Actor, task_id: int, note: str = "") -> Answer[Confirmation]:
+        """Mark a task done; a note is read as the follow-up's answer when it fits."""
+        return self._run(actor, lambda s, mem: self._confirm(s, mem, task_id, note))
+
+    def _confirm(self, session: Session, member: m.Member, task_id: int,
+                 note: str) -> Confirmation:
+        now = self.ctx.clock.now()
+        done = tasks.mark_done(session, member, task_id, now, note)
+        followed = (not done.already and bool(note)
+                    and tasks.apply_follow_up(session, member, done.task, note, now))
+        return Confirmation(done, followed)
+
+    def task_for(self, actor: Actor, task_id: int, police: bool = True) -> Answer[TaskView]:
+        """A task I may see (and, with ``police``, act on): for a move or cancel prompt."""
+        def body(session: Session, member: m.Member) -> TaskView:
+            row = tasks.acting(session, member, task_id) if police \
+                else tasks.get_visible(session, member, task_id)
+            return tasks.view(session, row)
+        return self._run(actor, body)
+
+    def move(self, actor: Actor, task_id: int, when_text: str | None = None,
+             start: datetime | None = None) -> Answer[Replanned]:
+        """Move a task to a typed time or a chosen instant; re-plan the year."""
+        return self._run(actor, lambda s, mem: self._move(s, mem, task_id, when_text, start))
+
+    def _move(self, session: Session, member: m.Member, task_id: int, when_text: str | None,
+              start: datetime | None) -> Replanned:
+        now = self.ctx.clock.now()
+        if start is None:
+            row = tasks.acting(session, member, task_id)
+            start = parse_when(when_text or "", now, tasks.task_tz(row))
+            if start is None:
+                raise UserError("move_unreadable", text=when_text or "")
+        return tasks.move(session, self.ctx.sets, member, task_id, start, now)
+
+    def cancel(self, actor: Actor, task_id: int, reason: str) -> Answer[Replanned]:
+        """Cancel a task with a reason; re-plan the year."""
+        return self._run(actor, lambda s, mem: tasks.cancel(
+            s, self.ctx.sets, mem, task_id, reason, self.ctx.clock.now()))
+
+    def answer_invitation(self, actor: Actor, task_id: int, joins: bool) -> Answer[TaskView]:
+        """A partner joins or declines a joint task."""
+        return self._run(actor, lambda s, mem: tasks.answer_invitation(
+            s, mem, task_id, joins, self.ctx.clock.now()))
+
+    def reply(self, actor: Actor, chat_id: int, message_id: int, text: str
+              ) -> Answer[ReplyResult]:
+        """A reply to one of the bot's messages: a done-word, a time, a reason, a follow-up."""
+        return self._run(actor, lambda s, mem: self._reply(s, mem, chat_id, message_id, text))
+
+    def _reply(self, session: Session, member: m.Member, chat_id: int, message_id: int,
+               text: str) -> ReplyResult:
+        found = replied_task(session, chat_id, message_id)
+        if found is None:
+            return ReplyResult("help")
+        task_id, kind = found
+        note = done_note(text)
+        if kind == MessageKind.PROMPT_CANCEL:
+            reason = text.strip()
+            if not reason:
+                return ReplyResult("ask_cancel_reason")
+            replanned = tasks.cancel(session, self.ctx.sets, member, task_id, reason,
+                                     self.ctx.clock.now())
+            return ReplyResult("cancelled", replanned.task, replanned=replanned, reason=reason)
+        if kind == MessageKind.PROMPT_MOVE:
+            replanned = self._move(session, member, task_id, text, None)
+            return ReplyResult("moved", replanned.task, replanned=replanned)
+        if kind == MessageKind.PROMPT_FOLLOW_UP:
+            task = tasks.view(session, tasks.acting(session, member, task_id))
+            if note == "":
+                return ReplyResult("follow_up_skipped", task)
+            # the answer itself ("Genomfört enligt plan…"), even when it starts with a done-word
+            saved = tasks.apply_follow_up(session, member, task, text, self.ctx.clock.now())
+            return ReplyResult("follow_up_saved" if saved else "follow_up_unreadable", task)
+        if note is None:
+            return ReplyResult("help")
+        confirmation = self._confirm(session, member, task_id, note)
+        return ReplyResult("confirmed", confirmation.done.task, confirmation)
+
+    def skip_follow_up(self, actor: Actor, task_id: int) -> Answer[TaskView]:
+        """'Hoppa över': nothing is stored; the task must still be one I may see."""
+        return self.task_for(actor, task_id, police=False)
+
+    # --- the log of what was sent -----------------------------------------------------------
+
+    def log_sent(self, records: Sequence[SentRecord]) -> None:
+        """Remember messages about tasks, so a reply to them can be understood."""
+        if not records:
+            return
+        now = self.ctx.clock.now()
+        with self.ctx.db.transaction() as session:
+            for r in records:
+                log_sent(session, r.chat_id, r.message_id, r.kind, r.task_id, r.member_id, now)

@@ -1,0 +1,110 @@
+"""The one Settings for the bot and the command line; nothing else reads the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from medlofte_bot.domain.errors import ConfigError
+
+DEFAULT_API = "https://api.telegram.org/bot"
+DEFAULT_CONFIG = "config/arvidsjaur-2015.toml"
+
+
+def _comma_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [p.strip() for p in value.split(",") if p.strip()]
+    return list(value or [])
+
+
+class Settings(BaseSettings):
+    """What the environment (or .env, loaded by python-dotenv first) says."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    base_url: str = Field(DEFAULT_API, validation_alias="TELEGRAM_API_BASE_URL")
+    bot_username: str = Field("medlofte_bot", validation_alias="TELEGRAM_BOT_USERNAME")
+    database_url: str | None = Field(None, validation_alias="DATABASE_URL")
+    configs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=lambda: [Path(DEFAULT_CONFIG)], validation_alias="MEDLOFTE_CONFIG")
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(
+        frozenset(), validation_alias="MEDLOFTE_ADMIN_IDS")
+    clock: str | None = Field(None, validation_alias="MEDLOFTE_CLOCK")
+    lang: str = Field("sv", validation_alias="MEDLOFTE_LANG")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only what ``load_settings`` hands over: the variables named here, nothing picked up
+        by a field's own name (``LANG`` is the locale, not ``MEDLOFTE_LANG``)."""
+        return (init_settings,)
+
+    @field_validator("token", "database_url", "clock", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _default_api(cls, value: Any) -> Any:
+        return value or DEFAULT_API
+
+    @field_validator("configs", mode="before")
+    @classmethod
+    def _paths(cls, value: Any) -> list[Path]:
+        return [Path(p) for p in _comma_list(value)] or [Path(DEFAULT_CONFIG)]
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> frozenset[int]:
+        parts = _comma_list(value)
+        if any(not str(p).lstrip("-").isdigit() for p in parts):
+            raise ValueError("admin ids are Telegram user ids: numbers separated by commas")
+        return frozenset(int(p) for p in parts)
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang(cls, value: Any) -> str:
+        if value in (None, ""):
+            return "sv"
+        if value not in ("sv", "en"):
+            raise ValueError("sv or en")
+        return str(value)
+
+
+ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
+           "bot_username": "TELEGRAM_BOT_USERNAME", "database_url": "DATABASE_URL",
+           "configs": "MEDLOFTE_CONFIG", "admin_ids": "MEDLOFTE_ADMIN_IDS",
+           "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG"}
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (the process environment by default); a wrong value raises
+    ConfigError naming the variable."""
+    source = os.environ if env is None else env
+    values = {alias: source[alias] for alias in ALIASES.values() if alias in source}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        variable = ALIASES.get(field, field)
+        if variable == "MEDLOFTE_ADMIN_IDS":
+            raise ConfigError("admin_ids_invalid", value=source.get(variable, "")) from exc
+        raise ConfigError("settings_invalid", variable=variable,
+                          value=source.get(variable, ""),
+                          reason=first["msg"].removeprefix("Value error, ")) from exc
