@@ -1,5 +1,6 @@
-"""Shared pieces of the chat benchmarks: a temp database with a synthetic load, the emulator
-in a background thread, percentiles and the printed table. Not a benchmark by itself."""
+"""Shared pieces of the chat benchmarks: a temp database with a synthetic load, the services
+wired over it, the emulator in a background thread, percentiles and the printed table. Not a
+benchmark by itself."""
 
 from __future__ import annotations
 
@@ -10,13 +11,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import insert, text
 
 from botapi_emulator import BotApiEmulator, EmulatorThread
+from medlofte_bot.bootstrap import Services
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.domain.clock import Clock
 from medlofte_bot.services import reminders
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.outbox import Outbox
+from medlofte_bot.services.usecases import UseCases
+from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.database import make_engine, migrate, session_factory
+from medlofte_bot.storage.database import Database
 
 TOKEN = "424242:BENCH-TOKEN"
 ROOT = Path(__file__).parents[1]
@@ -27,11 +34,30 @@ FIRST_USER = 100_000
 FIRST_GROUP = -1_000_000_000
 
 
-def fresh_db(folder: Path) -> sessionmaker[Session]:
-    """A migrated SQLite database in ``folder`` (WAL, foreign keys: the bot's own engine)."""
-    engine = make_engine(f"sqlite:///{folder}/bench.db")
-    migrate(engine)
-    return session_factory(engine)
+def fresh_db(folder: Path | None = None, url: str | None = None) -> Database:
+    """A migrated database: ``url`` (an empty PostgreSQL database, say), else a SQLite file in
+    ``folder`` (WAL, foreign keys: the bot's own engine). Close it with ``dispose``."""
+    if url is None:
+        assert folder is not None, "a folder for the SQLite file, or a URL"
+        url = f"sqlite:///{folder}/bench.db"
+    db = Database(url)
+    db.migrate()
+    return db
+
+
+def services_for(db: Database, clock: Clock, base_url: str, pacer: Pacer,
+                 worker: str = "bench") -> Services:
+    """The bot's services over ``db`` as bootstrap.prepare wires them, but with no promise set
+    applied (build_world makes its own synthetic area; ``sets`` is empty, as before the
+    refactoring). Pass the result to bootstrap.build_bot."""
+    settings = Settings(token=TOKEN, base_url=base_url, database_url=db.url)
+    ctx = ServiceContext(db, {}, clock, frozenset(), worker)
+    return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer)
+
+
+def unpaced() -> Pacer:
+    """The rate limiter with every gap off (for an emulator whose limits are off)."""
+    return Pacer(per_second=0, private_gap=0, group_gap=0)
 
 
 @dataclass
@@ -45,7 +71,7 @@ class World:
     by_reminder: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def build_world(sessions: sessionmaker[Session], now: datetime, n_private: int, n_groups: int,
+def build_world(db: Database, now: datetime, n_private: int, n_groups: int,
                 per_chat: int, seed: int = 1, tasks_per_chat: int = 1,
                 shuffle_ids: bool = True, same_due: bool = False) -> World:
     """One municipality; a team per chat (private: one officer; group: Team.group_chat_id).
@@ -62,7 +88,7 @@ def build_world(sessions: sessionmaker[Session], now: datetime, n_private: int, 
     rng = random.Random(seed)
     world = World()
     minute = now - timedelta(seconds=60)
-    with sessions.begin() as s:
+    with db.transaction() as s:
         muni = m.Municipality(id=1, slug="bench", name="Bench", police_area="Bench",
                               timezone="Europe/Stockholm")
         s.add(muni)
@@ -110,8 +136,10 @@ def build_world(sessions: sessionmaker[Session], now: datetime, n_private: int, 
                 kind = KINDS[(k // len(chat_tasks)) % len(KINDS)]
                 if k >= len(chat_tasks) * len(KINDS):
                     raise ValueError("too many reminders per chat for the kinds available")
-                rows.append({"task_id": task, "kind": kind,
-                             "member_id": None if group else n, "chat_id": chat if group else None,
+                member_id, chat_id = (None, chat) if group else (n, None)
+                rows.append({"subject": reminders.task_subject(task), "kind": kind,
+                             "recipient": reminders.recipient_key(member_id, chat_id),
+                             "task_id": task, "member_id": member_id, "chat_id": chat_id,
                              "due_at": minute if same_due else
                              minute + timedelta(seconds=rng.uniform(0, 59.9)),
                              "state": "pending"})
@@ -128,6 +156,10 @@ def build_world(sessions: sessionmaker[Session], now: datetime, n_private: int, 
                             (m.Reminder, rows)):
             if data:
                 s.execute(insert(model), data)
+        if s.get_bind().dialect.name == "postgresql":  # explicit ids leave the sequences at 1
+            for table_name in ("municipality", "promise", "team", "member", "task", "reminder"):
+                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+                               f"(SELECT coalesce(max(id), 1) FROM {table_name}))"))
         reminders.ensure_reminders(s, now)
     return world
 

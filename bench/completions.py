@@ -1,15 +1,26 @@
 """Confirmations: members reply "klar" to a reminder of their own task, through the real bot.
 
-500 officers (each alone in a team) have two pending tasks; one tick delivers the two
-reminders to each (limits off: this measures handling, not pacing). Then every officer replies
-"klar" to the first reminder, all at once (full speed), and later to the second, paced at
-50 replies/s. The replies are sent from the emulator's own thread, each stamped when sent; the
-latency of a reply runs to the bot's "✅ Uppgift N är registrerad …" message as the emulator
-recorded it. The rate counts replies fully handled (a TypeHandler in group 1 runs after the
-handler). Side by side in the same process: a bare PTB echo bot (one MessageHandler sending the
-text back) on the same emulator setup. Both poll like bot.py (timeout 10 s, sequential updates).
+500 officers (each alone in a team) have two pending tasks; one tick (``scheduling.jobs.tick``
+over the outbox, sending through ``TelegramSender``) delivers the two reminders to each
+(limits off, and the bot's Pacer with every gap off: this measures handling, not pacing). Then
+every officer replies "klar" to the first reminder, all at once (full speed), and later to the
+second, paced at 50 replies/s. The replies are sent from the emulator's own thread, each
+stamped when sent; the latency of a reply runs to the bot's "✅ Uppgift N är registrerad …"
+message as the emulator recorded it. The rate counts replies fully handled (a TypeHandler in
+group 1 runs after the handler). Our bot is ``bootstrap.build_bot`` (tick off) over the
+services wired as ``prepare`` wires them, with no promise set applied (the synthetic area of
+``_common.build_world``); it polls like bot.py (timeout 10 s) and handles updates from
+different people side by side (PerPersonUpdates), its use cases in worker threads. Side by
+side in the same process: a bare PTB echo bot (one MessageHandler sending the text back,
+PTB's default sequential update processing) on the same emulator setup.
 
-    .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50] [--profile]
+    .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50]
+                                          [--db sqlite|postgresql] [--profile]
+
+``--db postgresql`` runs our bot on a throwaway PostgreSQL server (tests/pgserver.py: a temp
+data dir, fsync off; or the server MEDLOFTE_TEST_PG_URL names) instead of a temp SQLite file.
+``--profile`` profiles our bot during the full-speed round: the event loop's thread and every
+worker thread the use cases run in (asyncio.to_thread), merged.
 
 Goals: at least half the echo bot's rate at full speed; p99 under 50 ms at 50 replies/s.
 """
@@ -21,33 +32,38 @@ import asyncio
 import cProfile
 import logging
 import pstats
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from _common import (
+    ROOT,
     TOKEN,
     build_world,
     fresh_db,
     percentile,
+    services_for,
     start_emulator,
     table,
+    unpaced,
     verdict,
 )
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
 
-from medlofte_bot.chat.app import build_application
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer
-from botapi_emulator import BotApiEmulator, EmulatorThread
-from botapi_emulator.records import SentMessage
+from botapi_emulator import BotApiEmulator, EmulatorThread, SentMessage
+from medlofte_bot.bootstrap import build_bot
+from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.storage import models as m
@@ -143,52 +159,122 @@ async def polling(app: Application, counter: Counter) -> AsyncIterator[None]:  #
         await app.shutdown()
 
 
-async def run_ours(n: int, rate: float, profile: bool) -> tuple[Round, Round, int]:
+T = TypeVar("T")
+
+
+class ProfiledThreads(ThreadPoolExecutor):
+    """The loop's default executor (what asyncio.to_thread uses), profiling each call while
+    ``on``: cProfile sees only the thread that enables it, and the use cases run here."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="bench-worker")
+        self.on = False
+        self.profiles: list[cProfile.Profile] = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn`` as ThreadPoolExecutor does, under this thread's profiler when on."""
+        if not self.on:
+            return super().submit(fn, *args, **kwargs)
+
+        def profiled() -> T:
+            prof: cProfile.Profile | None = getattr(self._local, "prof", None)
+            if prof is None:
+                prof = self._local.prof = cProfile.Profile()
+                with self._lock:
+                    self.profiles.append(prof)
+            prof.enable()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                prof.disable()
+
+        return super().submit(profiled)
+
+
+@contextmanager
+def postgres_url(name: str) -> Iterator[str]:
+    """An empty database on a throwaway PostgreSQL server (tests/pgserver.py)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server.create_database(name)
+    finally:
+        server.stop()
+
+
+@contextmanager
+def database_url(kind: str) -> Iterator[str]:
+    """A URL for our bot's database: a temp SQLite file or a fresh PostgreSQL database."""
+    if kind == "postgresql":
+        with postgres_url("bench_completions") as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-done-") as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+
+
+async def run_ours(n: int, rate: float, profile: bool, db_kind: str
+                   ) -> tuple[Round, Round, int]:
     """Our bot: reminders by one tick, then two rounds of replies."""
-    with tempfile.TemporaryDirectory(prefix="bench-done-") as tmp:
-        sessions = fresh_db(Path(tmp))
-        world = build_world(sessions, NOW, n, 0, per_chat=2, tasks_per_chat=2)
-        runner, emu = start_emulator(False, world)
-        deps = Deps(sessions=sessions, sets={}, clock=ManualClock(NOW), worker="bench")
-        app = build_application(TOKEN, emu.base_url, deps)
-        counter = Counter()
+    clock = ManualClock(NOW)
+    threads = ProfiledThreads()
+    asyncio.get_running_loop().set_default_executor(threads)
+    prof = cProfile.Profile() if profile else None
+    with database_url(db_kind) as url:
+        db = fresh_db(url=url)
         try:
-            async with polling(app, counter):
-                fast = Pacer(per_second=1e6, private_gap=0.0, group_gap=0.0)
-                while await tick(app.bot, deps, fast):
-                    pass
-                with sessions() as s:
-                    sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
-                        select(m.Reminder).where(m.Reminder.state == "sent"))
-                        if r.member_id is not None and r.task_id is not None}
-                first_task: dict[int, int] = {}
-                second_task: dict[int, int] = {}
-                for chat in world.private:
-                    member = chat - world.private[0] + 1
-                    tasks = sorted(t for (mid, t) in sent if mid == member)
-                    first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
-                        sent[(member, tasks[1])]
-                prof = cProfile.Profile() if profile else None
-                if prof:
-                    prof.enable()
-                full = await run_round(runner, emu, counter, list(first_task.items()), None,
-                                       ours_answer)
-                if prof:
-                    prof.disable()
-                paced = await run_round(runner, emu, counter, list(second_task.items()), rate,
-                                        ours_answer)
-                with sessions() as s:
-                    done = s.scalar(select(func.count(m.Completion.id))) or 0
+            world = build_world(db, NOW, n, 0, per_chat=2, tasks_per_chat=2)
+            runner, emu = start_emulator(False, world)
+            services = services_for(db, clock, emu.base_url, unpaced())
+            app = build_bot(services, tick_enabled=False)
+            counter = Counter()
+            try:
+                async with polling(app, counter):
+                    sender = TelegramSender(app.bot)
+                    while await tick(services.outbox, sender, clock):
+                        pass
+                    with db.transaction() as s:
+                        sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
+                            select(m.Reminder).where(m.Reminder.state == "sent"))
+                            if r.member_id is not None and r.task_id is not None}
+                    first_task: dict[int, int] = {}
+                    second_task: dict[int, int] = {}
+                    for chat in world.private:
+                        member = chat - world.private[0] + 1
+                        tasks = sorted(t for (mid, t) in sent if mid == member)
+                        first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
+                            sent[(member, tasks[1])]
+                    if prof:
+                        threads.on = True
+                        prof.enable()
+                    full = await run_round(runner, emu, counter, list(first_task.items()),
+                                           None, ours_answer)
+                    if prof:
+                        prof.disable()
+                        threads.on = False
+                    paced = await run_round(runner, emu, counter, list(second_task.items()),
+                                            rate, ours_answer)
+                    with db.transaction() as s:
+                        done = s.scalar(select(func.count(m.Completion.id))) or 0
+            finally:
+                runner.stop()
         finally:
-            runner.stop()
-            sessions.kw["bind"].dispose()
+            db.dispose()
     if prof:
-        print("\nprofile of our bot during the full-speed round (cumulative, top 30 of ours "
-              "and of SQLAlchemy's execute/commit):")
-        stats = pstats.Stats(prof).sort_stats("cumulative")
+        print(f"\nprofile of our bot during the full-speed round ({db_kind}; the event loop's "
+              f"thread and {len(threads.profiles)} worker threads merged; cumulative, top 30 "
+              "of ours and of SQLAlchemy's execute/commit):")
+        stats = pstats.Stats(prof)
+        for worker in threads.profiles:
+            stats.add(worker)
+        stats.sort_stats("cumulative")
         stats.print_stats("medlofte_bot", 30)
         stats.print_stats(r"sqlalchemy/orm/session.py.*\((execute|commit|flush|get)\)", 5)
-        stats.sort_stats("tottime").print_stats(12)
+        stats.sort_stats("tottime").print_stats(15)
     return full, paced, done
 
 
@@ -231,10 +317,11 @@ def _ms(values: list[float], q: float) -> str:
     return f"{percentile(values, q):.1f} ms"
 
 
-async def main_async(n: int, rate: float, profile: bool) -> None:
+async def main_async(n: int, rate: float, profile: bool, db_kind: str) -> None:
     """Run both bots and print the table."""
-    print(f"{n} members reply \"klar\" to a reminder of their own task; limits off", flush=True)
-    full, paced, done = await run_ours(n, rate, profile)
+    print(f"{n} members reply \"klar\" to a reminder of their own task; limits off; "
+          f"our bot on {db_kind}", flush=True)
+    full, paced, done = await run_ours(n, rate, profile, db_kind)
     e_full, e_paced = await run_echo(n, rate)
     half = full.rate >= e_full.rate / 2
     p99 = percentile(paced.latencies, 99)
@@ -265,11 +352,15 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--small", action="store_true", help="100 members")
     parser.add_argument("--rate", type=float, default=50.0, help="paced replies per second")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="our bot's database: a temp SQLite file (default) or a throwaway "
+                             "PostgreSQL server (tests/pgserver.py)")
     parser.add_argument("--profile", action="store_true",
-                        help="cProfile our bot's thread during the full-speed round")
+                        help="cProfile our bot (loop and worker threads) in the full-speed round")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile))
+    asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile,
+                           args.db))
 
 
 if __name__ == "__main__":

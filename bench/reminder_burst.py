@@ -1,13 +1,19 @@
 """A burst of reminders all due in the same minute, delivered within Telegram's flood limits.
 
 Full size: 10 000 reminders to 2 000 chats (200 groups, 1 800 private users), 5 per chat, due
-at random seconds of one minute, in a temp SQLite database. Our path: ``tick`` (claim 500,
-``deliver`` one by one, paced by ``Pacer``) called back to back until nothing is left, against
-the emulator with the limits enforced (30/s overall, 1/s per private chat, 20/min per group).
+at random seconds of one minute, in a temp SQLite database. Our path: ``scheduling.jobs.tick``
+over the outbox (claim 500 at a time, round robin by chat, compose, send one by one through
+``TelegramSender``, record) with the bot's rate limiter ``Pacer`` (its defaults, as
+``bootstrap.build_bot`` installs it) on the Application; ``tick`` called back to back until
+nothing is left, against the emulator with the limits enforced (30/s overall, 1/s per
+private chat, 20/min per group). The Pacer is given a ``sleep`` that adds up the time it
+spends asleep (the rest is work: database, HTTP, claiming).
 Side by side in the same process: PTB's ``AIORateLimiter`` (max_retries=3; the stock 0 would
 drop every message that gets a 429) sending the same 10 000 messages, all at once with
 ``asyncio.gather``, to a fresh emulator. The least time the limits allow is computed, and the
-time an app with its 30 s tick interval would take is projected from the measured ticks.
+time the app would take is projected from the measured ticks: build_bot schedules the next
+tick 30 s after the previous one ended (a tick itself claims batch after batch until fewer
+than 500 are due, or a send is to be retried).
 
     .venv/bin/python bench/reminder_burst.py [--small | --scale K] [--by-chat] [--profile]
 
@@ -36,35 +42,50 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from _common import TOKEN, World, build_world, fresh_db, start_emulator, table, verdict
+from _common import (
+    TOKEN,
+    World,
+    build_world,
+    fresh_db,
+    services_for,
+    start_emulator,
+    table,
+    verdict,
+)
 from sqlalchemy import func, select
 from telegram import InlineKeyboardMarkup
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
-from medlofte_bot.chat.app import build_application
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer
 from botapi_emulator import FloodLimits
 from botapi_emulator.records import JSON
+from medlofte_bot.bootstrap import build_bot
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import Database
 
 NOW = datetime(2015, 6, 12, 18, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 PER_CHAT = 5
-APP_TICK_INTERVAL = 30.0  # build_application: min(real_seconds(60), 30) on the real clock
+APP_TICK_INTERVAL = 30.0  # build_bot: min(real_seconds(60), 30) on the real clock
 
 
-class TimedPacer(Pacer):
-    """Our Pacer, adding up the time it sleeps (the rest of a tick is work)."""
+class SleepMeter:
+    """The Pacer's ``sleep``: asyncio.sleep, adding up the time actually spent asleep."""
 
-    slept: float = 0.0
+    def __init__(self) -> None:
+        self.slept = 0.0
+        self.calls = 0
 
-    async def wait(self, chat_id: int) -> None:
-        """Pace as Pacer does; count the time spent waiting."""
+    async def __call__(self, delay: float) -> None:
+        """Sleep ``delay`` seconds and count them."""
         t0 = time.monotonic()
-        await super().wait(chat_id)
-        self.slept += time.monotonic() - t0
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self.slept += time.monotonic() - t0
+            self.calls += 1
 
 
 @dataclass
@@ -77,6 +98,7 @@ class Run:
     failed: int = 0
     ticks: list[tuple[float, dict[str, int]]] = field(default_factory=list)
     slept: float = 0.0
+    pacer_stats: dict[str, int] = field(default_factory=dict)
     messages: list[tuple[int, str, JSON | None]] = field(default_factory=list)
 
 
@@ -95,22 +117,21 @@ def lower_bound(world: World, limits: FloodLimits) -> tuple[float, str]:
 
 
 def projected(ticks: list[tuple[float, dict[str, int]]], interval: float) -> float:
-    """Seconds the same ticks take when a tick starts only every ``interval`` s, a run being
-    skipped while the previous one is still busy (APScheduler's max_instances=1)."""
+    """Seconds the same ticks take when each next tick starts ``interval`` s after the previous
+    one ended (build_bot's on_tick: run_once again when done, never two at once)."""
     busy = [d for d, out in ticks if out]
-    start = 0.0
-    for d in busy[:-1]:
-        start += max(1, math.ceil(d / interval)) * interval
-    return start + (busy[-1] if busy else 0.0)
+    return sum(busy) + interval * max(0, len(busy) - 1)
 
 
-async def run_ours(sessions: object, world: World, max_seconds: float, profile: bool) -> Run:
-    """Deliver every due reminder with tick + deliver + Pacer; limits enforced."""
+async def run_ours(db: Database, world: World, max_seconds: float, profile: bool) -> Run:
+    """Deliver every due reminder with tick + TelegramSender + Pacer; limits enforced."""
     runner, emu = start_emulator(True, world)
-    deps = Deps(sessions=sessions, sets={}, clock=ManualClock(NOW), worker="bench")  # type: ignore[arg-type]
-    app = build_application(TOKEN, emu.base_url, deps)
+    meter = SleepMeter()
+    clock = ManualClock(NOW)
+    services = services_for(db, clock, emu.base_url, Pacer(sleep=meter))
+    app = build_bot(services, tick_enabled=False)
     await app.initialize()
-    pacer = TimedPacer()
+    sender = TelegramSender(app.bot)
     prof = cProfile.Profile() if profile else None
     try:
         t0 = time.monotonic()
@@ -121,7 +142,7 @@ async def run_ours(sessions: object, world: World, max_seconds: float, profile: 
             prof.enable()
         while len(ticks) < limit and time.monotonic() - t0 < max_seconds:
             ts = time.monotonic()
-            out = await tick(app.bot, deps, pacer)
+            out = await tick(services.outbox, sender, clock)
             ticks.append((time.monotonic() - ts, out))
             if not out:
                 break
@@ -130,9 +151,10 @@ async def run_ours(sessions: object, world: World, max_seconds: float, profile: 
             prof.disable()
         seconds = last_busy - t0
         sent = emu.all_sent()
-        run = Run(seconds, len(sent), emu.count_429, ticks=ticks, slept=pacer.slept)
+        run = Run(seconds, len(sent), emu.count_429, ticks=ticks, slept=meter.slept)
+        run.pacer_stats = dict(services.pacer.stats)
         run.messages = [(x.chat_id, x.text or "", x.reply_markup) for x in sent]
-        with deps.sessions() as s:
+        with db.transaction() as s:
             sent_rows = s.scalar(select(func.count(m.Reminder.id)).where(
                 m.Reminder.state == "sent")) or 0
             run.failed = len(world.reminder_ids) - sent_rows
@@ -140,7 +162,7 @@ async def run_ours(sessions: object, world: World, max_seconds: float, profile: 
         await app.shutdown()
         runner.stop()
     if prof:
-        print("\nprofile of our run (cumulative, top 25):")
+        print("\nprofile of our run (event loop thread only; cumulative, top 25):")
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     return run
 
@@ -173,9 +195,9 @@ async def main_async(scale: float, profile: bool, skip_baseline: bool, by_chat: 
     n_groups = round(200 * scale)
     limits = FloodLimits()
     with tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
-        sessions = fresh_db(Path(tmp))
+        db = fresh_db(Path(tmp))
         t_setup = time.monotonic()
-        world = build_world(sessions, NOW, n_chats - n_groups, n_groups, PER_CHAT,
+        world = build_world(db, NOW, n_chats - n_groups, n_groups, PER_CHAT,
                             shuffle_ids=not by_chat, same_due=by_chat)
         setup = time.monotonic() - t_setup
         total = len(world.reminder_ids)
@@ -185,10 +207,12 @@ async def main_async(scale: float, profile: bool, skip_baseline: bool, by_chat: 
               f"({n_groups} groups, {n_chats - n_groups} private), {PER_CHAT} per chat, "
               f"{'one due second, ids by chat' if by_chat else 'random due seconds'}; "
               f"setup {setup:.1f} s", flush=True)
-        ours = await run_ours(sessions, world, cap, profile)
+        try:
+            ours = await run_ours(db, world, cap, profile)
+        finally:
+            db.dispose()
         print(f"ours done in {ours.seconds:.1f} s", flush=True)
         base = None if skip_baseline else await run_baseline(world, ours.messages, cap)
-        sessions.kw["bind"].dispose()
     outcomes: Counter[str] = Counter()
     for _, out in ours.ticks:
         outcomes.update(out)
@@ -209,7 +233,7 @@ async def main_async(scale: float, profile: bool, skip_baseline: bool, by_chat: 
          b(f"{base.seconds / bound:.2f}" if base and bound else "")),
         ("429 answers (emulator)", f"{ours.count_429}", f"0 {verdict(ours.count_429 == 0)}",
          b(f"{base.count_429}" if base else "")),
-        ("ticks (500 claimed each)", f"{len(busy)}", "", ""),
+        ("ticks that sent (500 claimed at a time)", f"{len(busy)}", "", ""),
         ("time asleep in Pacer", f"{ours.slept:.1f} s", "", ""),
         ("work (DB, HTTP, claim) outside Pacer", f"{ours.seconds - ours.slept:.1f} s", "", ""),
         (f"projected with the app's {APP_TICK_INTERVAL:.0f} s tick", f"{proj:.1f} s "
@@ -220,6 +244,7 @@ async def main_async(scale: float, profile: bool, skip_baseline: bool, by_chat: 
                        "baseline: AIORateLimiter(max_retries=3)")))
     print(f"outcomes: {dict(outcomes)}; per tick: "
           + ", ".join(f"{d:.1f}s" for d in busy))
+    print(f"Pacer stats: {ours.pacer_stats}")
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if query is None or actor is None:
         return
     await query.answer()
-    async with answering(update):
+    async with answering(update, context):
         try:
             action, task_id, rest = _parse(query.data or "")
         except UserError as exc:  # a stranger's forged press gets the stranger's sentence

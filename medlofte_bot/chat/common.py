@@ -53,10 +53,18 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
 
 
 @asynccontextmanager
-async def answering(update: Update) -> AsyncIterator[None]:
+async def answering(update: Update, context: BotContext) -> AsyncIterator[None]:
     """Turn expected failures into one clear answer: strangers get one polite sentence in a
-    private chat (nothing in groups), a UserError its text in the member's language."""
+    private chat (nothing in groups), a UserError its text in the member's language.
+
+    A text over the length kept says so first (the handlers use only what is kept).
+    """
     try:
+        message, actor = update.effective_message, actor_of(update)
+        limit = context.deps.text_max
+        if message and message.text and len(message.text) > limit and actor is not None:
+            member = await call(context.usecases.whoami, actor)
+            await reply(update, texts.t("trimmed", member.language, max=limit))
         yield
     except NotMember:
         if is_private(update):
@@ -64,6 +72,11 @@ async def answering(update: Update) -> AsyncIterator[None]:
     except UserError as exc:
         lang = exc.lang or client_language(update)
         await reply(update, texts.t(exc.key, lang, **exc.params))
+
+
+def rest_text(context: BotContext) -> str:
+    """A command's words after the task number, cut to the length kept."""
+    return " ".join((context.args or [])[1:]).strip()[: context.deps.text_max]
 
 
 def task_id_arg(context: BotContext, example: str) -> int:

@@ -36,7 +36,7 @@ async def on_start(update: Update, context: BotContext) -> None:
     if not context.args:
         await on_help(update, context)  # a member's plain /start shows the commands
         return
-    async with answering(update):
+    async with answering(update, context):
         member = await call(context.usecases.join, actor, context.args[0])
         lang = member.language
         await reply(update, texts.t(
@@ -49,7 +49,7 @@ async def on_help(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         member = await call(context.usecases.whoami, actor)
         await reply(update, texts.t("help", member.language))
 
@@ -60,7 +60,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
     if actor is None or update.effective_chat is None:
         return
     chat_id = update.effective_chat.id
-    async with answering(update):
+    async with answering(update, context):
         answer = await call(context.usecases.my_tasks, actor)
         lang, member = answer.member.language, answer.member
         if not answer.value:
@@ -83,7 +83,7 @@ async def on_plan(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         answer = await call(context.usecases.plan, actor)
         await reply(update, render.task_list("plan_title", answer.value,
                                              answer.member.language, 14))
@@ -94,7 +94,7 @@ async def on_status(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         answer = await call(context.usecases.status, actor)
         await reply(update, render.status_text(answer.value, answer.member.language))
 
@@ -104,7 +104,7 @@ async def on_language(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         choice = (context.args or [""])[0].lower()
         if choice not in texts.LANGUAGES:
             member = await call(context.usecases.whoami, actor)
@@ -118,7 +118,7 @@ async def on_invite(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         args = list(context.args or [])
         if not args:
             member = await call(context.usecases.whoami, actor)
@@ -142,7 +142,7 @@ async def on_group(update: Update, context: BotContext) -> None:
     actor, chat = actor_of(update), update.effective_chat
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         group = None if chat is None or is_private(update) or not context.args else chat.id
         team_key = context.args[0] if context.args else None
         answer = await call(context.usecases.set_group, actor, team_key, group)
@@ -154,7 +154,7 @@ async def on_report(update: Update, context: BotContext) -> None:
     actor, chat = actor_of(update), update.effective_chat
     if actor is None or chat is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         answer = await call(context.usecases.summary, actor)
         lang = answer.member.language
         await reply(update, render.summary_text(answer.value, lang))
@@ -172,10 +172,7 @@ async def on_text(update: Update, context: BotContext) -> None:
             await on_unknown_command(update, context)
         return
     text = message.text[: context.deps.text_max]
-    async with answering(update):
-        if len(message.text) > context.deps.text_max:
-            member = await call(context.usecases.whoami, actor)
-            await reply(update, texts.t("trimmed", member.language, max=context.deps.text_max))
+    async with answering(update, context):
         answer = await call(context.usecases.reply, actor, message.chat_id,
                             target.message_id, text)
         result, lang = answer.value, answer.member.language
@@ -197,7 +194,7 @@ async def _private_answer(update: Update, context: BotContext, key: str) -> None
     actor = actor_of(update)
     if actor is None or not is_private(update):
         return
-    async with answering(update):
+    async with answering(update, context):
         member = await call(context.usecases.whoami, actor)
         await reply(update, texts.t(key, member.language))
 

@@ -11,7 +11,15 @@ import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
@@ -37,7 +45,7 @@ def classify(error: TelegramError) -> SendOutcome:
         text = str(error).lower()
         return SendOutcome.CHAT_GONE if any(w in text for w in GONE_WORDS) \
             else SendOutcome.TOO_LONG
-    if isinstance(error, NetworkError):  # RetryAfter and TimedOut are NetworkErrors too
+    if isinstance(error, (RetryAfter, TimedOut, NetworkError)):
         return SendOutcome.RETRY
     return SendOutcome.TOO_LONG
 

@@ -8,7 +8,14 @@ from telegram import Update
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
-from medlofte_bot.chat.common import actor_of, answering, call, reply, task_id_arg
+from medlofte_bot.chat.common import (
+    actor_of,
+    answering,
+    call,
+    reply,
+    rest_text,
+    task_id_arg,
+)
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services.tasks import Replanned
@@ -50,9 +57,8 @@ async def confirm(update: Update, context: BotContext, task_id: int, note: str =
 
 async def on_done(update: Update, context: BotContext) -> None:
     """/klar ID: mark a task done."""
-    async with answering(update):
-        await confirm(update, context, task_id_arg(context, "/klar 17"),
-                      " ".join((context.args or [])[1:]))
+    async with answering(update, context):
+        await confirm(update, context, task_id_arg(context, "/klar 17"), rest_text(context))
 
 
 async def answer_replanned(update: Update, action: str, result: Replanned, lang: str,
@@ -96,9 +102,9 @@ async def on_move(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         task_id = task_id_arg(context, "/flytta 17 fre 22:00")
-        when_text = " ".join((context.args or [])[1:])
+        when_text = rest_text(context)
         if not when_text:
             await ask_move(update, context, task_id)
             return
@@ -129,9 +135,9 @@ async def on_cancel(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    async with answering(update):
+    async with answering(update, context):
         task_id = task_id_arg(context, "/stallin 17 sjukdom")
-        reason = " ".join((context.args or [])[1:]).strip()
+        reason = rest_text(context)
         if not reason:
             await ask_cancel(update, context, task_id)
             return

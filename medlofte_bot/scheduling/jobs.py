@@ -35,6 +35,7 @@ async def tick(outbox: Outbox, sender: Sender, clock: Clock, batch: int = 500) -
             await _deliver(outbox, sender, clock, digest, counts)
             counts["digest"] += 1
     while True:
+        blocked_before = counts[SendOutcome.BLOCKED]
         ids = await asyncio.to_thread(outbox.claim, clock.now(), batch)
         for rid in ids:
             message: Outgoing | None = await asyncio.to_thread(outbox.compose, rid,
@@ -43,8 +44,10 @@ async def tick(outbox: Outbox, sender: Sender, clock: Clock, batch: int = 500) -
                 counts[SendOutcome.SKIPPED] += 1
                 continue
             await _deliver(outbox, sender, clock, message, counts)
-        # a full batch means more may be due; a failed send waits for the next tick
-        if len(ids) < batch or counts[SendOutcome.RETRY]:
+        # a full batch means more may be due, and a blocked person means alerts are owed now;
+        # a send to retry waits for the next tick
+        more = len(ids) == batch or counts[SendOutcome.BLOCKED] > blocked_before
+        if not more or counts[SendOutcome.RETRY]:
             break
     result = {str(k): v for k, v in counts.items()}
     if result:  # one line per tick that did something; silence otherwise

@@ -108,7 +108,7 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
         m.Task.end_at >= now - STALE_AFTER - timedelta(days=1)))
     existing = set(session.execute(
         select(m.Reminder.subject, m.Reminder.kind, m.Reminder.recipient).join(m.Task).where(
-            m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon)).tuples())
+            m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon)).all())
     rows: list[dict[str, Any]] = []
     cache: dict[tuple[object, ...], list[tuple[int | None, int | None]]] = {}
     for task in tasks:

@@ -167,6 +167,15 @@ class Reminder(Base):
     late: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str] = mapped_column(Text, default="")
 
+    def __init__(self, **kw: Any) -> None:
+        """A task reminder may be made from its task and recipient alone: the keys follow."""
+        if "subject" not in kw and kw.get("task_id") is not None:
+            kw["subject"] = f"task:{kw['task_id']}"
+        if "recipient" not in kw:
+            member, chat = kw.get("member_id"), kw.get("chat_id")
+            kw["recipient"] = f"member:{member}" if member is not None else f"chat:{chat}"
+        super().__init__(**kw)
+
 
 class SentMessage(Base):
     """A message the bot sent about a task (a card, a prompt, a reminder): what a reply

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from medlofte_bot.bootstrap import Settings, prepare
-from medlofte_bot.chat.app import build_application, publish_commands
-from medlofte_bot.chat.context import Deps
-from medlofte_bot.chat.delivery import Pacer
 from botapi_emulator import BotApiEmulator
+from medlofte_bot.bootstrap import Services, build_bot, prepare
+from medlofte_bot.chat.app import App, publish_commands
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.settings import Settings
+from medlofte_bot.storage.database import Database
 
 TOKEN = "424242:E2E-TOKEN"
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
@@ -27,14 +30,23 @@ class Harness:
     """The emulator, the bot's dependencies and a clock the test moves."""
 
     emu: BotApiEmulator
-    deps: Deps
+    services: Services
     clock: ManualClock
-    app: object
-    pacer: Pacer
+    app: App
+
+    @property
+    def ctx(self) -> ServiceContext:
+        """The services' context: promise sets, worker name."""
+        return self.services.ctx
+
+    @property
+    def db(self) -> Database:
+        """The bot's database, for a test to read what was stored."""
+        return self.services.ctx.db
 
     async def tick(self) -> dict[str, int]:
         """Run one reminder tick now."""
-        return await tick(self.app.bot, self.deps, self.pacer)  # type: ignore[attr-defined]
+        return await tick(self.services.outbox, TelegramSender(self.app.bot), self.clock)
 
     async def say(self, user: int, text: str, reply_to: int | None = None,
                   chat: int | None = None) -> str:
@@ -44,33 +56,40 @@ class Harness:
         return msg.text or ""
 
 
-async def start_bot(tmp_path: Path, now: datetime, db_url: str | None = None) -> Harness:
-    """Emulator + migrated database with the Arvidsjaur plan + a polling Application."""
+async def start_bot(tmp_path: Path, now: datetime, db_url: str | None = None,
+                    pacer: Pacer | None = None) -> Harness:
+    """Emulator + migrated database with the Arvidsjaur plan + a polling Application.
+
+    Pacing is off unless a test passes a Pacer: the emulator's flood limits are off too.
+    """
     emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot")
     await emu.start()
     clock = ManualClock(now)
     settings = Settings(token=TOKEN, base_url=emu.base_url,
                         database_url=db_url or f"sqlite:///{tmp_path}/bot.db",
-                        configs=[CONFIG], admin_ids=frozenset({COORDINATOR}), clock=None)
-    deps = prepare(settings, ManualClock(datetime(2014, 12, 31, 12, tzinfo=now.tzinfo)))
-    deps.clock = clock
-    app = build_application(TOKEN, emu.base_url, deps)
+                        configs=[CONFIG], admin_ids=frozenset({COORDINATOR}))
+    services = prepare(settings, ManualClock(datetime(2014, 12, 31, 12, tzinfo=now.tzinfo)),
+                       pacer=pacer or Pacer(per_second=0, private_gap=0, group_gap=0))
+    services.ctx.clock = clock
+    app = build_bot(services, tick_enabled=False)
     await app.initialize()
     await publish_commands(app)
     await app.start()
     assert app.updater is not None
     await app.updater.start_polling(poll_interval=0.0, timeout=1)
     await emu.add_user(COORDINATOR, "Cora")
-    return Harness(emu, deps, clock, app, Pacer(private_gap=0.0, group_gap=0.0))
+    return Harness(emu, services, clock, app)
 
 
 async def stop_bot(h: Harness) -> None:
     """Stop polling, the application and the emulator."""
     app = h.app
-    await app.updater.stop()  # type: ignore[attr-defined]
-    await app.stop()  # type: ignore[attr-defined]
-    await app.shutdown()  # type: ignore[attr-defined]
+    assert app.updater is not None
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
     await h.emu.stop()
+    h.services.dispose()
 
 
 @pytest.fixture

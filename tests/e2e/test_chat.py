@@ -31,7 +31,7 @@ async def _onboard(bot) -> None:
 
 
 def _task(bot, promise: str, joint: bool | None = None) -> m.Task:
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         q = select(m.Task).join(m.Promise).join(m.Team).where(
             m.Promise.key == promise, m.Team.key == "lag-1").order_by(m.Task.start_at)
         if joint is not None:
@@ -64,13 +64,13 @@ async def test_a_reminder_answered_with_the_done_button_is_counted(bot) -> None:
     await bot.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
     done = await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
     assert "Olle" in (done.text or "")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         assert s.get(m.Task, task.id).status == "done"
         assert s.scalar(select(m.Completion.member_id).where(m.Completion.task_id == task.id))
     await bot.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
     again = await bot.emu.wait_for_message(OFFICER, lambda x: "Redan registrerad" in (x.text or ""))
     assert "Olle" in (again.text or "")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         rows = s.scalars(select(m.Completion).where(m.Completion.task_id == task.id)).all()
         assert len(rows) == 1
 
@@ -85,7 +85,7 @@ async def test_replying_klar_with_a_note_counts_the_task_with_the_note(bot) -> N
     await bot.emu.send_text(OFFICER, "Klar, 3 ställen", reply_to=reminder.message_id)
     answer = await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
     assert "Olle" in (answer.text or "")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         completion = s.scalar(select(m.Completion).where(m.Completion.task_id == task.id))
         assert completion is not None and completion.note == "3 ställen"
         assert completion.fields.get("places_visited") == 3
@@ -125,7 +125,7 @@ async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
     await bot.tick()
     for sent in bot.emu.messages_to(PARTNER):
         assert "Narkotika" not in (sent.text or "")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         assert s.get(m.Task, task.id).status == "pending"
 
 
@@ -151,7 +151,7 @@ async def test_an_officer_cannot_register_a_group(bot) -> None:
     await bot.emu.add_group(GROUP, "Lag 1", members=[1, OFFICER])
     answer = await bot.say(OFFICER, "/grupp lag-1", chat=GROUP)
     assert "samordnare" in answer
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         assert s.scalar(select(m.Team.group_chat_id).where(m.Team.key == "lag-1")) is None
 
 
@@ -171,7 +171,7 @@ async def test_bad_input_gets_a_short_answer_and_changes_nothing(bot) -> None:
     notice = await bot.emu.wait_for_message(OFFICER)
     assert "kortats" in (notice.text or "")
     await bot.emu.wait_for_message(OFFICER, lambda x: "inställd" in (x.text or ""))
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         row = s.get(m.Task, task.id)
         assert row.status == "cancelled" and len(row.reason) <= 500
     assert all("Traceback" not in (x.text or "") for x in bot.emu.messages_to(OFFICER))
@@ -223,7 +223,7 @@ async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bo
     digests = [t for t in texts_ if t.startswith("Boten var nere")]
     assert len(digests) == 1 and f"#{task.id} " in digests[0]
     assert not any(t.startswith("Om två timmar") for t in texts_)
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         row = s.scalar(select(m.Reminder).where(m.Reminder.task_id == task.id,
                                                 m.Reminder.kind == "assignee_2h"))
         assert row is not None and row.state == "folded"
@@ -234,8 +234,8 @@ async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bo
 
 async def test_a_partner_summary_has_no_police_only_details(bot) -> None:
     await _onboard(bot)
-    key = next(iter(bot.deps.sets))
-    bot.deps.sets[key] = bot.deps.sets[key].model_copy(update={"partner_summary": True})
+    key = next(iter(bot.ctx.sets))
+    bot.ctx.sets[key] = bot.ctx.sets[key].model_copy(update={"partner_summary": True})
     task = _task(bot, "narkotika")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id} lugnt")
@@ -277,7 +277,7 @@ async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot) ->
     await bot.emu.wait_for_message(OFFICER, lambda x: "flyttad" in (x.text or ""))
     verdict = await bot.emu.wait_for_message(OFFICER, lambda x: "Målet" in (x.text or ""))
     assert "håller" in (verdict.text or "")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         row = s.get(m.Task, task.id)
         assert row.moved and row.start_at == task.start_at + timedelta(days=1)
         audit = s.scalars(select(m.AuditEntry).where(m.AuditEntry.action == "moved")).one()
@@ -304,6 +304,6 @@ async def test_a_follow_up_answer_starting_with_a_done_word_is_kept_as_the_note(
     await bot.emu.send_text(OFFICER, "Genomfört enligt plan, lugnt.", reply_to=prompt.message_id)
     saved = await bot.emu.wait_for_message(OFFICER)
     assert saved.text == "Tack, sparat."
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         note = s.scalar(select(m.Completion.note).where(m.Completion.task_id == task.id))
     assert note == "Genomfört enligt plan, lugnt."

@@ -27,7 +27,7 @@ async def _join(bot, user: int, words: str, name: str) -> None:
 async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, day) -> None:
     await _join(bot, OFFICER, "polis lag-1", "Olle")
     await _join(bot, CHIEF, "chef", "Kim")
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         member = s.scalar(select(m.Member).where(m.Member.telegram_id == OFFICER))
         task = s.scalars(select(m.Task).where(m.Task.start_at > datetime.combine(
             day + timedelta(days=3), time(), TZ), m.Task.status == "pending")
@@ -42,7 +42,7 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, 
     while bot.clock.current < end:
         await bot.tick()
         bot.clock.current = bot.clock.current + STEP
-    with bot.deps.sessions() as s:
+    with bot.db.sessions() as s:
         for kind, at in due.items():
             row = s.scalar(select(m.Reminder).where(m.Reminder.kind == kind))
             assert row is not None and row.state == "sent" and row.sent_at is not None
@@ -50,7 +50,8 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, 
             assert not row.late
         monday = local_instant(day + timedelta(days=1), time(7, 0), TZ)
         summary = s.scalar(select(m.Reminder).where(
-            m.Reminder.kind == f"weekly_summary:{monday.date().isoformat()}",
+            m.Reminder.kind == "weekly_summary",
+            m.Reminder.subject == f"week:{monday.date().isoformat()}",
             m.Reminder.member_id.is_not(None)))
         assert summary is not None and summary.state == "sent"
         assert timedelta(0) <= summary.sent_at - monday < STEP

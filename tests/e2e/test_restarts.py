@@ -26,10 +26,11 @@ from botproc import BotProcess
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from medlofte_bot.bootstrap import Settings, prepare
 from botapi_emulator import BotApiEmulator, EmulatorThread, SentMessage
+from medlofte_bot.bootstrap import prepare
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.services.reminders import HORIZON, LEASE
+from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine
 
@@ -57,10 +58,10 @@ def _prepare_burst_db(path: Path) -> tuple[str, int]:
     """The 2015 plan, 1000 lag-1 officers and one 'burst' reminder each, due at T0."""
     url = f"sqlite:///{path}"
     settings = Settings(token=TOKEN, base_url="http://127.0.0.1:9/bot", database_url=url,
-                        configs=[CONFIG], admin_ids=frozenset({COORDINATOR}), clock=None)
-    deps = prepare(settings, ManualClock(datetime(2015, 1, 1, tzinfo=TZ)))
+                        configs=[CONFIG], admin_ids=frozenset({COORDINATOR}))
+    services = prepare(settings, ManualClock(datetime(2015, 1, 1, tzinfo=TZ)))
     joined = datetime(2015, 1, 1, 8, 0, tzinfo=TZ)
-    with deps.sessions.begin() as s:
+    with services.ctx.db.transaction() as s:
         team = s.scalars(select(m.Team).where(m.Team.key == "lag-1")).one()
         task = s.scalars(select(m.Task).where(m.Task.team_id == team.id,
                                               m.Task.status == "pending")
@@ -74,7 +75,7 @@ def _prepare_burst_db(path: Path) -> tuple[str, int]:
         s.add_all([m.Reminder(task_id=task.id, member_id=o.id, kind="burst", due_at=T0,
                               state="pending") for o in officers])
         task_id = task.id
-    deps.sessions.kw["bind"].dispose()
+    services.dispose()
     return url, task_id
 
 
@@ -221,7 +222,7 @@ async def _join_officer(h: Any) -> None:
 
 
 def _lag1_tasks(h: Any, n: int) -> list[int]:
-    with h.deps.sessions() as s:
+    with h.db.sessions() as s:
         return list(s.scalars(select(m.Task.id).join(m.Team, m.Team.id == m.Task.team_id)
                               .where(m.Team.key == "lag-1", m.Task.status == "pending")
                               .order_by(m.Task.start_at).limit(n)))
@@ -233,17 +234,18 @@ async def _settled(h: Any, task_id: int, prompt: Any, timeout: float = 5.0) -> N
     assert GENERIC_ERROR not in (prompt.text or ""), prompt.text
     deadline = time.monotonic() + timeout
     while True:
-        with h.deps.sessions() as s:
-            if s.scalar(select(m.Reminder.id).where(
-                    m.Reminder.task_id == task_id, m.Reminder.kind == "prompt_follow_up",
-                    m.Reminder.message_id == prompt.message_id)):
+        with h.db.sessions() as s:
+            if s.scalar(select(m.SentMessage.id).where(
+                    m.SentMessage.task_id == task_id, m.SentMessage.kind == "prompt_follow_up",
+                    m.SentMessage.chat_id == prompt.chat_id,
+                    m.SentMessage.message_id == prompt.message_id)):
                 return
         assert time.monotonic() < deadline, "the follow-up question was never recorded"
         await asyncio.sleep(0.02)
 
 
 def _completions(h: Any, task_id: int) -> tuple[str, list[m.Completion]]:
-    with h.deps.sessions() as s:
+    with h.db.sessions() as s:
         task = s.get(m.Task, task_id)
         assert task is not None
         rows = list(s.scalars(select(m.Completion).where(m.Completion.task_id == task_id)))
@@ -333,4 +335,35 @@ async def test_confirmations_go_on_after_postgresql_restarts_under_the_bot(
         _no_error_text(h)
     finally:
         await harness.stop_bot(h)
-        h.deps.sessions.kw["bind"].dispose()
+        h.services.dispose()
+
+
+async def test_while_another_writer_holds_the_lock_for_10_s_others_are_answered_and_nothing_is_lost(
+        bot, tmp_path: Path) -> None:
+    """One officer's /klar waits on the lock in a worker thread; another officer's /mina is
+    answered meanwhile (the loop is free); the confirmation is stored once the lock is gone."""
+    await _join_officer(bot)
+    other = 2002
+    await bot.emu.add_user(other, "Lina")
+    link = await bot.say(COORDINATOR, "/bjud polis lag-1")
+    code = re.search(r"start=([\w-]+)", link)
+    assert code and "Välkommen" in await bot.say(other, f"/start {code[1]}")
+    [task_id] = _lag1_tasks(bot, 1)
+    lock = _WriteLock(tmp_path / "bot.db", hold=10.0)
+    lock.start()
+    assert await asyncio.to_thread(lock.taken.wait, 5) and lock.error is None, lock.error
+    await bot.emu.send_text(OFFICER, f"/klar {task_id}")
+    await asyncio.sleep(0.2)  # the confirmation is now waiting on the lock
+    await bot.emu.send_text(other, "/mina")
+    mine = await bot.emu.wait_for_message(other, timeout=8)
+    answered_at = time.monotonic()
+    assert "#" in (mine.text or "") or "uppgift" in (mine.text or "").lower(), mine.text
+    answer = await bot.emu.wait_for_message(OFFICER, timeout=30)
+    await asyncio.to_thread(lock.join, 15)
+    assert lock.error is None and lock.released_at is not None, lock.error
+    assert answered_at < lock.released_at, "the other officer waited for the lock"
+    assert DONE in (answer.text or ""), answer.text
+    await _settled(bot, task_id, answer)
+    status, rows = _completions(bot, task_id)
+    assert status == "done" and len(rows) == 1
+    _no_error_text(bot)

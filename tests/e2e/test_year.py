@@ -41,7 +41,7 @@ def test_the_year_ends_with_the_documented_figures(year) -> None:
 
 def test_every_promise_had_tasks_reminded_confirmed_and_counted(year) -> None:
     demo, _, _ = year
-    with demo.deps.sessions() as s:
+    with demo.services.ctx.db.sessions() as s:
         for key in ("narkotika", "riskkvallar", "krogtillsyn", "skolkontroller", "buskorning"):
             done = s.scalars(select(m.Task).join(m.Promise).where(
                 m.Promise.key == key, m.Task.status == "done")).all()
@@ -58,7 +58,7 @@ def test_every_promise_had_tasks_reminded_confirmed_and_counted(year) -> None:
 
 def test_a_joint_inspection_was_joined_and_one_declined(year) -> None:
     demo, _, transcript = year
-    with demo.deps.sessions() as s:
+    with demo.services.ctx.db.sessions() as s:
         answers = s.scalars(select(m.Participation.joins)).all()
     assert True in answers and False in answers
     assert "[Jag deltar]" in transcript and "[Kan inte]" in transcript
@@ -66,7 +66,7 @@ def test_a_joint_inspection_was_joined_and_one_declined(year) -> None:
 
 def test_no_partner_ever_saw_a_police_only_task(year) -> None:
     demo, _, _ = year
-    with demo.deps.sessions() as s:
+    with demo.services.ctx.db.sessions() as s:
         police_only = {t.id for t in s.scalars(select(m.Task).where(m.Task.visibility == "police"))}
     for partner in (pp.PIA, pp.FREDRIK):
         messages = demo.emu.messages_to(partner)
@@ -81,7 +81,7 @@ def test_no_partner_ever_saw_a_police_only_task(year) -> None:
 def test_the_moved_task_stayed_where_the_officer_put_it(year) -> None:
     demo, _, transcript = year
     assert re.search(r"/flytta \d+ ", transcript)
-    with demo.deps.sessions() as s:
+    with demo.services.ctx.db.sessions() as s:
         moved = s.scalars(select(m.Task).where(m.Task.moved.is_(True))).all()
     assert len(moved) == 1 and moved[0].status == "done"
 
@@ -99,7 +99,7 @@ def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year) -> 
     demo, _, transcript = year
     assert "Redan registrerad" not in transcript
     assert "Jag kunde inte läsa" not in transcript
-    with demo.deps.sessions() as s:
+    with demo.services.ctx.db.sessions() as s:
         notes = s.scalars(select(m.Completion.note).join(m.Task).where(
             m.Task.kind == "narcotics_operation")).all()
     assert notes and all(notes)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from medlofte_bot.configuration import LoadedSet, load_promise_set
 from medlofte_bot.domain.errors import NotFound
+from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services import members, tasks
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.status import promise_status
@@ -98,13 +99,16 @@ def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world) ->
 
 
 def test_a_reply_is_matched_to_the_message_in_its_own_chat(world) -> None:
-    from medlofte_bot.services.reminders import record_message, replied_task
+    from medlofte_bot.services.reminders import log_sent, replied_task
 
     sessions, _ = world
     with sessions.begin() as s:
         first, second = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(2)).all()
-        record_message(s, first, "card", None, 111, 5, NOW)
-        record_message(s, second, "card", None, 222, 5, NOW)
+        log_sent(s, 111, 5, MessageKind.CARD, first, None, NOW)
+        log_sent(s, 222, 5, MessageKind.CARD, second, None, NOW)
+        log_sent(s, 222, 5, MessageKind.PROMPT_MOVE, first, None, NOW)  # the same message twice
+    with sessions() as s:
+        assert s.scalar(select(func.count(m.SentMessage.id))) == 2, "logged once per message"
     with sessions() as s:
         assert replied_task(s, 111, 5) == (first, "card")
         assert replied_task(s, 222, 5) == (second, "card")

@@ -64,7 +64,7 @@ def test_a_played_half_year_at_0003_upgrades_to_head_and_reports_the_same_year(
         assert raw.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
         names = ", ".join(f"r.{c}" for c in KEPT_COLUMNS)
         before = raw.execute(
-            f"SELECT {names}, r.kind, mem.telegram_id FROM reminder r "  # noqa: S608
+            f"SELECT {names}, r.kind, mem.telegram_id FROM reminder r "
             "LEFT JOIN member mem ON mem.id = r.member_id ORDER BY r.id").fetchall()
     raw.close()
     assert len(before) > 100, "the fixture holds half a played year"
@@ -87,7 +87,7 @@ def test_a_played_half_year_at_0003_upgrades_to_head_and_reports_the_same_year(
 
     with sqlite3.connect(copy) as raw:
         after = {row[0]: row for row in raw.execute(
-            f"SELECT {', '.join(KEPT_COLUMNS)}, kind, subject, recipient "  # noqa: S608
+            f"SELECT {', '.join(KEPT_COLUMNS)}, kind, subject, recipient "
             "FROM reminder ORDER BY id")}
         messages = {(chat, msg): (kind, task, member) for chat, msg, kind, task, member
                     in raw.execute("SELECT chat_id, message_id, kind, task_id, member_id "
@@ -129,7 +129,7 @@ def _insert(conn: Any, table: str, **values: Any) -> None:
             params.append(bindparam(key, type_=JSON()))
     columns = ", ".join(f'"{key}"' for key in values)
     names = ", ".join(f":{key}" for key in values)
-    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({names})")  # noqa: S608
+    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({names})")
     conn.execute(statement.bindparams(*params), values)
 
 
@@ -177,7 +177,8 @@ def test_0003_rows_upgrade_to_one_reminder_per_key_and_a_sent_message_log(db_url
         _old_reminder(conn, 16, "weekly_summary:2015-03-02", None, 2, message_id=80,
                       due_at=datetime(2015, 3, 2, 6, 0, tzinfo=UTC))
         _old_reminder(conn, 17, "was_it_done", 1, 1)
-        assert conn.execute(text("SELECT COUNT(*) FROM reminder")).scalar_one() == 7
+        _old_reminder(conn, 18, "card", 2, 1, message_id=81)  # as 0003 stored cards: no chat
+        assert conn.execute(text("SELECT COUNT(*) FROM reminder")).scalar_one() == 8
     migrate(engine)
     assert _version(db_url) == "0004"
 
@@ -195,17 +196,19 @@ def test_0003_rows_upgrade_to_one_reminder_per_key_and_a_sent_message_log(db_url
         messages = {(r.chat_id, r.message_id): (r.kind, r.task_id, r.member_id)
                     for r in s.scalars(select(m.SentMessage))}
         assert messages == {(2001, 77): ("card", 1, 1), (2001, 78): ("prompt_move", 2, 1),
-                            (GROUP, 77): ("reminder", 2, None), (1, 80): ("summary", None, 2)}
+                            (2001, 81): ("card", 2, 1), (GROUP, 77): ("reminder", 2, None),
+                            (1, 80): ("summary", None, 2)}
         assert replied_task(s, 2001, 77) == (1, "card")
         assert replied_task(s, GROUP, 77) == (2, "reminder")
         assert replied_task(s, 2001, 78) == (2, "prompt_move")
+        assert replied_task(s, 2001, 81) == (2, "card")
 
     with session_factory(engine).begin() as s:  # the id sequence was moved past the copies
         fresh = m.Reminder(subject="task:2", kind="assignee_1d", recipient="member:1",
                            task_id=2, member_id=1, due_at=NOW + timedelta(days=1))
         s.add(fresh)
         s.flush()
-        assert fresh.id > 17
+        assert fresh.id > max(rows), "a new reminder reused a copied id"
     engine.dispose()
 
 

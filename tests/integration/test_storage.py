@@ -13,6 +13,7 @@ from medlofte_bot.configuration import load_promise_set
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory
+from medlofte_bot.storage.models import Base
 
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -32,9 +33,13 @@ def test_alembic_builds_every_table_from_empty(db_url: str) -> None:
     migrate(engine)
     tables = set(inspect(engine).get_table_names())
     assert {"municipality", "promise", "task", "team", "member", "completion", "reminder",
-            "audit_entry", "alembic_version"} <= tables
+            "sent_message", "audit_entry", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
+    # the models and the migrated schema agree: every mapped column exists
+    for table in Base.metadata.sorted_tables:
+        columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        assert {c.name for c in table.columns} <= columns, table.name
     migrate(engine)  # a second run is a no-op, not an error
     engine.dispose()
 

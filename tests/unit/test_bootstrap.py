@@ -6,8 +6,9 @@ import logging
 
 import pytest
 
-from medlofte_bot.bootstrap import RedactToken, main, settings_from_env
+from medlofte_bot.bootstrap import RedactToken, main
 from medlofte_bot.domain.errors import ConfigError
+from medlofte_bot.settings import load_settings as settings_from_env
 
 TOKEN = "123456:SECRET-TOKEN-VALUE"
 
@@ -49,3 +50,29 @@ def test_the_token_never_reaches_a_log_line(caplog: pytest.LogCaptureFixture) ->
         caplog.handler.removeFilter(redact)
     assert TOKEN not in caplog.text
     assert "bot<token>/getUpdates" in caplog.text and "plain message" in caplog.text
+
+
+def test_the_locale_variable_lang_is_not_taken_for_the_bots_language() -> None:
+    """Settings read only their own variables: LANG=C.UTF-8 is the shell's locale."""
+    s = settings_from_env({"LANG": "C.UTF-8", "TELEGRAM_BOT_TOKEN": "1:x"})
+    assert s.lang == "sv" and s.token == "1:x"
+
+
+def test_a_wrong_setting_names_the_variable_and_what_would_be_right() -> None:
+    with pytest.raises(ConfigError) as err:
+        settings_from_env({"MEDLOFTE_LANG": "fi"})
+    assert err.value.key == "settings_invalid"
+    assert err.value.params["variable"] == "MEDLOFTE_LANG" and "sv or en" in err.value.params[
+        "reason"]
+
+
+def test_nothing_but_settings_reads_the_environment() -> None:
+    """One composition root: the environment is read in medlofte_bot/settings.py only."""
+    from pathlib import Path
+
+    package = Path(__file__).parents[2] / "medlofte_bot"
+    readers = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
+               if ("os.environ" in p.read_text() or "getenv" in p.read_text())
+               and p.name != "settings.py"]
+    # chat/app.py only opts PTB into timedelta retry_after (a write, not a setting)
+    assert readers == ["chat/app.py"], readers
