@@ -126,9 +126,9 @@ def run_once(runner: EmulatorThread, emu: BotApiEmulator, argv: list[str], folde
 def import_seconds(module: str) -> float:
     """Seconds to import a module in a fresh interpreter (median of 3)."""
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    return statistics.median(float(subprocess.run([sys.executable, "-c", code], cwd=ROOT,
-                                                  capture_output=True, text=True, check=True)
-                                   .stdout) for _ in range(3))
+    runs = [float(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout) for _ in range(3)]
+    return float(statistics.median(runs))
 
 
 def main() -> None:
@@ -153,10 +153,11 @@ def main() -> None:
     finally:
         runner.stop()
     imports = {mod: import_seconds(mod) for mod in
-               ("medlofte_bot.chat.app", "matplotlib.pyplot", "telegram.ext")}
+               ("medlofte_bot.bootstrap", "medlofte_bot.chat.app", "matplotlib.pyplot",
+                "telegram.ext")}
 
     def med(name: str, attr: str) -> float:
-        return statistics.median(getattr(s, attr) for s in results[name])
+        return float(statistics.median(float(getattr(s, attr)) for s in results[name]))
 
     up, cpu, rss = med("ours", "startup"), med("ours", "cpu_percent"), med("ours", "rss_mb")
     rows = [

@@ -40,6 +40,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from _common import (
@@ -57,7 +58,6 @@ from telegram import InlineKeyboardMarkup
 from telegram.ext import AIORateLimiter, ApplicationBuilder
 
 from botapi_emulator import FloodLimits
-from botapi_emulator.records import JSON
 from medlofte_bot.bootstrap import build_bot
 from medlofte_bot.chat.ratelimit import Pacer
 from medlofte_bot.chat.sender import TelegramSender
@@ -68,6 +68,7 @@ from medlofte_bot.storage.database import Database
 
 NOW = datetime(2015, 6, 12, 18, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 PER_CHAT = 5
+JSON = dict[str, Any]  # a reply_markup as the emulator recorded it
 APP_TICK_INTERVAL = 30.0  # build_bot: min(real_seconds(60), 30) on the real clock
 
 

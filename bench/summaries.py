@@ -3,11 +3,13 @@
 290 Arvidsjaur-like promise sets (own slug, municipality, police area and seed, as in
 bench/plan_national.py) are applied into one temp SQLite database; each area gets a chief;
 about 80 % of the tasks that ended before Monday 15 June 2015 07:00 are confirmed. Then, for
-each chief, in a fresh session, exactly what ``send_summary`` computes before sending:
-``build_summary`` with every loaded set (as ``deps.sets`` holds them in the bot),
-``render.summary_text`` and ``views.chart.progress_chart``. Beside it, same process:
-(a) the same with ``sets`` holding only the chief's own set (what scoping ``promise_status``
-to the area would leave), (b) the chart alone for one area's own rows (the floor per summary).
+each chief, in a fresh session, exactly what the bot computes for a Monday summary before
+sending it: ``build_summary`` with every loaded set (as ``Outbox.compose`` calls it with
+``ServiceContext.sets``), the text as ``chat.sender.render_outgoing`` makes it
+(``render.fit(render.summary_text(...))``) and ``views.chart.progress_chart`` (``send_chart``).
+Beside it, same process: (a) the same with ``sets`` holding only the chief's own set (what
+scoping ``promise_status`` to the area would leave), (b) the chart alone for one area's own
+rows (the floor per summary).
 Each variant stops after its time budget; totals are then extrapolated from the mean.
 
     .venv/bin/python bench/summaries.py [--small] [--areas 290] [--budget 120] [--profile]
@@ -31,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from _common import CONFIG, fresh_db, table, verdict
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from medlofte_bot.chat import render
 from medlofte_bot.configuration import LoadedSet, load_promise_set
@@ -40,6 +42,7 @@ from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.status import promise_status
 from medlofte_bot.services.summary import build_summary
 from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import Database
 from medlofte_bot.views.chart import progress_chart
 
 TZ = ZoneInfo("Europe/Stockholm")
@@ -82,7 +85,7 @@ def area_sets(base: PromiseSet, n: int) -> list[PromiseSet]:
     return out
 
 
-def setup(sessions: sessionmaker[Session], n: int) -> tuple[Sets, list[tuple[int, str]]]:
+def setup(db: Database, n: int) -> tuple[Sets, list[tuple[int, str]]]:
     """Apply n variants; one chief per area; confirm ~80 % of the ended tasks.
 
     Returns the sets by (slug, year) and (chief member id, slug) per area."""
@@ -91,7 +94,7 @@ def setup(sessions: sessionmaker[Session], n: int) -> tuple[Sets, list[tuple[int
     rng = random.Random(7)
     applied = datetime(2014, 12, 31, 12, tzinfo=TZ)
     chiefs = []
-    with sessions.begin() as s:
+    with db.transaction() as s:
         for i, ps in enumerate(sets):
             apply_promise_set(s, LoadedSet(base.path, ps, f"bench-{i}"), applied)
         munis = {slug: mid for mid, slug in s.execute(select(m.Municipality.id,
@@ -117,14 +120,14 @@ def setup(sessions: sessionmaker[Session], n: int) -> tuple[Sets, list[tuple[int
     return {(ps.slug, ps.year): ps for ps in sets}, chiefs
 
 
-def measure(name: str, sessions: sessionmaker[Session], chiefs: list[tuple[int, str]],
+def measure(name: str, db: Database, chiefs: list[tuple[int, str]],
             one: Callable[[Session, m.Member, str], tuple[int, int, int, bytes]],
             budget: float) -> Timing:
     """Run ``one`` for each chief in a fresh session until all are done or the budget is spent."""
     timing = Timing(name, 0, 0.0, len(chiefs))
     t0 = time.perf_counter()
     for member_id, slug in chiefs:
-        with sessions() as s:
+        with db.sessions() as s:
             member = s.get(m.Member, member_id)
             assert member is not None
             promises, chars, size, png = one(s, member, slug)
@@ -140,11 +143,11 @@ def measure(name: str, sessions: sessionmaker[Session], chiefs: list[tuple[int, 
 
 def summary_with(sets_for: Callable[[str], Sets]) -> Callable[[Session, m.Member, str],
                                                                 tuple[int, int, int, bytes]]:
-    """What send_summary computes: the summary, its text, the chart (caption text aside)."""
+    """What the bot computes for a summary: the summary, its text, the chart (caption aside)."""
     def one(s: Session, member: m.Member, slug: str) -> tuple[int, int, int, bytes]:
         summary = build_summary(s, sets_for(slug), member, NOW)
         whole = render.summary_text(summary, "sv")
-        text = whole[:4096]  # what send_summary sends
+        text = render.fit(whole)  # what render_outgoing sends
         png = progress_chart(summary.promises, "sv", "Genomfört mot takt och mål, 15 juni")
         return len(summary.promises), len(whole) if text else 0, len(png), png
     return one
@@ -161,17 +164,17 @@ def main() -> None:
     args = parser.parse_args()
     n = 20 if args.small else args.areas
     with tempfile.TemporaryDirectory(prefix="bench-summaries-") as tmp:
-        sessions = fresh_db(Path(tmp))
+        db = fresh_db(Path(tmp))
         t0 = time.perf_counter()
-        sets, chiefs = setup(sessions, n)
+        sets, chiefs = setup(db, n)
         print(f"{n} areas applied, chiefs added, ended tasks confirmed: "
               f"{time.perf_counter() - t0:.1f} s (setup, not timed)", flush=True)
         progress_chart([], "sv", "warm-up")  # matplotlib's first figure, fonts: outside timing
         own = {slug: {k: v for k, v in sets.items() if k[0] == slug} for _, slug in chiefs}
-        full = measure("all sets (as the bot)", sessions, chiefs,
+        full = measure("all sets (as the bot)", db, chiefs,
                        summary_with(lambda slug: sets), args.budget)
         print(f"full path: {full.done} summaries in {full.seconds:.1f} s", flush=True)
-        scoped = measure("own set only", sessions, chiefs,
+        scoped = measure("own set only", db, chiefs,
                          summary_with(lambda slug: own[slug]), args.budget)
 
         def chart_only(s: Session, member: m.Member, slug: str) -> tuple[int, int, int, bytes]:
@@ -182,19 +185,19 @@ def main() -> None:
             return len(rows), 0, len(png), png
 
         chart_time: list[float] = []
-        measure("chart alone", sessions, chiefs, chart_only, args.budget / 2)
+        measure("chart alone", db, chiefs, chart_only, args.budget / 2)
         chart = Timing("chart alone", len(chart_time), sum(chart_time), n)
         if args.profile:
             for label, sets_for in (("all sets", lambda slug: sets),
                                     ("own set only", lambda slug: own[slug])):
-                with sessions() as s:
+                with db.sessions() as s:
                     member = s.get(m.Member, chiefs[0][0])
                     assert member is not None
                     prof = cProfile.Profile()
                     prof.runcall(summary_with(sets_for), s, member, chiefs[0][1])
                 print(f"\nprofile of one summary, {label} (cumulative, our code, top 15):")
                 pstats.Stats(prof).sort_stats("cumulative").print_stats("medlofte_bot", 15)
-        sessions.kw["bind"].dispose()
+        db.dispose()
 
     def how(t: Timing) -> str:
         return "measured" if t.done == t.areas else f"extrapolated from {t.done}"
