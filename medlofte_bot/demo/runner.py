@@ -58,7 +58,7 @@ class Demo:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    async def _count(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _count(self, _update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         self.processed += 1
         self._progress.set()
 

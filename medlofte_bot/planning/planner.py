@@ -145,7 +145,7 @@ def _spread_tasks(
                    <= bucket.last)
         need = max(bucket.count - have, 0) + carry
         days = [d for d in bucket.days if d > today and d not in used_days]
-        placed = _place(ps, p, bucket, days, need, joint_need, rng, booking, now, len(new))
+        placed = _place(ps, p, days, need, joint_need, rng, booking, now, len(new))
         joint_need -= sum(1 for t in placed if t.joint)
         used_days.update(t.start.astimezone(ps.tz).date() for t in placed)
         new.extend(placed)
@@ -162,7 +162,7 @@ def _spread_tasks(
 
 
 def _place(
-    ps: PromiseSet, p: Promise, bucket: Bucket, days: list[date], need: int, joint_need: int,
+    ps: PromiseSet, p: Promise, days: list[date], need: int, joint_need: int,
     rng: random.Random, booking: Booking, now: datetime, index0: int,
 ) -> list[PlannedTask]:
     """Put ``need`` tasks on ``days``, evenly with bounded jitter; joint ones on partner days."""
@@ -181,9 +181,9 @@ def _place(
         aim = first + timedelta(days=(i + 0.5 + rng.uniform(-JITTER, JITTER)) * segment)
         joint = i in joint_slots
         label, window = windows[(index0 + i + offset) % len(windows)]
-        found = _first_fit(ps, p, free, aim, window, label, joint, role, rng, booking, now)
+        found = _first_fit(ps, p, free, aim, window, label, joint, rng, booking, now)
         if found is None and joint:
-            found = _first_fit(ps, p, free, aim, window, label, False, None, rng, booking, now)
+            found = _first_fit(ps, p, free, aim, window, label, False, rng, booking, now)
         if found is None:
             continue
         task, day = found
@@ -207,7 +207,7 @@ def _windows(ps: PromiseSet, p: Promise) -> list[tuple[str, TimeWindow]]:
 
 def _first_fit(
     ps: PromiseSet, p: Promise, days: list[date], aim: date, window: TimeWindow, label: str,
-    joint: bool, role: object, rng: random.Random, booking: Booking, now: datetime,
+    joint: bool, rng: random.Random, booking: Booking, now: datetime,
 ) -> tuple[PlannedTask, date] | None:
     """The first day nearest ``aim`` where the time fits and a team is free (and that day)."""
     duration = p.duration_minutes or window.minutes

@@ -53,7 +53,7 @@ class ManualClock:
         """The set instant, aware UTC."""
         return self.current.astimezone(UTC)
 
-    def real_seconds(self, clock_seconds: float) -> float:
+    def real_seconds(self, _clock_seconds: float) -> float:
         """No real time needs to pass."""
         return 0.0
 

@@ -31,7 +31,7 @@ async def tick(outbox: Outbox, sender: Sender, clock: Clock, batch: int = 500) -
     await asyncio.to_thread(outbox.prepare, clock.now())
     stale = await asyncio.to_thread(outbox.claim, clock.now(), batch, True)
     if stale:
-        for digest in await asyncio.to_thread(outbox.compose_digests, stale, clock.now()):
+        for digest in await asyncio.to_thread(outbox.compose_digests, stale):
             await _deliver(outbox, sender, clock, digest, counts)
             counts["digest"] += 1
     while True:

@@ -142,7 +142,7 @@ def ensure_coordinator(session: Session, telegram_id: int, display_name: str,
     return member
 
 
-def set_language(session: Session, member: m.Member, language: str) -> None:
+def set_language(member: m.Member, language: str) -> None:
     """Change a member's language."""
     member.language = language
 

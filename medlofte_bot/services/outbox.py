@@ -138,7 +138,7 @@ class Outbox:
             None if row.kind == "no_partner_3d" else "task")
         return replace(base, task=view, buttons=buttons)
 
-    def compose_digests(self, reminder_ids: Sequence[int], now: datetime) -> list[Outgoing]:
+    def compose_digests(self, reminder_ids: Sequence[int]) -> list[Outgoing]:
         """One message per recipient for rows that went stale while the bot was down."""
         out: list[Outgoing] = []
         with self.ctx.db.transaction() as session:
@@ -178,7 +178,7 @@ class Outbox:
     @staticmethod
     def _sent(session: Session, message: Outgoing, delivery: Delivery, now: datetime) -> None:
         if message.kind == DIGEST:
-            reminders.mark_folded(session, [r for rid in message.reminder_ids
+            reminders.mark_folded([r for rid in message.reminder_ids
                                             if (r := session.get(m.Reminder, rid))], now)
             return
         for rid in message.reminder_ids:

@@ -85,7 +85,7 @@ def apply_promise_set(session: Session, loaded: LoadedSet, now: datetime,
     topped = top_up(session, ps, muni, promises, teams, now, actor)
     result.added.extend(topped.added)
     result.shortfalls = topped.shortfalls
-    _record_digest(session, repo, row, muni, loaded, now)
+    _record_digest(session, row, muni, loaded, now)
     repo.audit(now, actor, "plan_applied", "promise_set", f"{ps.slug}-{ps.year}", None,
                {"digest": loaded.digest, "added": len(result.added),
                 "updated": len(result.updated), "cancelled": len(result.cancelled)})
@@ -119,7 +119,7 @@ def _replannable(row: m.Task, now: datetime) -> bool:
     return row.status == TaskStatus.PENDING and not row.moved and row.start_at > now
 
 
-def _record_digest(session: Session, repo: PlanRepository, row: m.PromiseSetRow | None,
+def _record_digest(session: Session, row: m.PromiseSetRow | None,
                    muni: m.Municipality, loaded: LoadedSet, now: datetime) -> None:
     if row is None:
         row = m.PromiseSetRow(municipality_id=muni.id, year=loaded.promise_set.year)

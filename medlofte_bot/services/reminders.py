@@ -106,9 +106,10 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
     tasks = session.scalars(select(m.Task).where(
         m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon,
         m.Task.end_at >= now - STALE_AFTER - timedelta(days=1)))
-    existing = set(session.execute(
-        select(m.Reminder.subject, m.Reminder.kind, m.Reminder.recipient).join(m.Task).where(
-            m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon)).all())
+    existing: set[tuple[str, str, str]] = {
+        (subject, kind, recipient) for subject, kind, recipient in session.execute(
+            select(m.Reminder.subject, m.Reminder.kind, m.Reminder.recipient).join(m.Task).where(
+                m.Task.status == TaskStatus.PENDING, m.Task.start_at <= now + horizon))}
     rows: list[dict[str, Any]] = []
     cache: dict[tuple[object, ...], list[tuple[int | None, int | None]]] = {}
     for task in tasks:
@@ -253,7 +254,7 @@ def group_by_recipient(session: Session, reminder_ids: Iterable[int]
     return groups
 
 
-def mark_folded(session: Session, rows: Iterable[m.Reminder], now: datetime) -> None:
+def mark_folded(rows: Iterable[m.Reminder], now: datetime) -> None:
     """Reminders that went out inside a digest."""
     for row in rows:
         row.state, row.sent_at, row.late, row.error = ReminderState.FOLDED, now, True, "stale"

@@ -102,7 +102,7 @@ class UseCases:
 
     def whoami(self, actor: Actor) -> MemberView:
         """The member behind the update (NotMember for a stranger)."""
-        return self._run(actor, lambda s, mem: None).member
+        return self._run(actor, lambda _session, _member: None).member
 
     def join(self, actor: Actor, code: str) -> MemberView:
         """Register with an invite code (single use)."""
@@ -118,8 +118,8 @@ class UseCases:
 
     def set_language(self, actor: Actor, language: str) -> MemberView:
         """Change the member's language."""
-        def body(session: Session, member: m.Member) -> None:
-            members.set_language(session, member, language)
+        def body(_session: Session, member: m.Member) -> None:
+            members.set_language(member, language)
         return self._run(actor, body).member
 
     def invite(self, actor: Actor, role: str, team: str | None, partner_role: str | None,

@@ -25,7 +25,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None,
+                             _dialect: Dialect) -> datetime | None:
         """Always hand back an aware UTC datetime."""
         if value is None:
             return None
@@ -45,10 +46,12 @@ class StrEnumColumn(TypeDecorator[E]):
         super().__init__(length)
         self.enum = enum
 
-    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+    def process_bind_param(self, value: E | str | None,
+                           _dialect: Dialect) -> str | None:
         """Refuse a word the enum does not know; store the value."""
         return None if value is None else self.enum(value).value
 
-    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+    def process_result_value(self, value: str | None,
+                             _dialect: Dialect) -> E | None:
         """The enum member for a stored word."""
         return None if value is None else self.enum(value)

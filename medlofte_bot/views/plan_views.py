@@ -35,7 +35,7 @@ def plan_json(plan: Plan, ps: PromiseSet) -> dict[str, Any]:
             "promises": promises, "tasks": tasks}
 
 
-def target_line(ps: PromiseSet, target: Target, lang: str) -> str:
+def target_line(target: Target, lang: str) -> str:
     """'6 per termin × 2 = 12' or '6 under perioden' for one promise's target."""
     if target.per == "risk_night":
         return texts.t("basis.risk_nights", lang, count=target.target)
@@ -69,7 +69,7 @@ def plan_table(plan: Plan, ps: PromiseSet, lang: str = "sv") -> str:
             lines.append(texts.t("plan.promise_none", lang, title=p.title, applies=applies))
             continue
         line = texts.t("plan.promise_line", lang, title=p.title, target=target.target,
-                       basis=target_line(ps, target, lang))
+                       basis=target_line(target, lang))
         if target.joint_target:
             line += texts.t("plan.promise_joint", lang, joint=target.joint_target)
         lines.append(line)
