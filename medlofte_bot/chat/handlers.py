@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import Update
 
@@ -21,7 +23,10 @@ from medlofte_bot.chat.sender import send_chart
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, confirmed
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.states import MessageKind
-from medlofte_bot.services.views import SentRecord
+from medlofte_bot.services.usecases import MINE_DAYS, PLAN_DAYS
+from medlofte_bot.services.views import Actor, Answer, SentRecord
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 ROLE_WORDS = {"polis": "officer", "officer": "officer", "partner": "partner", "chef": "chief",
@@ -44,14 +49,21 @@ async def on_start(update: Update, context: BotContext) -> None:
             team=texts.t("welcome_team", lang, team=member.team) if member.team else ""))
 
 
-async def on_help(update: Update, context: BotContext) -> None:
-    """/hjalp: the commands."""
+async def _show(update: Update, context: BotContext, usecase: Callable[[Actor], Answer[T]],
+                render_value: Callable[[T, str], str]) -> None:
+    """Run a read-only use case for the sender and reply with its rendering."""
     actor = actor_of(update)
     if actor is None:
         return
     async with answering(update, context):
-        member = await call(context.usecases.whoami, actor)
-        await reply(update, texts.t("help", member.language))
+        answer = await call(usecase, actor)
+        await reply(update, render_value(answer.value, answer.member.language))
+
+
+async def on_help(update: Update, context: BotContext) -> None:
+    """/hjalp: the commands."""
+    await _show(update, context, context.usecases.whoami_answer,
+                lambda _member, lang: texts.t("help", lang))
 
 
 async def on_mine(update: Update, context: BotContext) -> None:
@@ -64,7 +76,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
         answer = await call(context.usecases.my_tasks, actor)
         lang, member = answer.member.language, answer.member
         if not answer.value:
-            await reply(update, texts.t("no_tasks", lang, days=30))
+            await reply(update, texts.t("no_tasks", lang, days=MINE_DAYS))
             return
         await reply(update, texts.t("mine_title", lang))
         sent: list[SentRecord] = []
@@ -80,23 +92,13 @@ async def on_mine(update: Update, context: BotContext) -> None:
 
 async def on_plan(update: Update, context: BotContext) -> None:
     """/plan: the next 14 days that I may see."""
-    actor = actor_of(update)
-    if actor is None:
-        return
-    async with answering(update, context):
-        answer = await call(context.usecases.plan, actor)
-        await reply(update, render.task_list("plan_title", answer.value,
-                                             answer.member.language, 14))
+    await _show(update, context, context.usecases.plan,
+                lambda tasks, lang: render.task_list("plan_title", tasks, lang, PLAN_DAYS))
 
 
 async def on_status(update: Update, context: BotContext) -> None:
     """/status: each promise, done against target, and the pace."""
-    actor = actor_of(update)
-    if actor is None:
-        return
-    async with answering(update, context):
-        answer = await call(context.usecases.status, actor)
-        await reply(update, render.status_text(answer.value, answer.member.language))
+    await _show(update, context, context.usecases.status, render.status_text)
 
 
 async def on_language(update: Update, context: BotContext) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from telegram import Update
@@ -97,21 +98,6 @@ async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
             sent.chat_id, sent.message_id, MessageKind.PROMPT_MOVE, task_id, answer.member.id)])
 
 
-async def on_move(update: Update, context: BotContext) -> None:
-    """/flytta ID NÄR: move a task (without NÄR: offer times)."""
-    actor = actor_of(update)
-    if actor is None:
-        return
-    async with answering(update, context):
-        task_id = task_id_arg(context, "/flytta 17 fre 22:00")
-        when_text = rest_text(context)
-        if not when_text:
-            await ask_move(update, context, task_id)
-            return
-        answer = await call(context.usecases.move, actor, task_id, when_text)
-        await answer_replanned(update, "moved", answer.value, answer.member.language)
-
-
 async def ask_cancel_prompt(update: Update, context: BotContext, member: MemberView,
                             task_id: int) -> None:
     """Ask for the reason as a reply."""
@@ -130,17 +116,28 @@ async def ask_cancel(update: Update, context: BotContext, task_id: int) -> None:
     await ask_cancel_prompt(update, context, answer.member, task_id)
 
 
-async def on_cancel(update: Update, context: BotContext) -> None:
-    """/stallin ID SKÄL: cancel a task (without SKÄL: ask for it)."""
+async def _task_command(update: Update, context: BotContext, example: str, action: str,
+                        ask: Callable[[Update, BotContext, int], Awaitable[None]]) -> None:
+    """/flytta and /stallin: a task number, then a time or a reason; without it, ask."""
     actor = actor_of(update)
     if actor is None:
         return
     async with answering(update, context):
-        task_id = task_id_arg(context, "/stallin 17 sjukdom")
-        reason = rest_text(context)
-        if not reason:
-            await ask_cancel(update, context, task_id)
+        task_id = task_id_arg(context, example)
+        text = rest_text(context)
+        if not text:
+            await ask(update, context, task_id)
             return
-        answer = await call(context.usecases.cancel, actor, task_id, reason)
-        await answer_replanned(update, "cancelled", answer.value, answer.member.language,
-                               reason)
+        usecase = context.usecases.move if action == "moved" else context.usecases.cancel
+        answer = await call(usecase, actor, task_id, text)
+        await answer_replanned(update, action, answer.value, answer.member.language, text)
+
+
+async def on_move(update: Update, context: BotContext) -> None:
+    """/flytta ID NÄR: move a task (without NÄR: offer times)."""
+    await _task_command(update, context, "/flytta 17 fre 22:00", "moved", ask_move)
+
+
+async def on_cancel(update: Update, context: BotContext) -> None:
+    """/stallin ID SKÄL: cancel a task (without SKÄL: ask for it)."""
+    await _task_command(update, context, "/stallin 17 sjukdom", "cancelled", ask_cancel)

@@ -104,6 +104,11 @@ class UseCases:
         """The member behind the update (NotMember for a stranger)."""
         return self._run(actor, lambda _session, _member: None).member
 
+    def whoami_answer(self, actor: Actor) -> Answer[MemberView]:
+        """The member behind the update, as an answer (for replies that need only them)."""
+        member = self.whoami(actor)
+        return Answer(member, member)
+
     def join(self, actor: Actor, code: str) -> MemberView:
         """Register with an invite code (single use)."""
         with self.ctx.db.transaction() as session:
