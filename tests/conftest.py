@@ -51,7 +51,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+    url: str = request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+    return url
 
 
 # ===== end of database servers ===============================================================

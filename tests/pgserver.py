@@ -130,15 +130,13 @@ class PostgresServer:
     def create_database(self, name: str) -> str:
         """CREATE DATABASE name; returns its SQLAlchemy URL."""
         with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {_quote_ident(name)}")  # type: ignore[arg-type]
+            conn.execute(f"CREATE DATABASE {_quote_ident(name)}")
         return _with_database(self.url, name)
 
     def drop_database(self, name: str) -> None:
         """DROP DATABASE IF EXISTS name, disconnecting its other sessions first."""
         with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
-            conn.execute(
-                f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)"  # type: ignore[arg-type]
-            )
+            conn.execute(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
 
     def restart(self) -> None:
         """Fast shutdown, then start again on the same port and data dir (same URL)."""

@@ -7,6 +7,7 @@ import datetime as dtm
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, TypeAlias
 
 import aiohttp
 import pytest
@@ -27,6 +28,8 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
+    JobQueue,
 )
 
 from botapi_emulator import BotApiEmulator, EmulatorThread, FloodLimits
@@ -78,8 +81,14 @@ async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
         yield client
 
 
+# what ApplicationBuilder().build() makes when nothing but the URLs is set
+DefaultApplication: TypeAlias = Application[
+    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any],
+    JobQueue[ContextTypes.DEFAULT_TYPE]]
+
+
 @asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:
+async def polling(app: DefaultApplication) -> AsyncIterator[DefaultApplication]:
     async with app:
         await app.start()
         assert app.updater is not None
@@ -91,7 +100,7 @@ async def polling(app: Application) -> AsyncIterator[Application]:
             await app.stop()
 
 
-def build_app(emu: BotApiEmulator) -> Application:
+def build_app(emu: BotApiEmulator) -> DefaultApplication:
     return (
         ApplicationBuilder()
         .token(TOKEN)
@@ -179,7 +188,7 @@ async def test_command_reaches_application_command_handler_and_reply_is_recorded
 async def test_pressed_button_reaches_callback_handler_and_answer_is_recorded(
     emu: BotApiEmulator, bot: Bot
 ) -> None:
-    async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_button(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None and query.message is not None
         await query.answer(f"got {query.data}")
@@ -327,7 +336,7 @@ async def test_outage_fails_every_request_and_the_same_port_works_after_it(
 
 
 async def test_polling_application_recovers_after_a_timed_outage(emu: BotApiEmulator) -> None:
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("pong")
 

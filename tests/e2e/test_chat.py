@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from medlofte_bot.storage import models as m
 
+from .conftest import Harness
+
 OFFICER, PARTNER, STRANGER = 2001, 3001, 9999
 
 
@@ -18,7 +20,7 @@ def _code(link_text: str) -> str:
     return match[1]
 
 
-async def _onboard(bot) -> None:
+async def _onboard(bot: Harness) -> None:
     await bot.emu.add_user(OFFICER, "Olle")
     await bot.emu.add_user(PARTNER, "Pia")
     link = await bot.say(1, "/bjud polis lag-1")
@@ -30,7 +32,7 @@ async def _onboard(bot) -> None:
     assert "partner" in welcome
 
 
-def _task(bot, promise: str, joint: bool | None = None) -> m.Task:
+def _task(bot: Harness, promise: str, joint: bool | None = None) -> m.Task:
     with bot.db.sessions() as s:
         q = select(m.Task).join(m.Promise).join(m.Team).where(
             m.Promise.key == promise, m.Team.key == "lag-1").order_by(m.Task.start_at)
@@ -41,7 +43,8 @@ def _task(bot, promise: str, joint: bool | None = None) -> m.Task:
         return task
 
 
-async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(bot) -> None:
+async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(
+        bot: Harness) -> None:
     await bot.emu.add_user(OFFICER, "Olle")
     await bot.emu.add_user(STRANGER, "Sven")
     link = await bot.say(1, "/bjud polis lag-1")
@@ -53,7 +56,7 @@ async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(
     assert len(bot.emu.messages_to(STRANGER)) == 2
 
 
-async def test_a_reminder_answered_with_the_done_button_is_counted(bot) -> None:
+async def test_a_reminder_answered_with_the_done_button_is_counted(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "narkotika")
     bot.clock.current = task.start_at - timedelta(hours=2)
@@ -65,7 +68,7 @@ async def test_a_reminder_answered_with_the_done_button_is_counted(bot) -> None:
     done = await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
     assert "Olle" in (done.text or "")
     with bot.db.sessions() as s:
-        assert s.get(m.Task, task.id).status == "done"
+        assert s.get_one(m.Task, task.id).status == "done"
         assert s.scalar(select(m.Completion.member_id).where(m.Completion.task_id == task.id))
     await bot.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
     again = await bot.emu.wait_for_message(OFFICER, lambda x: "Redan registrerad" in (x.text or ""))
@@ -75,7 +78,7 @@ async def test_a_reminder_answered_with_the_done_button_is_counted(bot) -> None:
         assert len(rows) == 1
 
 
-async def test_replying_klar_with_a_note_counts_the_task_with_the_note(bot) -> None:
+async def test_replying_klar_with_a_note_counts_the_task_with_the_note(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=False)
     bot.clock.current = task.start_at - timedelta(hours=2)
@@ -91,7 +94,7 @@ async def test_replying_klar_with_a_note_counts_the_task_with_the_note(bot) -> N
         assert completion.fields.get("places_visited") == 3
 
 
-async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot) -> None:
+async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=14) + timedelta(minutes=1)
@@ -99,14 +102,14 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     invite = await bot.emu.wait_for_message(PARTNER, lambda x: "Inbjudan" in (x.text or ""))
     assert f"j:{task.id}:1" in invite.button_data()
     await bot.emu.press_button(PARTNER, PARTNER, invite.message_id, f"j:{task.id}:1")
-    assert "anmäld" in (await bot.emu.wait_for_message(PARTNER)).text
+    assert "anmäld" in ((await bot.emu.wait_for_message(PARTNER)).text or "")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id}")
     status = await bot.say(1, "/status")
     assert "Krogtillsyner: 1/6 (gemensamma 1/2)" in status
 
 
-async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
+async def test_a_partner_never_reaches_a_narcotics_operation(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "narkotika")
     bot.clock.current = task.start_at - timedelta(days=3)
@@ -119,6 +122,7 @@ async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
     menu = await bot.say(PARTNER, "/hjalp")
     assert "/mina" in menu
     last = bot.emu.last_message(PARTNER)
+    assert last is not None
     await bot.emu.press_button(PARTNER, PARTNER, last.message_id, f"d:{task.id}", check=False)
     forged = await bot.emu.wait_for_message(PARTNER)
     assert f"ingen uppgift {task.id}" in (forged.text or "")
@@ -126,13 +130,13 @@ async def test_a_partner_never_reaches_a_narcotics_operation(bot) -> None:
     for sent in bot.emu.messages_to(PARTNER):
         assert "Narkotika" not in (sent.text or "")
     with bot.db.sessions() as s:
-        assert s.get(m.Task, task.id).status == "pending"
+        assert s.get_one(m.Task, task.id).status == "pending"
 
 
 GROUP = -500
 
 
-async def test_team_reminders_go_to_the_team_group_once_it_is_registered(bot) -> None:
+async def test_team_reminders_go_to_the_team_group_once_it_is_registered(bot: Harness) -> None:
     await _onboard(bot)
     await bot.emu.add_group(GROUP, "Lag 1", members=[1, OFFICER])
     answer = await bot.say(1, "/grupp lag-1", chat=GROUP)
@@ -146,7 +150,7 @@ async def test_team_reminders_go_to_the_team_group_once_it_is_registered(bot) ->
     assert private == []
 
 
-async def test_an_officer_cannot_register_a_group(bot) -> None:
+async def test_an_officer_cannot_register_a_group(bot: Harness) -> None:
     await _onboard(bot)
     await bot.emu.add_group(GROUP, "Lag 1", members=[1, OFFICER])
     answer = await bot.say(OFFICER, "/grupp lag-1", chat=GROUP)
@@ -155,12 +159,12 @@ async def test_an_officer_cannot_register_a_group(bot) -> None:
         assert s.scalar(select(m.Team.group_chat_id).where(m.Team.key == "lag-1")) is None
 
 
-async def test_bad_input_gets_a_short_answer_and_changes_nothing(bot) -> None:
+async def test_bad_input_gets_a_short_answer_and_changes_nothing(bot: Harness) -> None:
     await _onboard(bot)
     assert "/hjalp" in await bot.say(OFFICER, "/finnsinte")
     assert "/hjalp" in await bot.say(OFFICER, "hej")
     await bot.emu.send_sticker(OFFICER)
-    assert "bara text" in (await bot.emu.wait_for_message(OFFICER)).text
+    assert "bara text" in ((await bot.emu.wait_for_message(OFFICER)).text or "")
     task = _task(bot, "narkotika")
     unreadable = await bot.say(OFFICER, f"/flytta {task.id} någon gång")
     assert "fre 22:00" in unreadable
@@ -172,12 +176,12 @@ async def test_bad_input_gets_a_short_answer_and_changes_nothing(bot) -> None:
     assert "kortats" in (notice.text or "")
     await bot.emu.wait_for_message(OFFICER, lambda x: "inställd" in (x.text or ""))
     with bot.db.sessions() as s:
-        row = s.get(m.Task, task.id)
+        row = s.get_one(m.Task, task.id)
         assert row.status == "cancelled" and len(row.reason) <= 500
     assert all("Traceback" not in (x.text or "") for x in bot.emu.messages_to(OFFICER))
 
 
-async def test_an_edited_message_is_ignored(bot) -> None:
+async def test_an_edited_message_is_ignored(bot: Harness) -> None:
     await _onboard(bot)
     sent = await bot.emu.send_text(OFFICER, "/plan")
     await bot.emu.wait_for_message(OFFICER)
@@ -190,7 +194,7 @@ async def test_an_edited_message_is_ignored(bot) -> None:
 CHIEF = 4001
 
 
-async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot) -> None:
+async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot: Harness) -> None:
     await _onboard(bot)
     await bot.emu.add_user(CHIEF, "Kim")
     link = await bot.say(1, "/bjud chef")
@@ -212,7 +216,7 @@ async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot) -> None:
     assert photos[0].file_size and photos[0].file_size > 1000
 
 
-async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bot) -> None:
+async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "narkotika")
     bot.clock.current = task.start_at - timedelta(days=1) + timedelta(minutes=1)
@@ -232,7 +236,7 @@ async def test_reminders_gone_stale_while_the_bot_was_down_come_as_one_digest(bo
                 if (x.text or "").startswith("Boten var nere")]) == 1
 
 
-async def test_a_partner_summary_has_no_police_only_details(bot) -> None:
+async def test_a_partner_summary_has_no_police_only_details(bot: Harness) -> None:
     await _onboard(bot)
     key = next(iter(bot.ctx.sets))
     bot.ctx.sets[key] = bot.ctx.sets[key].model_copy(update={"partner_summary": True})
@@ -250,21 +254,21 @@ async def test_a_partner_summary_has_no_police_only_details(bot) -> None:
     assert "Närvaro vid riskkvällar" in summaries[0]
 
 
-async def test_commands_are_published_in_swedish_and_english(bot) -> None:
+async def test_commands_are_published_in_swedish_and_english(bot: Harness) -> None:
     swedish = {c["command"] for c in bot.emu.commands_for("")}
     english = {c["command"] for c in bot.emu.commands_for("en")}
     assert {"hjalp", "mina", "klar", "flytta", "stallin", "sprak", "bjud", "rapport"} <= swedish
     assert {"help", "mine", "done", "move", "cancel", "lang", "invite", "report"} <= english
 
 
-async def test_english_aliases_and_language_switch(bot) -> None:
+async def test_english_aliases_and_language_switch(bot: Harness) -> None:
     await _onboard(bot)
     assert "English" in await bot.say(OFFICER, "/lang en")
     answer = await bot.say(OFFICER, "/help")
     assert "/mine" in answer and "/done ID" in answer
 
 
-async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot) -> None:
+async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "narkotika")
     bot.clock.current = task.start_at - timedelta(days=2)
@@ -278,15 +282,17 @@ async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot) ->
     verdict = await bot.emu.wait_for_message(OFFICER, lambda x: "Målet" in (x.text or ""))
     assert "håller" in (verdict.text or "")
     with bot.db.sessions() as s:
-        row = s.get(m.Task, task.id)
+        row = s.get_one(m.Task, task.id)
         assert row.moved and row.start_at == task.start_at + timedelta(days=1)
         audit = s.scalars(select(m.AuditEntry).where(m.AuditEntry.action == "moved")).one()
+        assert audit.before is not None and audit.after is not None
         assert audit.before["start"] != audit.after["start"]
         assert {"member_added", "invite_created", "planned"} <= set(
             s.scalars(select(m.AuditEntry.action)))
 
 
-async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(bot) -> None:
+async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(
+        bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=3) + timedelta(minutes=1)
@@ -295,7 +301,8 @@ async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(
     assert len(alert) == 1 and f"#{task.id} " in (alert[0].text or "")
 
 
-async def test_a_follow_up_answer_starting_with_a_done_word_is_kept_as_the_note(bot) -> None:
+async def test_a_follow_up_answer_starting_with_a_done_word_is_kept_as_the_note(
+        bot: Harness) -> None:
     await _onboard(bot)
     task = _task(bot, "narkotika")
     bot.clock.current = task.end_at + timedelta(hours=1)

@@ -11,12 +11,14 @@ from sqlalchemy import select
 from medlofte_bot.planning.calendar import local_instant
 from medlofte_bot.storage import models as m
 
+from .conftest import Harness
+
 TZ = ZoneInfo("Europe/Stockholm")
 OFFICER, CHIEF = 2001, 4001
 STEP = timedelta(minutes=5)
 
 
-async def _join(bot, user: int, words: str, name: str) -> None:
+async def _join(bot: Harness, user: int, words: str, name: str) -> None:
     await bot.emu.add_user(user, name)
     link = await bot.say(1, f"/bjud {words}")
     code = link.split("start=")[1].split()[0]
@@ -24,7 +26,8 @@ async def _join(bot, user: int, words: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("day", [date(2015, 3, 29), date(2015, 10, 25)])
-async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, day) -> None:
+async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(
+        bot: Harness, day: date) -> None:
     await _join(bot, OFFICER, "polis lag-1", "Olle")
     await _join(bot, CHIEF, "chef", "Kim")
     with bot.db.sessions() as s:
@@ -32,6 +35,7 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, 
         task = s.scalars(select(m.Task).where(m.Task.start_at > datetime.combine(
             day + timedelta(days=3), time(), TZ), m.Task.status == "pending")
             .order_by(m.Task.start_at)).first()
+        assert member is not None and task is not None
         due = {"dst_0230": local_instant(day, time(2, 30), TZ),
                "dst_0700": local_instant(day, time(7, 0), TZ)}
         for kind, at in due.items():
@@ -54,6 +58,7 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(bot, 
             m.Reminder.subject == f"week:{monday.date().isoformat()}",
             m.Reminder.member_id.is_not(None)))
         assert summary is not None and summary.state == "sent"
+        assert summary.sent_at is not None
         assert timedelta(0) <= summary.sent_at - monday < STEP
     generic = [x for x in bot.emu.messages_to(OFFICER) if (x.text or "").startswith("Påminnelse")]
     assert len(generic) == 2

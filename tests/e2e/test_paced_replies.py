@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from conftest import COORDINATOR, Harness, start_bot, stop_bot
 from sqlalchemy import select
 
 from medlofte_bot.chat.ratelimit import Pacer
 from medlofte_bot.storage import models as m
+
+from .conftest import COORDINATOR, Harness, start_bot, stop_bot
 
 NOW = datetime(2015, 3, 1, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 FIRST = 5001

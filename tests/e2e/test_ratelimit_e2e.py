@@ -72,7 +72,7 @@ async def test_many_private_chats_with_several_messages_each_lose_nothing_and_dr
 async def test_an_answer_to_a_person_overtakes_queued_bulk_messages(emu: BotApiEmulator) -> None:
     """The officer's /mina is answered by reply_text (no rate_limit_args: interactive)."""
 
-    async def mina(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def mina(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None
         await update.message.reply_text("dina uppgifter")
 

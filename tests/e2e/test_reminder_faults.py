@@ -10,14 +10,18 @@ that by 14 March a Monday summary is owed and older reminders have gone stale.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 from sqlalchemy import select
 
-from botapi_emulator import FloodLimits
+from botapi_emulator import FloodLimits, SentMessage
 from medlofte_bot.services.reminders import LATE_AFTER, LEASE, claim_due
 from medlofte_bot.storage import models as m
+
+from .conftest import Harness
 
 COORDINATOR = 1
 OFFICERS = {2001: "Olle", 2002: "Stina", 2003: "Tove"}
@@ -27,7 +31,7 @@ DAY_OF_TASK = datetime(2015, 3, 14, 10, 0, tzinfo=UTC)
 DIGEST = "Boten var nere"
 
 
-async def _setup(bot, onboard_at: datetime | None = DAY_OF_TASK) -> list[int]:
+async def _setup(bot: Harness, onboard_at: datetime | None = DAY_OF_TASK) -> list[int]:
     """Onboard the officers, tick once (nothing due), move to 10 s after the 2-hour
     reminders; returns the ids of the officers' due reminders."""
     if onboard_at is not None:
@@ -46,42 +50,45 @@ async def _setup(bot, onboard_at: datetime | None = DAY_OF_TASK) -> list[int]:
     return sorted(r.id for r in rows)
 
 
-def _rows(bot, ids) -> list[m.Reminder]:
+def _rows(bot: Harness, ids: Sequence[int]) -> list[m.Reminder]:
     with bot.db.sessions() as s:
         return list(s.scalars(select(m.Reminder).where(m.Reminder.id.in_(list(ids)))
                               .order_by(m.Reminder.id)))
 
 
-def _due_rows(bot) -> list[m.Reminder]:
+def _due_rows(bot: Harness) -> list[m.Reminder]:
     with bot.db.sessions() as s:
         return list(s.scalars(select(m.Reminder).where(m.Reminder.due_at <= bot.clock.now())
                               .order_by(m.Reminder.id)))
 
 
-def _chat(bot, row: m.Reminder) -> int:
+def _chat(bot: Harness, row: m.Reminder) -> int:
     with bot.db.sessions() as s:
         member = s.get(m.Member, row.member_id)
         assert member is not None
         return member.telegram_id
 
 
-def _new(bot, before: int, chat: int | None = None, kind: str = "text"):
+def _new(bot: Harness, before: int, chat: int | None = None,
+         kind: str = "text") -> list[SentMessage]:
     return [x for x in bot.emu.all_sent()[before:]
             if x.kind == kind and (chat is None or x.chat_id == chat)]
 
 
-def _assert_each_sent_exactly_once(bot, ids, before: int) -> list[m.Reminder]:
+def _assert_each_sent_exactly_once(bot: Harness, ids: Sequence[int],
+                                   before: int) -> list[m.Reminder]:
     """Every row is sent with its message id, and its chat got exactly that one message."""
     rows = _rows(bot, ids)
     assert all(r.state == "sent" and r.message_id for r in rows), \
         [(r.id, r.kind, r.state, r.error) for r in rows]
     for chat in {_chat(bot, r) for r in rows}:
         assert sorted(x.message_id for x in _new(bot, before, chat)) == \
-            sorted(r.message_id for r in rows if _chat(bot, r) == chat), f"chat {chat}"
+            sorted(r.message_id or 0 for r in rows if _chat(bot, r) == chat), f"chat {chat}"
     return rows
 
 
-async def _tick_until_settled(bot, ids, most: int = 4) -> list[dict[str, int]]:
+async def _tick_until_settled(bot: Harness, ids: Sequence[int],
+                              most: int = 4) -> list[dict[str, int]]:
     outcomes = []
     for _ in range(most):
         outcomes.append(await bot.tick())
@@ -90,7 +97,7 @@ async def _tick_until_settled(bot, ids, most: int = 4) -> list[dict[str, int]]:
     return outcomes
 
 
-async def test_a_429_storm_loses_no_reminder_and_sends_none_twice(bot) -> None:
+async def test_a_429_storm_loses_no_reminder_and_sends_none_twice(bot: Harness) -> None:
     due = await _setup(bot)
     before = len(bot.emu.all_sent())
     # Telegram's limits, but only one message a second overall, and four 429s on top
@@ -111,7 +118,7 @@ async def test_a_429_storm_loses_no_reminder_and_sends_none_twice(bot) -> None:
     ("502", LATE_AFTER + timedelta(minutes=1), True),
 ])
 async def test_an_outage_leaves_due_reminders_pending_and_the_next_tick_sends_each_once(
-        bot, mode: str, downtime: timedelta, late: bool) -> None:
+        bot: Harness, mode: Literal["refuse", "502"], downtime: timedelta, late: bool) -> None:
     due = await _setup(bot)
     before = len(bot.emu.all_sent())
     await bot.emu.outage(True, mode=mode)
@@ -129,6 +136,7 @@ async def test_an_outage_leaves_due_reminders_pending_and_the_next_tick_sends_ea
     rows = _assert_each_sent_exactly_once(bot, due, before)
     texts = {(x.chat_id, x.message_id): x.text or "" for x in _new(bot, before)}
     for r in rows:
+        assert r.sent_at is not None and r.message_id is not None
         assert r.late is late and (r.sent_at - r.due_at > LATE_AFTER) is late
         text = texts[(_chat(bot, r), r.message_id)]
         assert text.endswith(LATE_MARK) is late, text
@@ -136,7 +144,7 @@ async def test_an_outage_leaves_due_reminders_pending_and_the_next_tick_sends_ea
     assert len(bot.emu.all_sent()) - before == len(due)
 
 
-async def test_a_crash_between_claim_and_send_loses_none(bot) -> None:
+async def test_a_crash_between_claim_and_send_loses_none(bot: Harness) -> None:
     due = await _setup(bot)
     before = len(bot.emu.all_sent())
     crashed_at = bot.clock.now()
@@ -155,11 +163,12 @@ async def test_a_crash_between_claim_and_send_loses_none(bot) -> None:
     assert {(r.claimed_by, r.attempts) for r in rows} == {(bot.ctx.worker, 2)}
 
 
-def _send_attempts(bot, chat: int) -> int:
+def _send_attempts(bot: Harness, chat: int) -> int:
     return len([r for r in bot.emu.requests_for("sendMessage") if str(r.chat_id) == str(chat)])
 
 
-async def test_a_blocked_officer_is_marked_unreachable_and_the_coordinator_is_told(bot) -> None:
+async def test_a_blocked_officer_is_marked_unreachable_and_the_coordinator_is_told(
+        bot: Harness) -> None:
     due = await _setup(bot)
     await bot.emu.block(OFFICER)
     before, attempts_before = len(bot.emu.all_sent()), _send_attempts(bot, OFFICER)
@@ -185,7 +194,7 @@ async def test_a_blocked_officer_is_marked_unreachable_and_the_coordinator_is_to
     assert len(_new(bot, before, COORDINATOR)) == 1
 
 
-async def test_a_429_on_the_coordinator_notice_does_not_abort_the_tick(bot) -> None:
+async def test_a_429_on_the_coordinator_notice_does_not_abort_the_tick(bot: Harness) -> None:
     due = await _setup(bot)
     assert _chat(bot, _rows(bot, due)[0]) == OFFICER, "the blocked officer's reminder goes first"
     await bot.emu.block(OFFICER)
@@ -205,7 +214,8 @@ async def test_a_429_on_the_coordinator_notice_does_not_abort_the_tick(bot) -> N
 
 
 @pytest.mark.parametrize("status", [429, 502])
-async def test_a_failed_chart_does_not_send_the_summary_text_twice(bot, status: int) -> None:
+async def test_a_failed_chart_does_not_send_the_summary_text_twice(
+        bot: Harness, status: int) -> None:
     await _setup(bot, onboard_at=None)
     before = len(bot.emu.all_sent())
     bot.emu.fail_next(1, status, methods=["sendPhoto"], retry_after=1)
@@ -221,7 +231,8 @@ async def test_a_failed_chart_does_not_send_the_summary_text_twice(bot, status: 
 
 
 @pytest.mark.parametrize("fault", ["outage", "429"])
-async def test_reminders_folded_into_a_digest_survive_a_failed_send(bot, fault: str) -> None:
+async def test_reminders_folded_into_a_digest_survive_a_failed_send(
+        bot: Harness, fault: str) -> None:
     await _setup(bot, onboard_at=None)  # by 14 March, the 7-day and 1-day reminders are stale
     before = len(bot.emu.all_sent())
     if fault == "outage":

@@ -18,11 +18,11 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from botproc import BotProcess
+from pgserver import PostgresServer
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,9 @@ from medlofte_bot.services.reminders import HORIZON, LEASE
 from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine
+
+from .botproc import BotProcess
+from .conftest import Harness
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
@@ -118,7 +121,11 @@ def _marked(engine: Engine) -> dict[int, int]:
         rows = s.execute(select(m.Member.telegram_id, m.Reminder.message_id)
                          .join(m.Member, m.Member.id == m.Reminder.member_id)
                          .where(m.Reminder.kind == "burst", m.Reminder.state == "sent")).all()
-    return {int(tid): int(mid) for tid, mid in rows}
+    marked: dict[int, int] = {}
+    for tid, mid in rows:
+        assert mid is not None, f"a burst row of {tid} is marked sent without a message id"
+        marked[int(tid)] = int(mid)
+    return marked
 
 
 def _states(engine: Engine) -> dict[str, int]:
@@ -213,7 +220,7 @@ def test_a_sigkill_mid_burst_loses_no_reminder_and_repeats_at_most_those_in_flig
 # ===== shared by the in-process tests ========================================================
 
 
-async def _join_officer(h: Any) -> None:
+async def _join_officer(h: Harness) -> None:
     await h.emu.add_user(OFFICER, "Olle")
     link = await h.say(COORDINATOR, "/bjud polis lag-1")
     code = re.search(r"start=([\w-]+)", link)
@@ -221,14 +228,14 @@ async def _join_officer(h: Any) -> None:
     assert "Välkommen, Olle" in await h.say(OFFICER, f"/start {code[1]}")
 
 
-def _lag1_tasks(h: Any, n: int) -> list[int]:
+def _lag1_tasks(h: Harness, n: int) -> list[int]:
     with h.db.sessions() as s:
         return list(s.scalars(select(m.Task.id).join(m.Team, m.Team.id == m.Task.team_id)
                               .where(m.Team.key == "lag-1", m.Task.status == "pending")
                               .order_by(m.Task.start_at).limit(n)))
 
 
-async def _settled(h: Any, task_id: int, prompt: Any, timeout: float = 5.0) -> None:
+async def _settled(h: Harness, task_id: int, prompt: SentMessage, timeout: float = 5.0) -> None:
     """The "done" answer carries the follow-up question; once it is recorded the /klar
     transaction has ended."""
     assert GENERIC_ERROR not in (prompt.text or ""), prompt.text
@@ -244,7 +251,7 @@ async def _settled(h: Any, task_id: int, prompt: Any, timeout: float = 5.0) -> N
         await asyncio.sleep(0.02)
 
 
-def _completions(h: Any, task_id: int) -> tuple[str, list[m.Completion]]:
+def _completions(h: Harness, task_id: int) -> tuple[str, list[m.Completion]]:
     with h.db.sessions() as s:
         task = s.get(m.Task, task_id)
         assert task is not None
@@ -252,7 +259,7 @@ def _completions(h: Any, task_id: int) -> tuple[str, list[m.Completion]]:
         return task.status, rows
 
 
-def _no_error_text(h: Any) -> None:
+def _no_error_text(h: Harness) -> None:
     texts = [x.text or "" for x in h.emu.messages_to(OFFICER)]
     assert not [t for t in texts if GENERIC_ERROR in t or "Traceback" in t], texts
 
@@ -287,7 +294,7 @@ class _WriteLock(threading.Thread):
 
 
 async def test_a_confirmation_made_while_another_writer_holds_the_sqlite_lock_is_kept(
-        bot, tmp_path: Path) -> None:
+        bot: Harness, tmp_path: Path) -> None:
     await _join_officer(bot)
     [task_id] = _lag1_tasks(bot, 1)
     lock = _WriteLock(tmp_path / "bot.db", hold=1.5)
@@ -311,10 +318,12 @@ async def test_a_confirmation_made_while_another_writer_holds_the_sqlite_lock_is
 
 @pytest.mark.postgres
 async def test_confirmations_go_on_after_postgresql_restarts_under_the_bot(
-        tmp_path: Path, pg_server: Any, pg_url: str, request: pytest.FixtureRequest) -> None:
+        tmp_path: Path, pg_server: PostgresServer, pg_url: str,
+        request: pytest.FixtureRequest) -> None:
     harness = request.config.pluginmanager.get_plugin(str(HERE / "conftest.py"))
     assert harness is not None, "tests/e2e/conftest.py is loaded"
-    h = await harness.start_bot(tmp_path, datetime(2015, 3, 1, 9, 0, tzinfo=TZ), db_url=pg_url)
+    h: Harness = await harness.start_bot(tmp_path, datetime(2015, 3, 1, 9, 0, tzinfo=TZ),
+                                         db_url=pg_url)
     try:
         await _join_officer(h)
         first, second = _lag1_tasks(h, 2)
@@ -339,7 +348,7 @@ async def test_confirmations_go_on_after_postgresql_restarts_under_the_bot(
 
 
 async def test_while_another_writer_holds_the_lock_for_10_s_others_are_answered_and_nothing_is_lost(
-        bot, tmp_path: Path) -> None:
+        bot: Harness, tmp_path: Path) -> None:
     """One officer's /klar waits on the lock in a worker thread; another officer's /mina is
     answered meanwhile (the loop is free); the confirmation is stored once the lock is gone."""
     await _join_officer(bot)

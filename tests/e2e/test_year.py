@@ -8,6 +8,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,8 +22,12 @@ CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 TZ = ZoneInfo("Europe/Stockholm")
 
 
+# the demo after its run, the figures it printed last and its whole transcript
+Year = tuple[Demo, dict[str, Any], str]
+
+
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Demo, dict, str]:
+def year(tmp_path_factory: pytest.TempPathFactory) -> Year:
     out = io.StringIO()
     demo = Demo(CONFIG, datetime(2015, 1, 1, 6, tzinfo=TZ), out)
     figures = asyncio.run(demo.run(datetime(2016, 1, 9, tzinfo=TZ),
@@ -30,7 +35,7 @@ def year(tmp_path_factory: pytest.TempPathFactory) -> tuple[Demo, dict, str]:
     return demo, figures, out.getvalue()
 
 
-def test_the_year_ends_with_the_documented_figures(year) -> None:
+def test_the_year_ends_with_the_documented_figures(year: Year) -> None:
     _, figures, _ = year
     assert set(figures) == {"demo", "messages", "weekly_summaries", "tasks_planned",
                             "tasks_done", "promises_met", "promises"}
@@ -39,7 +44,7 @@ def test_the_year_ends_with_the_documented_figures(year) -> None:
     assert figures["tasks_done"] >= 40 and figures["tasks_planned"] >= 46
 
 
-def test_every_promise_had_tasks_reminded_confirmed_and_counted(year) -> None:
+def test_every_promise_had_tasks_reminded_confirmed_and_counted(year: Year) -> None:
     demo, _, _ = year
     with demo.services.ctx.db.sessions() as s:
         for key in ("narkotika", "riskkvallar", "krogtillsyn", "skolkontroller", "buskorning"):
@@ -56,7 +61,7 @@ def test_every_promise_had_tasks_reminded_confirmed_and_counted(year) -> None:
         assert sum(c.get("pour_outs", 0) for c in counters) > 0
 
 
-def test_a_joint_inspection_was_joined_and_one_declined(year) -> None:
+def test_a_joint_inspection_was_joined_and_one_declined(year: Year) -> None:
     demo, _, transcript = year
     with demo.services.ctx.db.sessions() as s:
         answers = s.scalars(select(m.Participation.joins)).all()
@@ -64,7 +69,7 @@ def test_a_joint_inspection_was_joined_and_one_declined(year) -> None:
     assert "[Jag deltar]" in transcript and "[Kan inte]" in transcript
 
 
-def test_no_partner_ever_saw_a_police_only_task(year) -> None:
+def test_no_partner_ever_saw_a_police_only_task(year: Year) -> None:
     demo, _, _ = year
     with demo.services.ctx.db.sessions() as s:
         police_only = {t.id for t in s.scalars(select(m.Task).where(m.Task.visibility == "police"))}
@@ -78,7 +83,7 @@ def test_no_partner_ever_saw_a_police_only_task(year) -> None:
             assert "Narkotika" not in text and "Trafikkontroll" not in text
 
 
-def test_the_moved_task_stayed_where_the_officer_put_it(year) -> None:
+def test_the_moved_task_stayed_where_the_officer_put_it(year: Year) -> None:
     demo, _, transcript = year
     assert re.search(r"/flytta \d+ ", transcript)
     with demo.services.ctx.db.sessions() as s:
@@ -86,7 +91,7 @@ def test_the_moved_task_stayed_where_the_officer_put_it(year) -> None:
     assert len(moved) == 1 and moved[0].status == "done"
 
 
-def test_the_demo_prints_its_json_last(year) -> None:
+def test_the_demo_prints_its_json_last(year: Year) -> None:
     _, figures, transcript = year
     from medlofte_bot.demo.runner import play  # the CLI's path prints the same line last
 
@@ -95,7 +100,7 @@ def test_the_demo_prints_its_json_last(year) -> None:
     assert "Veckorapport måndag 5 januari" in transcript
 
 
-def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year) -> None:
+def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year: Year) -> None:
     demo, _, transcript = year
     assert "Redan registrerad" not in transcript
     assert "Jag kunde inte läsa" not in transcript

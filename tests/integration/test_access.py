@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from medlofte_bot.configuration import LoadedSet, load_promise_set
 from medlofte_bot.domain.errors import NotFound
+from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services import members, tasks
 from medlofte_bot.services.plans import apply_promise_set
@@ -29,8 +32,12 @@ def _variant(slug: str, area: str) -> LoadedSet:
     return LoadedSet(base.path, ps, hashlib.sha256(f"{base.digest}{slug}".encode()).hexdigest())
 
 
+# the sessions of a migrated database with three municipalities planned, and their promise sets
+World = tuple[sessionmaker[Session], dict[tuple[str, int], PromiseSet]]
+
+
 @pytest.fixture
-def world(db_url: str):
+def world(db_url: str) -> Iterator[World]:
     engine = make_engine(db_url)
     migrate(engine)
     sessions = session_factory(engine)
@@ -43,12 +50,12 @@ def world(db_url: str):
     engine.dispose()
 
 
-def _member(s, role: str, slug: str | None, telegram_id: int) -> m.Member:
+def _member(s: Session, role: str, slug: str | None, telegram_id: int) -> m.Member:
     invite = members.create_invite(s, role, NOW, municipality=slug)
     return members.redeem(s, invite.code, telegram_id, role, "sv", NOW)
 
 
-def test_a_chief_sees_the_municipalities_of_their_police_area_only(world) -> None:
+def test_a_chief_sees_the_municipalities_of_their_police_area_only(world: World) -> None:
     sessions, sets = world
     with sessions.begin() as s:
         chief = _member(s, "chief", "arvidsjaur", 10)
@@ -66,17 +73,18 @@ def test_a_chief_sees_the_municipalities_of_their_police_area_only(world) -> Non
         assert len(promise_status(s, sets, chief, NOW)) == 2 * 6 and titles
 
 
-def test_a_coordinator_from_the_settings_sees_every_area(world) -> None:
+def test_a_coordinator_from_the_settings_sees_every_area(world: World) -> None:
     sessions, sets = world
     with sessions.begin() as s:
         admin = members.ensure_coordinator(s, 1, "Cora", NOW)
         assert len(promise_status(s, sets, admin, NOW)) == 3 * 6
         kiruna_task = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
             m.Municipality.slug == "kiruna")).first()
+        assert kiruna_task is not None
         assert tasks.get_visible(s, admin, kiruna_task.id).id == kiruna_task.id
 
 
-def test_an_officer_follows_the_promises_of_their_team_municipality(world) -> None:
+def test_an_officer_follows_the_promises_of_their_team_municipality(world: World) -> None:
     sessions, sets = world
     with sessions.begin() as s:
         team = s.scalars(select(m.Team).join(m.Municipality).where(
@@ -88,7 +96,7 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world) -> No
         assert len(rows) == 6
 
 
-def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world) -> None:
+def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world: World) -> None:
     from medlofte_bot.domain.errors import UserError
 
     sessions, _ = world
@@ -98,7 +106,7 @@ def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world) ->
     assert "kiruna" in err.value.params["municipalities"]
 
 
-def test_a_reply_is_matched_to_the_message_in_its_own_chat(world) -> None:
+def test_a_reply_is_matched_to_the_message_in_its_own_chat(world: World) -> None:
     from medlofte_bot.services.reminders import log_sent, replied_task
 
     sessions, _ = world
@@ -115,7 +123,7 @@ def test_a_reply_is_matched_to_the_message_in_its_own_chat(world) -> None:
         assert replied_task(s, 333, 5) is None
 
 
-def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world) -> None:
+def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world: World) -> None:
     from medlofte_bot.services.reminders import round_robin_by_chat
 
     sessions, _ = world

@@ -24,7 +24,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_json_has_the_documented_shape_and_the_same_bytes_every_run(capsys) -> None:
+def test_json_has_the_documented_shape_and_the_same_bytes_every_run(
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", CONFIG, "--json"]) == 0
     first = capsys.readouterr().out
     assert main(["plan", CONFIG, "--json", "--year", "2015"]) == 0
@@ -45,7 +46,7 @@ def test_json_has_the_documented_shape_and_the_same_bytes_every_run(capsys) -> N
                      "school_traffic_control", "summer_night_patrol"}
 
 
-def test_the_table_is_swedish_and_grouped_by_month(capsys) -> None:
+def test_the_table_is_swedish_and_grouped_by_month(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", CONFIG]) == 0
     out = capsys.readouterr().out
     assert "Arvidsjaur 2015: plan för medborgarlöftena" in out
@@ -54,7 +55,8 @@ def test_the_table_is_swedish_and_grouped_by_month(capsys) -> None:
     assert "46 uppgifter." in out
 
 
-def test_ics_leaves_police_only_tasks_out_unless_asked(tmp_path: Path, capsys) -> None:
+@pytest.mark.usefixtures("capsys")  # the command's "written" lines are captured, not checked
+def test_ics_leaves_police_only_tasks_out_unless_asked(tmp_path: Path) -> None:
     ics = tmp_path / "plan.ics"
     assert main(["plan", CONFIG, "--ics", str(ics)], clock=NEW_YEAR) == 0
     events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
@@ -67,7 +69,8 @@ def test_ics_leaves_police_only_tasks_out_unless_asked(tmp_path: Path, capsys) -
     assert events[0].decoded("dtstart").tzinfo is not None
 
 
-def test_apply_prints_the_diff_then_nothing_the_second_time(tmp_path: Path, capsys) -> None:
+def test_apply_prints_the_diff_then_nothing_the_second_time(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", CONFIG, "--apply"], clock=NEW_YEAR) == 0
     out = capsys.readouterr().out
     assert "46 nya, 0 ändrade, 0 inställda" in out
@@ -82,7 +85,8 @@ def test_apply_prints_the_diff_then_nothing_the_second_time(tmp_path: Path, caps
     (('id = "lag-2"', 'id = "Lag 2!"'), "teams[1] (Lag 2!).id"),
 ])
 def test_a_bad_file_names_file_and_key_exits_2_and_writes_nothing(
-    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str], key: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    edit: tuple[str, str], key: str,
 ) -> None:
     bad = tmp_path / "bad.toml"
     text = Path(CONFIG).read_text()
@@ -98,7 +102,8 @@ def test_a_bad_file_names_file_and_key_exits_2_and_writes_nothing(
     assert not db.exists() or not inspect(create_engine(f"sqlite:///{db}")).get_table_names()
 
 
-def test_a_toml_syntax_error_is_one_clear_message_in_english_too(tmp_path: Path, capsys) -> None:
+def test_a_toml_syntax_error_is_one_clear_message_in_english_too(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "broken.toml"
     bad.write_text("municipality = 'Arvidsjaur\n")
     assert main(["--lang", "en", "plan", str(bad)]) == 2
@@ -107,6 +112,6 @@ def test_a_toml_syntax_error_is_one_clear_message_in_english_too(tmp_path: Path,
     assert err[1].startswith("Nothing was saved.")
 
 
-def test_a_year_without_a_file_is_refused(capsys) -> None:
+def test_a_year_without_a_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", CONFIG, "--year", "2016"]) == 2
     assert "inga löften för 2016" in capsys.readouterr().err

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from pgserver import PostgresServer
 from sqlalchemy import create_engine, text
 
 
@@ -24,7 +26,7 @@ def test_server_accepts_connections_and_is_postgresql_13_or_newer(pg_url: str) -
 
 
 @pytest.mark.postgres
-def test_each_test_database_is_isolated(pg_server, pg_url: str) -> None:
+def test_each_test_database_is_isolated(pg_server: PostgresServer, pg_url: str) -> None:
     other_url = pg_server.create_database("isolation_other")
     first, second = create_engine(pg_url), create_engine(other_url)
     try:
@@ -41,7 +43,8 @@ def test_each_test_database_is_isolated(pg_server, pg_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_restart_keeps_committed_data_and_the_same_url_works(pg_server, pg_url: str) -> None:
+def test_restart_keeps_committed_data_and_the_same_url_works(
+        pg_server: PostgresServer, pg_url: str) -> None:
     if pg_server.external:
         pytest.skip("restart() needs a server started by the tests (MEDLOFTE_TEST_PG_URL is set)")
     url_before = pg_server.url
@@ -66,7 +69,8 @@ def test_restart_keeps_committed_data_and_the_same_url_works(pg_server, pg_url: 
 
 
 @pytest.mark.postgres
-def test_pooled_connection_recovers_after_restart_with_pre_ping(pg_server, pg_url: str) -> None:
+def test_pooled_connection_recovers_after_restart_with_pre_ping(
+        pg_server: PostgresServer, pg_url: str) -> None:
     if pg_server.external:
         pytest.skip("restart() needs a server started by the tests (MEDLOFTE_TEST_PG_URL is set)")
     engine = create_engine(pg_url, pool_pre_ping=True)
@@ -105,7 +109,7 @@ def test_timestamptz_round_trip_returns_an_equal_aware_datetime(pg_url: str) -> 
     assert written.utcoffset() == timedelta(hours=1)
 
 
-def test_sqlite_url_points_into_tmp_path(sqlite_url: str, tmp_path) -> None:
+def test_sqlite_url_points_into_tmp_path(sqlite_url: str, tmp_path: Path) -> None:
     assert sqlite_url == f"sqlite:///{tmp_path}/test.db"
 
 

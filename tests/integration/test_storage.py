@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from medlofte_bot.configuration import load_promise_set
-from medlofte_bot.services.plans import apply_promise_set
+from medlofte_bot.domain.states import TaskStatus
+from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory
 from medlofte_bot.storage.models import Base
@@ -21,7 +24,7 @@ NEW_YEAR = datetime(2015, 1, 1, tzinfo=STOCKHOLM)
 
 
 @pytest.fixture
-def sessions(db_url: str):
+def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(db_url)
     migrate(engine)
     yield session_factory(engine)
@@ -50,7 +53,8 @@ def test_alembic_builds_every_table_from_empty(db_url: str) -> None:
     datetime(2015, 10, 25, 2, 30, fold=0, tzinfo=STOCKHOLM),  # first 02:30 of autumn DST
     datetime(2015, 10, 25, 2, 30, fold=1, tzinfo=STOCKHOLM),  # the second 02:30
 ])
-def test_times_come_back_as_the_same_aware_utc_instant(sessions, moment: datetime) -> None:
+def test_times_come_back_as_the_same_aware_utc_instant(
+        sessions: sessionmaker[Session], moment: datetime) -> None:
     with sessions.begin() as s:
         s.add(m.AuditEntry(at=moment, actor="t", action="x", entity="y", entity_id="1"))
     with sessions() as s:
@@ -62,7 +66,7 @@ def test_times_come_back_as_the_same_aware_utc_instant(sessions, moment: datetim
     assert back.astimezone(STOCKHOLM).fold == moment.fold
 
 
-def test_a_naive_time_is_refused_and_nothing_is_stored(sessions) -> None:
+def test_a_naive_time_is_refused_and_nothing_is_stored(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(Exception, match="naive"), sessions.begin() as s:
         s.add(m.AuditEntry(at=datetime(2015, 1, 1), actor="t", action="x", entity="y",
                            entity_id="1"))
@@ -70,12 +74,12 @@ def test_a_naive_time_is_refused_and_nothing_is_stored(sessions) -> None:
         assert s.scalar(select(m.AuditEntry.id)) is None
 
 
-def _apply(sessions, path: Path, now: datetime):
+def _apply(sessions: sessionmaker[Session], path: Path, now: datetime) -> ApplyResult:
     with sessions.begin() as s:
         return apply_promise_set(s, load_promise_set(path), now, actor="test")
 
 
-def test_applying_the_same_config_twice_changes_nothing(sessions) -> None:
+def test_applying_the_same_config_twice_changes_nothing(sessions: sessionmaker[Session]) -> None:
     first = _apply(sessions, CONFIG, NEW_YEAR)
     assert len(first.added) == 46 and not first.unchanged
     with sessions() as s:
@@ -89,13 +93,14 @@ def test_applying_the_same_config_twice_changes_nothing(sessions) -> None:
     assert audits.count("plan_applied") == 1
 
 
-def test_an_edited_config_updates_pending_tasks_and_keeps_completions(sessions, tmp_path) -> None:
+def test_an_edited_config_updates_pending_tasks_and_keeps_completions(
+        sessions: sessionmaker[Session], tmp_path: Path) -> None:
     _apply(sessions, CONFIG, NEW_YEAR)
     with sessions.begin() as s:
         first = s.scalars(select(m.Task).join(m.Promise).where(m.Promise.key == "narkotika")
                           .order_by(m.Task.start_at)).first()
         assert first is not None
-        first.status = "done"
+        first.status = TaskStatus.DONE
         s.add(m.Completion(task_id=first.id, done_at=first.end_at, note="ok"))
         done_id, done_start = first.id, first.start_at
     edited = tmp_path / "arvidsjaur-2015.toml"
@@ -115,7 +120,8 @@ def test_an_edited_config_updates_pending_tasks_and_keeps_completions(sessions, 
     assert {"planned", "replanned", "plan_applied"} <= actions
 
 
-def test_a_year_already_over_is_refused_and_nothing_is_written(sessions) -> None:
+def test_a_year_already_over_is_refused_and_nothing_is_written(
+        sessions: sessionmaker[Session]) -> None:
     from medlofte_bot.domain.errors import UserError
 
     with pytest.raises(UserError) as err:

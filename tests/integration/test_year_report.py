@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot import texts
 from medlofte_bot.cli import main
 from medlofte_bot.configuration import load_promise_set
+from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.services import tasks
 from medlofte_bot.services.plans import apply_promise_set
@@ -68,7 +69,7 @@ def _tasks(s: Session, promise: str) -> list[m.Task]:
 
 def _done(s: Session, row: m.Task, by: m.Member, note: str = "",
           counters: dict[str, int] | None = None, fields: dict[str, object] | None = None) -> None:
-    row.status = "done"
+    row.status = TaskStatus.DONE
     s.add(m.Completion(task_id=row.id, member_id=by.id, done_at=row.end_at, note=note,
                        counters=counters or {}, fields=fields or {}))
 
@@ -193,7 +194,7 @@ class _Nesting(HTMLParser):
         self.errors: list[str] = []
         self.tags: list[str] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def handle_starttag(self, tag: str, _attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         if tag not in self.VOID:
             self.stack.append(tag)
@@ -215,7 +216,9 @@ def test_html_is_a_self_contained_page_with_every_value_escaped(stored: Stored) 
     assert "src=" not in page and "href=" not in page
 
 
-def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path, monkeypatch, capsys) -> None:
+def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", stored.url)
     clock = ManualClock(AS_OF)
     assert main(["report", str(CONFIG), "--year", "2015"], clock=clock) == 0
@@ -231,7 +234,8 @@ def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path, monkeypatch,
 
 @pytest.mark.parametrize(("lang", "said"), [("sv", "Inget är sparat för Arvidsjaur 2015"),
                                             ("en", "Nothing is stored for Arvidsjaur 2015")])
-def test_nothing_stored_says_so_and_exits_2(db_url: str, monkeypatch, capsys, lang: str,
+def test_nothing_stored_says_so_and_exits_2(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str], lang: str,
                                             said: str) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
     assert main(["--lang", lang, "report", str(CONFIG), "--year", "2015"],

@@ -33,7 +33,7 @@ def test_admin_ids_that_are_not_numbers_are_refused_with_the_variable_named() ->
     assert err.value.key == "admin_ids_invalid"
 
 
-def test_no_token_explains_how_to_get_one_and_exits_2(capsys) -> None:
+def test_no_token_explains_how_to_get_one_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main({}) == 2
     err = capsys.readouterr().err
     assert "@BotFather" in err and ".env" in err

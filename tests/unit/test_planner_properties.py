@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from medlofte_bot.domain.plan import Plan, PlannedTask
+from medlofte_bot.domain.plan import Plan, PlannedTask, TaskStatus
 from medlofte_bot.domain.promise_set import WEEKDAYS, Promise, PromiseSet, TimeWindow
 from medlofte_bot.planning.buckets import candidate_days, period
 from medlofte_bot.planning.calendar import local_instant, risk_nights, school_days
@@ -82,9 +82,10 @@ def _promise(draw: st.DrawFn, index: int, year: int, team_ids: list[str],
     if draw(st.booleans()):
         p["duration_minutes"] = draw(st.integers(max([15, *[e + 1 for e in crossing_ends]]),
                                                  600))
-    if team_ids and draw(st.booleans()):
+    # bool(): after a list, mypy would expect the draw on the right to give a list too
+    if bool(team_ids) and draw(st.booleans()):
         p["teams"] = sorted(draw(st.lists(st.sampled_from(team_ids), min_size=1, unique=True)))
-    if role_ids and draw(st.booleans()):
+    if bool(role_ids) and draw(st.booleans()):
         cap = p.get("target", 3)
         p["joint"] = {"count": draw(st.integers(1, min(cap, 3))), "partner_role": role_ids[0]}
     return p
@@ -264,6 +265,7 @@ def replans(draw: st.DrawFn) -> tuple[PromiseSet, list[PlannedTask], datetime]:
     rng = random.Random(draw(st.integers(0, 2**32)))
     existing = []
     for t in base.tasks:
+        status: TaskStatus
         if _utc(t.start) <= _utc(now):
             status = rng.choice(["done", "done", "pending", "cancelled", "missed"])
         else:

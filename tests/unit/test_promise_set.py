@@ -46,8 +46,9 @@ def test_arvidsjaur_file_validates() -> None:
     assert [p.id for p in ps.promises] == [
         "narkotika", "riskkvallar", "krogtillsyn", "kronobergsmodellen", "skolkontroller",
         "buskorning"]
-    assert ps.promise("krogtillsyn").joint is not None
-    assert ps.promise("krogtillsyn").joint.count == 2
+    joint = ps.promise("krogtillsyn").joint
+    assert joint is not None
+    assert joint.count == 2
     assert len(ps.risk_nights) == 10
     assert loaded.path == CONFIG
     assert re.fullmatch(r"[0-9a-f]{64}", loaded.digest)

@@ -58,7 +58,7 @@ class Recorder:
         self.fail: dict[str, list[Exception]] = {}
         self.latency = 0.0
 
-    async def __call__(self, endpoint: str, data: dict[str, Any], **_: Any) -> Result:
+    async def __call__(self, _endpoint: str, data: dict[str, Any], **_: Any) -> Result:
         label = str(data["label"])
         self.calls.append((label, self.time.now))
         if self.latency:

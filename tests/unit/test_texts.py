@@ -66,8 +66,8 @@ def _chat_literals() -> list[str]:
             text = node.value
             if id(node) in docstrings or len(text) <= MAX_LITERAL or " " not in text:
                 continue
-            statement = statement_of.get(id(node))
-            first = statement.lineno if statement is not None else node.lineno
+            enclosing = statement_of.get(id(node))
+            first = enclosing.lineno if enclosing is not None else node.lineno
             span = lines[first - 1 : node.end_lineno or node.lineno]
             if any("log" in line.lower() for line in span):
                 continue

@@ -216,7 +216,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 @handler("getMe")
-async def get_me(emu: EmulatorState, call: Call) -> JSON:
+async def get_me(emu: EmulatorState, _call: Call) -> JSON:
     """Return the bot user with its capabilities."""
     return {
         **emu.bot_user_json(),

@@ -76,7 +76,7 @@ async def set_webhook(emu: EmulatorState, call: Call) -> bool:
 
 
 @handler("getWebhookInfo")
-async def get_webhook_info(emu: EmulatorState, call: Call) -> JSON:
+async def get_webhook_info(emu: EmulatorState, _call: Call) -> JSON:
     """Return the webhook URL and the number of pending updates."""
     return {
         "url": emu.webhook_url,
@@ -121,13 +121,13 @@ async def get_file(emu: EmulatorState, call: Call) -> JSON:
 
 
 @handler("close")
-async def close(emu: EmulatorState, call: Call) -> bool:
+async def close(_emu: EmulatorState, _call: Call) -> bool:
     """Pretend to close the bot instance."""
     return True
 
 
 @handler("logOut")
-async def log_out(emu: EmulatorState, call: Call) -> bool:
+async def log_out(_emu: EmulatorState, _call: Call) -> bool:
     """Pretend to log out from the cloud Bot API server."""
     return True
 
