@@ -15,12 +15,15 @@ side in the same process: a bare PTB echo bot (one MessageHandler sending the te
 PTB's default sequential update processing) on the same emulator setup.
 
     .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50]
-                                          [--db sqlite|postgresql] [--profile]
+                                          [--db sqlite|postgresql] [--profile [wall|cpu]]
+                                          [--workers N]
 
 ``--db postgresql`` runs our bot on a throwaway PostgreSQL server (tests/pgserver.py: a temp
 data dir, fsync off; or the server MEDLOFTE_TEST_PG_URL names) instead of a temp SQLite file.
 ``--profile`` profiles our bot during the full-speed round: the event loop's thread and every
-worker thread the use cases run in (asyncio.to_thread), merged.
+worker thread the use cases run in (asyncio.to_thread), merged; on wall time (a thread waiting
+on SQLite's write lock counts) or, with ``--profile cpu``, on each thread's CPU time.
+``--workers N`` sizes the thread pool asyncio.to_thread uses (a diagnostic).
 
 Goals: at least half the echo bot's rate at full speed; p99 under 50 ms at 50 replies/s.
 """
@@ -94,7 +97,8 @@ class Counter:
         self.done = asyncio.Event()
         self.last = 0.0
 
-    async def __call__(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def __call__(self, _update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's callback signature; only the count matters."""
         self.count += 1
         self.last = time.monotonic()
         if self.count >= self.target:
@@ -165,8 +169,10 @@ class ProfiledThreads(ThreadPoolExecutor):
     """The loop's default executor (what asyncio.to_thread uses), profiling each call while
     ``on``: cProfile sees only the thread that enables it, and the use cases run here."""
 
-    def __init__(self) -> None:
-        super().__init__(thread_name_prefix="bench-worker")
+    def __init__(self, max_workers: int | None = None,
+                 timer: Callable[[], float] | None = None) -> None:
+        super().__init__(max_workers, thread_name_prefix="bench-worker")
+        self.timer = timer
         self.on = False
         self.profiles: list[cProfile.Profile] = []
         self._local = threading.local()
@@ -180,7 +186,7 @@ class ProfiledThreads(ThreadPoolExecutor):
         def profiled() -> T:
             prof: cProfile.Profile | None = getattr(self._local, "prof", None)
             if prof is None:
-                prof = self._local.prof = cProfile.Profile()
+                prof = self._local.prof = new_profile(self.timer)
                 with self._lock:
                     self.profiles.append(prof)
             prof.enable()
@@ -190,6 +196,11 @@ class ProfiledThreads(ThreadPoolExecutor):
                 prof.disable()
 
         return super().submit(profiled)
+
+
+def new_profile(timer: Callable[[], float] | None) -> cProfile.Profile:
+    """A profiler on wall time (cProfile's own clock) or on ``timer``."""
+    return cProfile.Profile() if timer is None else cProfile.Profile(timer)
 
 
 @contextmanager
@@ -216,13 +227,14 @@ def database_url(kind: str) -> Iterator[str]:
             yield f"sqlite:///{tmp}/bench.db"
 
 
-async def run_ours(n: int, rate: float, profile: bool, db_kind: str
-                   ) -> tuple[Round, Round, int]:
+async def run_ours(n: int, rate: float, profile: str | None, db_kind: str,
+                   workers: int | None) -> tuple[Round, Round, int]:
     """Our bot: reminders by one tick, then two rounds of replies."""
     clock = ManualClock(NOW)
-    threads = ProfiledThreads()
+    timer = time.thread_time if profile == "cpu" else None
+    threads = ProfiledThreads(workers, timer)
     asyncio.get_running_loop().set_default_executor(threads)
-    prof = cProfile.Profile() if profile else None
+    prof = new_profile(timer) if profile else None
     with database_url(db_kind) as url:
         db = fresh_db(url=url)
         try:
@@ -264,9 +276,10 @@ async def run_ours(n: int, rate: float, profile: bool, db_kind: str
         finally:
             db.dispose()
     if prof:
-        print(f"\nprofile of our bot during the full-speed round ({db_kind}; the event loop's "
-              f"thread and {len(threads.profiles)} worker threads merged; cumulative, top 30 "
-              "of ours and of SQLAlchemy's execute/commit):")
+        clock_name = "CPU time per thread" if timer else "wall time, waits included"
+        print(f"\nprofile of our bot during the full-speed round ({db_kind}; {clock_name}; the "
+              f"event loop's thread and {len(threads.profiles)} worker threads merged; "
+              "cumulative, top 30 of ours and of SQLAlchemy's execute/commit):")
         stats = pstats.Stats(prof)
         for worker in threads.profiles:
             stats.add(worker)
@@ -283,7 +296,7 @@ async def run_echo(n: int, rate: float) -> tuple[Round, Round]:
     runner, emu = start_emulator(False)
     runner.call(_add_users(emu, private))
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_chat and update.effective_message:
             await update.effective_chat.send_message(update.effective_message.text or "")
 
@@ -316,11 +329,13 @@ def _ms(values: list[float], q: float) -> str:
     return f"{percentile(values, q):.1f} ms"
 
 
-async def main_async(n: int, rate: float, profile: bool, db_kind: str) -> None:
+async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
+                     workers: int | None) -> None:
     """Run both bots and print the table."""
     print(f"{n} members reply \"klar\" to a reminder of their own task; limits off; "
-          f"our bot on {db_kind}", flush=True)
-    full, paced, done = await run_ours(n, rate, profile, db_kind)
+          f"our bot on {db_kind}" + (f", {workers} worker thread(s)" if workers else ""),
+          flush=True)
+    full, paced, done = await run_ours(n, rate, profile, db_kind, workers)
     e_full, e_paced = await run_echo(n, rate)
     half = full.rate >= e_full.rate / 2
     p99 = percentile(paced.latencies, 99)
@@ -354,12 +369,17 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="our bot's database: a temp SQLite file (default) or a throwaway "
                              "PostgreSQL server (tests/pgserver.py)")
-    parser.add_argument("--profile", action="store_true",
-                        help="cProfile our bot (loop and worker threads) in the full-speed round")
+    parser.add_argument("--profile", nargs="?", const="wall", choices=("wall", "cpu"),
+                        help="cProfile our bot (loop and worker threads) in the full-speed "
+                             "round: on wall time (the default; waits on locks included) or "
+                             "on each thread's CPU time")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="threads for asyncio.to_thread (default: asyncio's, "
+                             "min(32, CPUs + 4)); a diagnostic, not what bot.py does")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile,
-                           args.db))
+                           args.db, args.workers))
 
 
 if __name__ == "__main__":

@@ -172,7 +172,7 @@ def main() -> None:
         progress_chart([], "sv", "warm-up")  # matplotlib's first figure, fonts: outside timing
         own = {slug: {k: v for k, v in sets.items() if k[0] == slug} for _, slug in chiefs}
         full = measure("all sets (as the bot)", db, chiefs,
-                       summary_with(lambda slug: sets), args.budget)
+                       summary_with(lambda _slug: sets), args.budget)
         print(f"full path: {full.done} summaries in {full.seconds:.1f} s", flush=True)
         scoped = measure("own set only", db, chiefs,
                          summary_with(lambda slug: own[slug]), args.budget)
@@ -188,7 +188,7 @@ def main() -> None:
         measure("chart alone", db, chiefs, chart_only, args.budget / 2)
         chart = Timing("chart alone", len(chart_time), sum(chart_time), n)
         if args.profile:
-            for label, sets_for in (("all sets", lambda slug: sets),
+            for label, sets_for in (("all sets", lambda _slug: sets),
                                     ("own set only", lambda slug: own[slug])):
                 with db.sessions() as s:
                     member = s.get(m.Member, chiefs[0][0])
