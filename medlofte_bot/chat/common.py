@@ -13,8 +13,10 @@ from telegram.constants import ChatType
 from medlofte_bot import texts
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.errors import UserError
-from medlofte_bot.services.usecases import NotMember
-from medlofte_bot.services.views import Actor
+from medlofte_bot.services.usecases import NotMember, UseCases
+from medlofte_bot.services.views import Actor, SentRecord
+
+FLUSH_AFTER = 0.1  # seconds: the sent-message log is written in groups this often at least
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -42,6 +44,18 @@ def is_private(update: Update) -> bool:
 async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a use case (one short transaction) in a worker thread: the loop never waits on it."""
     return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+async def _flush_soon(usecases: UseCases) -> None:
+    await asyncio.sleep(FLUSH_AFTER)
+    await call(usecases.flush_sent)
+
+
+async def log_sent(context: BotContext, records: list[SentRecord]) -> None:
+    """Log what the bot sent about tasks, so replies find it: queued, then stored with the
+    next write or within FLUSH_AFTER (one commit for many messages)."""
+    if context.usecases.log_sent_later(records):
+        context.application.create_task(_flush_soon(context.usecases))
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:

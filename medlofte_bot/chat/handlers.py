@@ -16,6 +16,7 @@ from medlofte_bot.chat.common import (
     call,
     client_language,
     is_private,
+    log_sent,
     reply,
 )
 from medlofte_bot.chat.context import BotContext
@@ -87,7 +88,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
             if message is not None:
                 sent.append(SentRecord(chat_id, message.message_id, MessageKind.CARD, task.id,
                                        member.id))
-        await call(context.usecases.log_sent, sent)
+        await log_sent(context, sent)
 
 
 async def on_plan(update: Update, context: BotContext) -> None:

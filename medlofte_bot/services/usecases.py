@@ -9,8 +9,8 @@ transaction was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -74,35 +74,50 @@ class UseCases:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._pending: list[SentRecord] = []
+        self._pending_lock = threading.Lock()
 
     # --- plumbing -------------------------------------------------------------------------
 
-    @contextmanager
-    def _as_member(self, actor: Actor) -> Iterator[tuple[Session, m.Member]]:
-        with self.ctx.db.transaction() as session:
-            member = members.by_telegram_id(session, actor.telegram_id)
-            if member is None and actor.telegram_id in self.ctx.admin_ids:
-                member = members.ensure_coordinator(session, actor.telegram_id, actor.name,
-                                                    self.ctx.clock.now())
-            if member is None:
-                raise NotMember()
-            try:
-                yield session, member
-            except UserError as exc:
-                exc.lang = member.language
-                raise
+    def _member(self, session: Session, actor: Actor) -> m.Member:
+        member = members.by_telegram_id(session, actor.telegram_id)
+        if member is None and actor.telegram_id in self.ctx.admin_ids:
+            member = members.ensure_coordinator(session, actor.telegram_id, actor.name,
+                                                self.ctx.clock.now())
+        if member is None:
+            raise NotMember()
+        return member
 
-    def _run(self, actor: Actor, body: Callable[[Session, m.Member], T]) -> Answer[T]:
-        with self._as_member(actor) as (session, member):
-            value = body(session, member)
-            session.flush()
+    def _run(self, actor: Actor, body: Callable[[Session, m.Member], T],
+             write: bool = True) -> Answer[T]:
+        """``body`` for the member behind ``actor`` in one transaction (see Database.run).
+
+        A write transaction also stores the sent-message log waiting to be written, so a
+        reply always finds the message it answers.
+        """
+        def work(session: Session) -> Answer[T]:
+            pending = self._take_pending() if write else []
+            try:
+                self._store_sent(session, pending)
+                member = self._member(session, actor)
+                try:
+                    value = body(session, member)
+                except UserError as exc:
+                    exc.lang = member.language
+                    raise
+                session.flush()
+            except BaseException:
+                self._restore_pending(pending)  # rolled back with the rest: keep them
+                raise
             return Answer(member_view(member), value)
+
+        return self.ctx.db.run(work, write)
 
     # --- who ------------------------------------------------------------------------------
 
     def whoami(self, actor: Actor) -> MemberView:
         """The member behind the update (NotMember for a stranger)."""
-        return self._run(actor, lambda _session, _member: None).member
+        return self._run(actor, lambda _session, _member: None, write=False).member
 
     def whoami_answer(self, actor: Actor) -> Answer[MemberView]:
         """The member behind the update, as an answer (for replies that need only them)."""
@@ -157,19 +172,19 @@ class UseCases:
             found = tasks.visible_tasks(session, member, now - timedelta(hours=12),
                                         now + timedelta(days=MINE_DAYS), mine_only=True)
             return [t for t in found if t.status == TaskStatus.PENDING][:MINE_MAX]
-        return self._run(actor, body)
+        return self._run(actor, body, write=False)
 
     def plan(self, actor: Actor) -> Answer[list[TaskView]]:
         """The next PLAN_DAYS days that I may see."""
         def body(session: Session, member: m.Member) -> list[TaskView]:
             now = self.ctx.clock.now()
             return tasks.visible_tasks(session, member, now, now + timedelta(days=PLAN_DAYS))
-        return self._run(actor, body)
+        return self._run(actor, body, write=False)
 
     def status(self, actor: Actor) -> Answer[list[PromiseStatus]]:
         """Where each promise I follow stands."""
         return self._run(actor, lambda s, mem: promise_status(s, self.ctx.sets, mem,
-                                                              self.ctx.clock.now()))
+                                                              self.ctx.clock.now()), write=False)
 
     def summary(self, actor: Actor) -> Answer[Summary]:
         """The Monday summary on demand (chief and coordinators)."""
@@ -177,7 +192,7 @@ class UseCases:
             if member.role not in LEADERS:
                 raise NotAllowed("not_chief")
             return build_summary(session, self.ctx.sets, member, self.ctx.clock.now())
-        return self._run(actor, body)
+        return self._run(actor, body, write=False)
 
     # --- acting on a task -----------------------------------------------------------------
 
@@ -199,7 +214,7 @@ class UseCases:
             row = tasks.acting(session, member, task_id) if police \
                 else tasks.get_visible(session, member, task_id)
             return tasks.view(session, row)
-        return self._run(actor, body)
+        return self._run(actor, body, write=False)
 
     def move(self, actor: Actor, task_id: int, when_text: str | None = None,
              start: datetime | None = None) -> Answer[Replanned]:
@@ -266,11 +281,38 @@ class UseCases:
 
     # --- the log of what was sent -----------------------------------------------------------
 
-    def log_sent(self, records: Sequence[SentRecord]) -> None:
-        """Remember messages about tasks, so a reply to them can be understood."""
-        if not records:
-            return
+    def log_sent_later(self, records: Sequence[SentRecord]) -> bool:
+        """Queue messages about tasks for the log; they are stored with the next write
+        transaction or by ``flush_sent`` (commits grouped). True if the queue was empty,
+        i.e. the caller should make sure a flush follows soon."""
+        with self._pending_lock:
+            first = not self._pending
+            self._pending.extend(records)
+        return first and bool(records)
+
+    def flush_sent(self) -> int:
+        """Store the queued log in one transaction; returns how many rows."""
+        pending = self._take_pending()
+        if not pending:
+            return 0
+        try:
+            self.ctx.db.run(lambda session: self._store_sent(session, pending))
+        except BaseException:
+            self._restore_pending(pending)
+            raise
+        return len(pending)
+
+    def _take_pending(self) -> list[SentRecord]:
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        return pending
+
+    def _restore_pending(self, records: list[SentRecord]) -> None:
+        if records:
+            with self._pending_lock:
+                self._pending[:0] = records
+
+    def _store_sent(self, session: Session, records: Sequence[SentRecord]) -> None:
         now = self.ctx.clock.now()
-        with self.ctx.db.transaction() as session:
-            for r in records:
-                log_sent(session, r.chat_id, r.message_id, r.kind, r.task_id, r.member_id, now)
+        for r in records:
+            log_sent(session, r.chat_id, r.message_id, r.kind, r.task_id, r.member_id, now)

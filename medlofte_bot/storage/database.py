@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_SQLITE = "sqlite:///data/medlofte.db"
@@ -47,7 +51,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # no pre-ping (a round trip per transaction): a connection found dead is invalidated
+    # and the use case runs once more (Database.run)
+    return create_engine(url)
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -86,12 +92,31 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = session_factory(self.engine)
+        # SQLite has one writer: threads of this process take turns here instead of
+        # polling the file lock in SQLite's busy handler (which sleeps up to 100 ms a try)
+        self._writer = threading.Lock() if url.startswith("sqlite") else None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on leaving, rolled back on an error."""
-        with self.sessions.begin() as session:
+    def transaction(self, write: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on leaving, rolled back on an error.
+
+        ``write=False`` promises only reads: on SQLite it does not queue for the writer.
+        """
+        turn = self._writer if write and self._writer else nullcontext()
+        with turn, self.sessions.begin() as session:
             yield session
+
+    def run(self, work: Callable[[Session], T], write: bool = True) -> T:
+        """``work`` in one transaction; once more if the connection was found dead (a
+        database restarted under the bot): nothing was committed the first time."""
+        for attempt in (1, 2):
+            try:
+                with self.transaction(write) as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision."""
