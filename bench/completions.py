@@ -64,7 +64,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
 
 from botapi_emulator import BotApiEmulator, EmulatorThread, SentMessage
-from medlofte_bot.bootstrap import build_bot
+from medlofte_bot.bootstrap import DB_THREADS, build_bot
 from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
@@ -373,9 +373,9 @@ def main() -> None:
                         help="cProfile our bot (loop and worker threads) in the full-speed "
                              "round: on wall time (the default; waits on locks included) or "
                              "on each thread's CPU time")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="threads for asyncio.to_thread (default: asyncio's, "
-                             "min(32, CPUs + 4)); a diagnostic, not what bot.py does")
+    parser.add_argument("--workers", type=int, default=DB_THREADS,
+                        help="threads for database work (default: bot.py's, "
+                             "bootstrap.DB_THREADS)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile,

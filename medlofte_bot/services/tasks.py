@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
 from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_word
@@ -145,12 +146,16 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
         return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
     if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
-    session.add(m.Completion(task_id=row.id, member_id=member.id, done_at=now,
-                             note=note[:NOTE_MAX]))
-    row.status, row.updated_at = TaskStatus.DONE, now
+    # plain statements, not the unit of work: this runs on every confirmation
+    session.execute(insert(m.Completion), [{"task_id": row.id, "member_id": member.id,
+                                            "done_at": now, "note": note[:NOTE_MAX]}])
+    session.execute(update(m.Task).where(m.Task.id == row.id)
+                    .values(status=TaskStatus.DONE, updated_at=now)
+                    .execution_options(synchronize_session=False))
+    set_committed_value(row, "status", TaskStatus.DONE)
+    set_committed_value(row, "updated_at", now)
     PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,
                                   {"status": "pending"}, {"status": "done", "note": note[:80]})
-    session.flush()
     return Done(view(session, row), False, member.display_name, now)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
@@ -112,8 +112,9 @@ class PlanRepository:
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
         """Write one audit row."""
-        self.session.add(m.AuditEntry(at=at, actor=actor, action=action, entity=entity,
-                                      entity_id=str(entity_id), before=before, after=after))
+        self.session.execute(insert(m.AuditEntry), [{
+            "at": at, "actor": actor, "action": action, "entity": entity,
+            "entity_id": str(entity_id), "before": before, "after": after}])
 
 
 def as_planned(row: m.Task, tz: ZoneInfo) -> PlannedTask:
