@@ -15,7 +15,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-MAX_CONCURRENT = 64
+MAX_CONCURRENT = 8  # measured: more only adds HTTP connections to scan and threads to wait for
 
 
 def _key(update: object) -> int | None:

@@ -146,12 +146,14 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
         return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
     if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
-    # plain statements, not the unit of work: this runs on every confirmation
-    session.execute(insert(m.Completion), [{"task_id": row.id, "member_id": member.id,
-                                            "done_at": now, "note": note[:NOTE_MAX]}])
-    session.execute(update(m.Task).where(m.Task.id == row.id)
-                    .values(status=TaskStatus.DONE, updated_at=now)
-                    .execution_options(synchronize_session=False))
+    # plain Core statements, not the unit of work: this runs on every confirmation
+    connection = session.connection()
+    connection.execute(insert(m.table_of(m.Completion)), {
+        "task_id": row.id, "member_id": member.id, "done_at": now, "note": note[:NOTE_MAX],
+        "counters": {}, "fields": {}})
+    tasks = m.table_of(m.Task)
+    connection.execute(update(tasks).where(tasks.c.id == row.id)
+                       .values(status=TaskStatus.DONE, updated_at=now))
     set_committed_value(row, "status", TaskStatus.DONE)
     set_committed_value(row, "updated_at", now)
     PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,

@@ -134,7 +134,7 @@ class UseCases:
                 exc.lang = actor.language
                 raise
             session.flush()
-            return member_view(member)
+            return member_view(member, with_team=True)
 
     def set_language(self, actor: Actor, language: str) -> MemberView:
         """Change the member's language."""

@@ -56,8 +56,8 @@ class SentRecord:
     member_id: int | None
 
 
-def member_view(row: m.Member) -> MemberView:
-    """A member row as a plain value."""
-    team = row.team.name if row.team is not None else None
+def member_view(row: m.Member, with_team: bool = False) -> MemberView:
+    """A member row as a plain value (with the team's name only when asked: one query)."""
+    team = row.team.name if with_team and row.team is not None else None
     return MemberView(row.id, row.telegram_id, row.display_name, Role(row.role), row.language,
                       team)

@@ -78,9 +78,9 @@ def insert_ignoring_duplicates(session: Session, model: type[DeclarativeBase],
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = 0
     for start in range(0, len(rows), CHUNK):  # SQLite allows some 32 000 parameters at once
-        statement = dialect.insert(model).values(list(rows[start:start + CHUNK]))
-        result = session.execute(statement.on_conflict_do_nothing(),
-                                 execution_options={"preserve_rowcount": True})
+        statement = dialect.insert(model.__table__).values(list(rows[start:start + CHUNK]))
+        result = session.connection().execute(statement.on_conflict_do_nothing(),
+                                              execution_options={"preserve_rowcount": True})
         inserted += max(int(getattr(result, "rowcount", 0) or 0), 0)
     return inserted
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus, Visibility
@@ -119,7 +119,7 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(default=True)
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
-    team: Mapped[Team | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship()  # loaded when read: most answers need no team
 
 
 class Completion(Base):
@@ -233,3 +233,10 @@ class Participation(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     joins: Mapped[bool]
     at: Mapped[datetime]
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for plain statements on hot paths (no unit of work)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

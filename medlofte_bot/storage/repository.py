@@ -112,9 +112,9 @@ class PlanRepository:
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
         """Write one audit row."""
-        self.session.execute(insert(m.AuditEntry), [{
+        self.session.connection().execute(insert(m.table_of(m.AuditEntry)), {
             "at": at, "actor": actor, "action": action, "entity": entity,
-            "entity_id": str(entity_id), "before": before, "after": after}])
+            "entity_id": str(entity_id), "before": before, "after": after})
 
 
 def as_planned(row: m.Task, tz: ZoneInfo) -> PlannedTask:
