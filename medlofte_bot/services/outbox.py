@@ -78,9 +78,17 @@ class Outbox:
 
     def claim(self, now: datetime, batch: int = 500, stale: bool = False) -> list[int]:
         """Claim due rows for this worker, one chat at a time in turn."""
+        return [rid for rid, _ in self.claim_by_chat(now, batch, stale)]
+
+    def claim_by_chat(self, now: datetime, batch: int = 500, stale: bool = False
+                      ) -> list[tuple[int, str]]:
+        """Claim due rows; (id, recipient) one chat at a time in turn, each chat's in order."""
         with self.ctx.db.transaction() as session:
             ids = reminders.claim_due(session, now, self.ctx.worker, batch, stale=stale)
-            return reminders.round_robin_by_chat(session, ids)
+            order = reminders.round_robin_by_chat(session, ids)
+            recipient = {rid: key for rid, key in session.execute(
+                select(m.Reminder.id, m.Reminder.recipient).where(m.Reminder.id.in_(order)))}
+            return [(rid, recipient[rid]) for rid in order]
 
     def compose(self, reminder_id: int, now: datetime) -> Outgoing | None:
         """The message a claimed row owes, or None (the row is closed) if none is needed."""

@@ -106,11 +106,13 @@ async def test_a_429_storm_loses_no_reminder_and_sends_none_twice(bot: Harness) 
     bot.emu.enforce_limits = True
     bot.emu.fail_next(4, 429, methods=["sendMessage"], retry_after=1)
     outcomes = await _tick_until_settled(bot, due)
-    assert outcomes[0] == {"retry": 1, "sent": 2}, outcomes  # three 429s: back to pending…
-    assert len(outcomes) == 2 and outcomes[1] == {"sent": 1}  # …and sent by the next tick
+    # the rate limiter waits each 429 out; a send still refused after three goes back to
+    # pending and the next tick sends it
+    assert sum(o.get("sent", 0) for o in outcomes) == len(due), outcomes
+    assert all(set(o) <= {"sent", "retry"} for o in outcomes), outcomes
     assert bot.emu.count_429 >= 5, "the flood limits answered 429 too"
     rows = _assert_each_sent_exactly_once(bot, due, before)
-    assert sorted(r.attempts for r in rows) == [1, 1, 2]
+    assert sum(r.attempts for r in rows) == len(due) + sum(o.get("retry", 0) for o in outcomes)
 
 
 @pytest.mark.parametrize(("mode", "downtime", "late"), [
