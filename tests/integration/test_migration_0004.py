@@ -18,6 +18,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from seeding import bar_inspection_area
 from sqlalchemy import JSON, Connection, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -233,16 +234,7 @@ def _seed(sessions: sessionmaker[Session], tasks: int, officers: int) -> tuple[l
     """A municipality, promise, team (no group chat), ``tasks`` pending tasks starting one
     to five days after NOW, and ``officers`` active officers. Returns (task ids, member ids)."""
     with sessions.begin() as s:
-        muni = m.Municipality(slug="arvidsjaur", name="Arvidsjaur", police_area="Norrbotten",
-                              timezone="Europe/Stockholm")
-        s.add(muni)
-        s.flush()
-        promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
-                            title="Krogtillsyn", kind="bar_inspection", target=6,
-                            visibility="public", spec={})
-        team = m.Team(municipality_id=muni.id, key="lag-1", name="Lag 1")
-        s.add_all([promise, team])
-        s.flush()
+        muni, promise, team = bar_inspection_area(s)
         task_rows = [m.Task(promise_id=promise.id, key=f"t{i}", kind="bar_inspection",
                             start_at=NOW + timedelta(days=1, hours=2 * i),
                             end_at=NOW + timedelta(days=1, hours=2 * i + 4), team_id=team.id,

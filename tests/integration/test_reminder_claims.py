@@ -12,6 +12,7 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 import pytest
+from seeding import bar_inspection_area
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,16 +35,7 @@ def _seed(sessions: sessionmaker[Session], due: int, later: int = 0) -> tuple[li
     """A municipality, promise, team, task and officer; ``due`` reminders due before NOW and
     ``later`` reminders due after it. Returns (due ids, later ids)."""
     with sessions.begin() as s:
-        muni = m.Municipality(slug="arvidsjaur", name="Arvidsjaur", police_area="Norrbotten",
-                              timezone="Europe/Stockholm")
-        s.add(muni)
-        s.flush()
-        promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
-                            title="Krogtillsyn", kind="bar_inspection", target=6,
-                            visibility="public", spec={})
-        team = m.Team(municipality_id=muni.id, key="lag-1", name="Lag 1")
-        s.add_all([promise, team])
-        s.flush()
+        muni, promise, team = bar_inspection_area(s)
         task = m.Task(promise_id=promise.id, key="t1", kind="bar_inspection",
                       start_at=NOW + timedelta(hours=2), end_at=NOW + timedelta(hours=6),
                       team_id=team.id, visibility="public", updated_at=NOW - timedelta(days=60))
