@@ -137,11 +137,11 @@ class Pacer(BaseRateLimiter[dict[str, object]]):
                     self._hold(ticket.chat, wait)
                     if attempt >= retries:
                         self.stats["gave_up"] += 1
-                        log.warning("%s to %s: still 429 after %d retries", endpoint,
+                        log.info("%s to %s: still 429 after %d retries", endpoint,
                                     ticket.chat, retries)
                         raise
                     attempt += 1
-                    log.info("%s to %s: 429, retrying in %.1f s", endpoint, ticket.chat, wait)
+                    log.debug("%s to %s: 429, retrying in %.1f s", endpoint, ticket.chat, wait)
                 finally:
                     ticket.busy = False
         finally:

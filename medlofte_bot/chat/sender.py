@@ -93,8 +93,9 @@ class TelegramSender:
                                                **_rate_args(self.bot, True))
         except TelegramError as exc:
             outcome = classify(exc)
-            if outcome != SendOutcome.RETRY:
-                log.warning("message to %s not sent (%s): %s", message.chat_id, outcome, exc)
+            # a refused text is ours to fix; the rest is counted in the tick's one line
+            if outcome == SendOutcome.TOO_LONG:
+                log.warning("message to %s refused: %s", message.chat_id, exc)
             return Delivery(outcome, None, str(exc)[:500])
         if message.summary is not None:
             await send_chart(self.bot, message.chat_id, message.summary, message.lang, bulk=True)
