@@ -73,12 +73,8 @@ async def answering(update: Update, context: BotContext) -> AsyncIterator[None]:
 
     A text over the length kept says so first (the handlers use only what is kept).
     """
+    await _say_if_trimmed(update, context)
     try:
-        message, actor = update.effective_message, actor_of(update)
-        limit = context.deps.text_max
-        if message and message.text and len(message.text) > limit and actor is not None:
-            member = await call(context.usecases.whoami, actor)
-            await reply(update, texts.t("trimmed", member.language, max=limit))
         yield
     except NotMember:
         if is_private(update):
@@ -91,6 +87,19 @@ async def answering(update: Update, context: BotContext) -> AsyncIterator[None]:
 def rest_text(context: BotContext) -> str:
     """A command's words after the task number, cut to the length kept."""
     return " ".join((context.args or [])[1:]).strip()[: context.deps.text_max]
+
+
+async def _say_if_trimmed(update: Update, context: BotContext) -> None:
+    """A member's text over the length kept: say so (strangers get only their sentence)."""
+    message, actor = update.effective_message, actor_of(update)
+    limit = context.deps.text_max
+    if not (message and message.text and len(message.text) > limit and actor is not None):
+        return
+    try:
+        member = await call(context.usecases.whoami, actor)
+    except NotMember:
+        return
+    await reply(update, texts.t("trimmed", member.language, max=limit))
 
 
 def task_id_arg(context: BotContext, example: str) -> int:
