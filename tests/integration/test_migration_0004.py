@@ -8,7 +8,6 @@ import queue
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -219,14 +218,6 @@ def test_0003_rows_upgrade_to_one_reminder_per_key_and_a_sent_message_log(db_url
 
 
 # ----- one reminder per (subject, kind, recipient) ----------------------------------------
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _seed(sessions: sessionmaker[Session], tasks: int, officers: int) -> tuple[list[int],

@@ -6,7 +6,6 @@ import multiprocessing
 import queue
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
@@ -21,14 +20,6 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory
 
 NOW = datetime(2015, 3, 14, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _seed(sessions: sessionmaker[Session], due: int, later: int = 0) -> tuple[list[int], list[int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,20 +14,12 @@ from medlofte_bot.configuration import load_promise_set
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.database import make_engine, migrate, session_factory
+from medlofte_bot.storage.database import make_engine, migrate
 from medlofte_bot.storage.models import Base
 
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 NEW_YEAR = datetime(2015, 1, 1, tzinfo=STOCKHOLM)
-
-
-@pytest.fixture
-def sessions(db_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def test_alembic_builds_every_table_from_empty(db_url: str) -> None:
