@@ -85,10 +85,7 @@ class Outbox:
         """Claim due rows; (id, recipient) one chat at a time in turn, each chat's in order."""
         with self.ctx.db.transaction() as session:
             ids = reminders.claim_due(session, now, self.ctx.worker, batch, stale=stale)
-            order = reminders.round_robin_by_chat(session, ids)
-            recipient = {rid: key for rid, key in session.execute(
-                select(m.Reminder.id, m.Reminder.recipient).where(m.Reminder.id.in_(order)))}
-            return [(rid, recipient[rid]) for rid in order]
+            return reminders.round_robin_by_chat(session, ids)
 
     def compose(self, reminder_id: int, now: datetime) -> Outgoing | None:
         """The message a claimed row owes, or None (the row is closed) if none is needed."""
@@ -118,7 +115,7 @@ class Outbox:
                 return None
             return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
         if row.kind in (UNREACHABLE, UNREACHABLE_GROUP):
-            about = session.get(m.Member, int(row.subject.split(":")[1]))
+            about = session.get(m.Member, m.subject_id(row.subject))
             if about is None or not about.unreachable:
                 return None  # they came back before the alert went out
             if row.kind == UNREACHABLE_GROUP:
@@ -204,17 +201,12 @@ class Outbox:
         if member is None or member.unreachable:
             return
         member.unreachable = True
-        subject = f"member:{member.id}"
-        rows = [{"subject": subject, "kind": UNREACHABLE,
-                 "recipient": reminders.recipient_key(c.id, None), "member_id": c.id}
+        subject = m.member_subject(member.id)
+        rows = [reminders.new_row(subject, UNREACHABLE, now, member_id=c.id)
                 for c in session.scalars(select(m.Member).where(
                     m.Member.role == Role.COORDINATOR, m.Member.active.is_(True)))]
         team = member.team
         if team is not None and team.group_chat_id:
-            rows.append({"subject": subject, "kind": UNREACHABLE_GROUP,
-                         "recipient": reminders.recipient_key(None, team.group_chat_id),
-                         "chat_id": team.group_chat_id})
-        insert_ignoring_duplicates(session, m.Reminder, [
-            {"task_id": None, "member_id": None, "chat_id": None, **row, "due_at": now,
-             "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
-            for row in rows])
+            rows.append(reminders.new_row(subject, UNREACHABLE_GROUP, now,
+                                          chat_id=team.group_chat_id))
+        insert_ignoring_duplicates(session, m.Reminder, rows)

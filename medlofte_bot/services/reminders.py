@@ -21,6 +21,9 @@ from medlofte_bot.domain.promise_set import ReminderRule
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
+from medlofte_bot.storage.models import recipient_key, task_subject
+
+__all__ = ["recipient_key", "task_subject"]
 
 LEASE = timedelta(minutes=2)
 HORIZON = timedelta(days=15)
@@ -67,14 +70,12 @@ def rules_for(kind: str, joint: bool, spec: dict[str, Any] | None = None) -> lis
     return rules
 
 
-def recipient_key(member_id: int | None, chat_id: int | None) -> str:
-    """'member:5' for a member's private chat, 'chat:-1001' for a group."""
-    return f"member:{member_id}" if member_id is not None else f"chat:{chat_id}"
-
-
-def task_subject(task_id: int) -> str:
-    """What a task's reminders are about."""
-    return f"task:{task_id}"
+def new_row(subject: str, kind: str, due_at: datetime, *, member_id: int | None = None,
+            chat_id: int | None = None, task_id: int | None = None) -> dict[str, Any]:
+    """A pending reminder row for ``insert_ignoring_duplicates`` (every row the same keys)."""
+    return {"subject": subject, "kind": kind, "recipient": recipient_key(member_id, chat_id),
+            "task_id": task_id, "member_id": member_id, "chat_id": chat_id, "due_at": due_at,
+            "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
 
 
 def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
@@ -130,10 +131,8 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
                 if key in existing:
                     continue
                 existing.add(key)
-                rows.append({"subject": key[0], "kind": rule.kind, "recipient": key[2],
-                             "task_id": task.id, "member_id": member_id, "chat_id": chat_id,
-                             "due_at": due, "state": ReminderState.PENDING, "attempts": 0,
-                             "late": False, "error": ""})
+                rows.append(new_row(key[0], rule.kind, due, member_id=member_id,
+                                    chat_id=chat_id, task_id=task.id))
     return insert_ignoring_duplicates(session, m.Reminder, rows)
 
 
@@ -234,9 +233,7 @@ def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
     subject = f"week:{due.date().isoformat()}"
     have = set(session.scalars(select(m.Reminder.member_id).where(
         m.Reminder.subject == subject, m.Reminder.kind == SUMMARY_KIND)))
-    rows = [{"subject": subject, "kind": SUMMARY_KIND, "recipient": recipient_key(member.id, None),
-             "task_id": None, "member_id": member.id, "chat_id": None, "due_at": due,
-             "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
+    rows = [new_row(subject, SUMMARY_KIND, due, member_id=member.id)
             for member in session.scalars(select(m.Member).where(
                 m.Member.role.in_(roles), m.Member.active.is_(True)))
             if member.id not in have and member.created_at <= due]
@@ -260,22 +257,20 @@ def mark_folded(rows: Iterable[m.Reminder], now: datetime) -> None:
         row.state, row.sent_at, row.late, row.error = ReminderState.FOLDED, now, True, "stale"
 
 
-def round_robin_by_chat(session: Session, reminder_ids: list[int]) -> list[int]:
-    """The ids reordered one per chat in turn, so one chat's pacing never holds up the rest."""
+def round_robin_by_chat(session: Session, reminder_ids: list[int]) -> list[tuple[int, str]]:
+    """(id, recipient) one chat at a time in turn, so one chat's pacing never holds up the
+    rest; each chat's rows keep their due order. The recipient key names the chat."""
     if not reminder_ids:
         return []
-    rows = session.execute(
-        select(m.Reminder.id, m.Reminder.chat_id, m.Member.telegram_id)
-        .outerjoin(m.Member, m.Member.id == m.Reminder.member_id)
-        .where(m.Reminder.id.in_(reminder_ids))).all()
-    chat_of = {rid: chat if chat is not None else telegram_id for rid, chat, telegram_id in rows}
-    queues: dict[object, list[int]] = {}
+    chat_of = {rid: key for rid, key in session.execute(
+        select(m.Reminder.id, m.Reminder.recipient).where(m.Reminder.id.in_(reminder_ids)))}
+    queues: dict[str, list[int]] = {}
     for rid in reminder_ids:  # keep due order within each chat
-        queues.setdefault(chat_of.get(rid), []).append(rid)
-    out: list[int] = []
+        queues.setdefault(chat_of[rid], []).append(rid)
+    out: list[tuple[int, str]] = []
     while queues:
         for chat in list(queues):
-            out.append(queues[chat].pop(0))
+            out.append((queues[chat].pop(0), chat))
             if not queues[chat]:
                 del queues[chat]
     return out

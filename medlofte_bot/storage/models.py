@@ -135,6 +135,26 @@ class Completion(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+def recipient_key(member_id: int | None, chat_id: int | None) -> str:
+    """'member:5' for a member's private chat, 'chat:-1001' for a group."""
+    return f"member:{member_id}" if member_id is not None else f"chat:{chat_id}"
+
+
+def task_subject(task_id: int) -> str:
+    """What a task's reminders are about."""
+    return f"task:{task_id}"
+
+
+def member_subject(member_id: int) -> str:
+    """What an alert about a member is about."""
+    return f"member:{member_id}"
+
+
+def subject_id(subject: str) -> int:
+    """The id in a subject ('member:5' -> 5)."""
+    return int(subject.split(":", 1)[1])
+
+
 class Reminder(Base):
     """A message the outbox owes one recipient: due at a UTC instant, claimed, then sent once.
 
@@ -170,10 +190,9 @@ class Reminder(Base):
     def __init__(self, **kw: Any) -> None:
         """A task reminder may be made from its task and recipient alone: the keys follow."""
         if "subject" not in kw and kw.get("task_id") is not None:
-            kw["subject"] = f"task:{kw['task_id']}"
+            kw["subject"] = task_subject(kw["task_id"])
         if "recipient" not in kw:
-            member, chat = kw.get("member_id"), kw.get("chat_id")
-            kw["recipient"] = f"member:{member}" if member is not None else f"chat:{chat}"
+            kw["recipient"] = recipient_key(kw.get("member_id"), kw.get("chat_id"))
         super().__init__(**kw)
 
 

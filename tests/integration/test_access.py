@@ -135,5 +135,7 @@ def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world: World) -> None
         s.add_all(rows)
         s.flush()
         ids = [r.id for r in rows]
-        assert round_robin_by_chat(s, ids) == [ids[0], ids[3], ids[1], ids[4], ids[2]]
+        turns = round_robin_by_chat(s, ids)
+        assert [rid for rid, _ in turns] == [ids[0], ids[3], ids[1], ids[4], ids[2]]
+        assert [chat for _, chat in turns] == ["chat:1", "chat:2", "chat:1", "chat:2", "chat:1"]
         assert round_robin_by_chat(s, []) == []
