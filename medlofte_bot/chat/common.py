@@ -51,7 +51,7 @@ async def _flush_soon(usecases: UseCases) -> None:
     await call(usecases.flush_sent)
 
 
-async def log_sent(context: BotContext, records: list[SentRecord]) -> None:
+def log_sent(context: BotContext, records: list[SentRecord]) -> None:
     """Log what the bot sent about tasks, so replies find it: queued, then stored with the
     next write or within FLUSH_AFTER (one commit for many messages)."""
     if context.usecases.log_sent_later(records):

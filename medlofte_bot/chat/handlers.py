@@ -88,7 +88,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
             if message is not None:
                 sent.append(SentRecord(chat_id, message.message_id, MessageKind.CARD, task.id,
                                        member.id))
-        await log_sent(context, sent)
+        log_sent(context, sent)
 
 
 async def on_plan(update: Update, context: BotContext) -> None:

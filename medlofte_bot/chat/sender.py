@@ -30,21 +30,26 @@ from medlofte_bot.services.summary import Summary
 
 log = logging.getLogger(__name__)
 BULK: dict[str, Any] = {"priority": "bulk"}
-GONE_WORDS = ("chat not found", "kicked", "not a member", "deactivated", "upgraded")
+# a 403 with these words: the bot is out of the chat (otherwise a person blocked it)
+LEFT_WORDS = ("kicked", "not a member", "deactivated", "upgraded")
+# a 400 with these words: the chat itself is gone (otherwise the message was refused)
+GONE_WORDS = ("chat not found", *LEFT_WORDS)
+
+
+def _says(error: TelegramError, words: tuple[str, ...]) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in words)
 
 
 def classify(error: TelegramError) -> SendOutcome:
     """What a Telegram error means: retry later, blocked, chat gone, or refused for good."""
     if isinstance(error, Forbidden):
-        text = str(error).lower()
-        return SendOutcome.CHAT_GONE if any(w in text for w in GONE_WORDS[1:]) \
-            and "blocked" not in text else SendOutcome.BLOCKED
+        left = _says(error, LEFT_WORDS) and not _says(error, ("blocked",))
+        return SendOutcome.CHAT_GONE if left else SendOutcome.BLOCKED
     if isinstance(error, ChatMigrated):
         return SendOutcome.CHAT_GONE
     if isinstance(error, BadRequest):
-        text = str(error).lower()
-        return SendOutcome.CHAT_GONE if any(w in text for w in GONE_WORDS) \
-            else SendOutcome.TOO_LONG
+        return SendOutcome.CHAT_GONE if _says(error, GONE_WORDS) else SendOutcome.TOO_LONG
     if isinstance(error, (RetryAfter, TimedOut, NetworkError)):
         return SendOutcome.RETRY
     return SendOutcome.TOO_LONG

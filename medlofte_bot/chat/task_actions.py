@@ -44,7 +44,7 @@ async def confirmed(update: Update, context: BotContext, member: MemberView,
     sent = await reply(update, f"{recorded}\n\n{question}",
                        reply_markup=render.skip_button(task.id, lang))
     if sent is not None:
-        await log_sent(context, [SentRecord(
+        log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_FOLLOW_UP, task.id, member.id)])
 
 
@@ -95,7 +95,7 @@ async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
     sent = await reply(update, texts.t("move_prompt", lang, id=task_id),
                        reply_markup=render.move_choices(task_id, options))
     if sent is not None:
-        await log_sent(context, [SentRecord(
+        log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_MOVE, task_id, answer.member.id)])
 
 
@@ -104,7 +104,7 @@ async def ask_cancel_prompt(update: Update, context: BotContext, member: MemberV
     """Ask for the reason as a reply."""
     sent = await reply(update, texts.t("cancel_prompt", member.language, id=task_id))
     if sent is not None:
-        await log_sent(context, [SentRecord(
+        log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_CANCEL, task_id, member.id)])
 
 
