@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dotenv import load_dotenv
-
 from medlofte_bot import texts
 from medlofte_bot.chat.app import App, build_application, publish_commands
 from medlofte_bot.chat.context import ChatDeps
@@ -27,7 +25,7 @@ from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.usecases import UseCases
-from medlofte_bot.settings import Settings, load_settings
+from medlofte_bot.settings import Settings, load_settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
 
 EXIT_CONFIG = 2
@@ -128,6 +126,9 @@ def build_bot(services: Services, tick_interval: float | None = None,
         if tick_enabled and app.job_queue is not None:
             app.job_queue.run_once(on_tick, when=0.0, name="reminders")
 
+    # opt in now to what PTB 23 does anyway: RetryAfter.retry_after as a timedelta (the rate
+    # limiter reads both), instead of a deprecation warning on every 429
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     settings = services.settings
     assert settings.token is not None
     return build_application(settings.token, settings.base_url,
@@ -136,10 +137,9 @@ def build_bot(services: Services, tick_interval: float | None = None,
 
 def main(env: Mapping[str, str] | None = None) -> int:
     """Run the bot with long polling; without a token, explain and exit 2."""
-    load_dotenv()
     lang = texts.DEFAULT_LANGUAGE
     try:
-        settings = load_settings(env)
+        settings = read_settings(env)
         lang = settings.lang
         if settings.token is None:
             print(texts.t("no_token", lang), file=sys.stderr)

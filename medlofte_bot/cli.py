@@ -8,7 +8,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dotenv import load_dotenv
 from sqlalchemy.exc import SQLAlchemyError
 
 from medlofte_bot import texts
@@ -20,7 +19,7 @@ from medlofte_bot.scheduling.clock import clock_from_setting
 from medlofte_bot.services.members import create_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.services.report import year_report
-from medlofte_bot.settings import Settings, load_settings
+from medlofte_bot.settings import Settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
 from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
 from medlofte_bot.views.year_report import render_report
@@ -193,9 +192,8 @@ def _plan(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
          settings: Settings | None = None) -> int:
     """Run the command line; expected errors print one clear message and return 2."""
-    load_dotenv()
     try:
-        settings = settings or load_settings()
+        settings = settings or read_settings()
     except UserError as exc:
         print(texts.t("cli.error", "sv", message=texts.t(exc.key, "sv", **exc.params)),
               file=sys.stderr)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+from dotenv import load_dotenv
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -93,6 +94,14 @@ ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "bot_username": "TELEGRAM_BOT_USERNAME", "database_url": "DATABASE_URL",
            "configs": "MEDLOFTE_CONFIG", "admin_ids": "MEDLOFTE_ADMIN_IDS",
            "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG"}
+
+
+def read_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings of this process: ``.env`` loaded into the environment first (values
+    already set win), then ``load_settings``. Given ``env``, only that mapping is read."""
+    if env is None:
+        load_dotenv()
+    return load_settings(env)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -24,9 +23,6 @@ from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import BotContext, ChatDeps
 from medlofte_bot.chat.updates import PerPersonUpdates
 
-# Opt in now to what PTB 23 does anyway: RetryAfter.retry_after as a timedelta (the rate
-# limiter reads both), instead of a deprecation warning on every 429.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
     ("plan", "plan", h.on_plan), ("status", "status", h.on_status), ("klar", "done", a.on_done),
