@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
-from medlofte_bot.domain.roles import ROLES, Viewer
+from medlofte_bot.domain.policy import ROLES, Viewer
 from medlofte_bot.domain.states import LEADERS, Role
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository
@@ -33,7 +33,7 @@ def area_of(session: Session, member: m.Member) -> frozenset[int] | None:
 def viewer(session: Session, member: m.Member) -> Viewer:
     """The access-rule view of a member."""
     return Viewer(member.role, member.team_id, member.municipality_id, member.partner_role,
-                  area_of(session, member))
+                  area_of(session, member), member.active)
 
 
 def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
+from medlofte_bot.domain.policy import PromiseFacts, can_see_promise
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.states import LEADERS, Role, TaskStatus
+from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.planning.planner import replan
-from medlofte_bot.services.members import area_of
+from medlofte_bot.services.members import viewer
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import planned_all
 
@@ -73,34 +74,26 @@ def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
     return totals
 
 
-def _scope(session: Session, member: m.Member) -> frozenset[int] | None:
-    """The municipalities whose promises the member follows; None for all."""
-    if member.role in LEADERS:
-        return area_of(session, member)
-    if member.role == Role.OFFICER and member.team_id is not None:
-        team = session.get(m.Team, member.team_id)
-        return frozenset({team.municipality_id}) if team else frozenset()
-    return frozenset({member.municipality_id}) if member.municipality_id else frozenset()
-
-
 def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                    now: datetime) -> list[PromiseStatus]:
-    """Every promise of the member's area (partners, officers: their municipality) at ``now``."""
+    """Every promise the member may see (policy.can_see_promise) at ``now``: leaders their
+    area's, officers and partners their municipality's, partners never police-only ones."""
     out: list[PromiseStatus] = []
-    scope = _scope(session, member)
-    query = select(m.Municipality)
-    if scope is not None:
-        query = query.where(m.Municipality.id.in_(scope))
-    slugs = {muni.slug: muni for muni in session.scalars(query)}
+    who = viewer(session, member)
+    slugs = {muni.slug: muni for muni in session.scalars(select(m.Municipality))}
     for (slug, year), ps in sorted(sets.items()):
         muni = slugs.get(slug)
         if muni is None:
+            continue
+        shown = [p for p in ps.promises
+                 if can_see_promise(who, PromiseFacts(p.visibility, muni.id))]
+        if not shown:
             continue
         rows = list(session.scalars(select(m.Task).join(m.Promise).where(
             m.Promise.municipality_id == muni.id, m.Promise.year == year)))
         planned: list[PlannedTask] = planned_all(rows, ps.tz)
         shortfalls = {s.promise: s for s in replan(ps, planned, now).shortfalls}
-        for p in ps.promises:
+        for p in shown:
             mine = [r for r in rows if r.promise.key == p.id]
             counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
             target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)

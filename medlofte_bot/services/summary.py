@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from medlofte_bot.domain.policy import is_police
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.states import POLICE_ROLES, Role, TaskStatus
-from medlofte_bot.services.members import area_of
+from medlofte_bot.domain.states import Role, TaskStatus
+from medlofte_bot.services.members import area_of, viewer
 from medlofte_bot.services.status import PromiseStatus, add_counts, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
 from medlofte_bot.storage import models as m
@@ -68,10 +69,8 @@ def last_monday_morning(now: datetime, tz: ZoneInfo) -> datetime:
 def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                   now: datetime) -> Summary:
     """The summary as ``member`` may see it (partners: without police-only details)."""
-    police = member.role in POLICE_ROLES
-    promises = promise_status(session, sets, member, now)
-    if not police:
-        promises = [p for p in promises if not p.police_only]
+    police = is_police(viewer(session, member))
+    promises = promise_status(session, sets, member, now)  # what the policy lets them see
     tz = next(iter(sets.values())).tz if sets else ZoneInfo("Europe/Stockholm")
     summary = Summary(now, tz, police, promises)
     week_ago = now - timedelta(days=7)

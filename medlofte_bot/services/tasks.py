@@ -13,8 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
 from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_word
+from medlofte_bot.domain.policy import Action, TaskFacts, can_act, can_see
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.roles import TaskFacts, can_act, can_join, can_see
 from medlofte_bot.domain.states import ReminderState, Role, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
 from medlofte_bot.services.members import viewer
@@ -246,7 +246,7 @@ def answer_invitation(session: Session, member: m.Member, task_id: int, joins: b
                       now: datetime) -> TaskView:
     """A partner joins ("Jag deltar") or declines ("Kan inte") a joint task."""
     row = get_visible(session, member, task_id)
-    if not can_join(viewer(session, member), facts(row)):
+    if not can_act(viewer(session, member), facts(row), Action.JOIN):
         raise NotAllowed("not_partner")
     answer = session.scalar(select(m.Participation).where(
         m.Participation.task_id == row.id, m.Participation.member_id == member.id))

@@ -1,0 +1,230 @@
+"""Need-to-know at one gate: who may see, do, receive and invite what. Pure rules.
+
+Every handler and the outbox ask these functions; no role check lives anywhere else. The
+facts they take are plain values (a ``Viewer`` for the person, ``TaskFacts``,
+``PromiseFacts``, ``ChatFacts``), so the whole table of role x visibility x action is
+tested without a database (tests/unit/test_policy.py).
+
+The rules, in words:
+
+- Police-only work (planned narcotics operations, unannounced inspections) is seen by
+  police roles only: never by a partner, done or not, not even as a count or a pace.
+- Chiefs and coordinators see their police area (a coordinator named in the settings, with
+  no municipality, sees every area); officers see their team's tasks; partners see the
+  risk nights and the joint tasks their role is invited to, in their municipality.
+- Only police act on a task (confirm, move, cancel); partners answer invitations.
+- Police content goes to a private chat, or to a group registered as a team's group and
+  then only that team's tasks. Anything wider (the promises, the summary) is answered in
+  private when asked in a group. Strangers get nothing in groups.
+- A coordinator invites and manages members of their own police area only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from medlofte_bot.domain.states import LEADERS, POLICE_ROLES, Role, TaskStatus, Visibility
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The facts about a member that access rules need."""
+
+    role: str
+    team_id: int | None = None
+    municipality_id: int | None = None
+    partner_role: str | None = None
+    area: frozenset[int] | None = None  # the municipalities of a leader's police area; None: all
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """The facts about a task that access rules need."""
+
+    kind: str
+    visibility: str
+    team_id: int | None
+    municipality_id: int
+    invited: tuple[str, ...]
+    status: str
+
+
+@dataclass(frozen=True)
+class PromiseFacts:
+    """The facts about a promise that access rules need."""
+
+    visibility: str
+    municipality_id: int
+
+
+@dataclass(frozen=True)
+class ChatFacts:
+    """Where a message would be shown: a private chat, or a group (a team's, if registered)."""
+
+    private: bool
+    team_id: int | None = None  # the team whose registered group this is
+
+
+class Action(StrEnum):
+    """What a member can do to a task."""
+
+    CONFIRM = "confirm"
+    MOVE = "move"
+    CANCEL = "cancel"
+    FOLLOW_UP = "follow_up"
+    JOIN = "join"
+
+
+class Shows(StrEnum):
+    """What an answer shows, for deciding where it may be shown."""
+
+    NOTHING_SECRET = "nothing_secret"  # help, language, a welcome
+    TEAM_TASKS = "team_tasks"  # /mina, /plan: tasks, each of one team
+    AREA = "area"  # /status, /rapport, invites: the promises of a municipality or area
+
+
+class Place(StrEnum):
+    """Where an answer goes."""
+
+    HERE = "here"
+    PRIVATE = "private"  # in the asker's private chat; the group is told so
+    SILENT = "silent"
+
+
+def is_police(viewer: Viewer) -> bool:
+    """Officers, chiefs and coordinators."""
+    return viewer.active and viewer.role in POLICE_ROLES
+
+
+def is_leader(viewer: Viewer) -> bool:
+    """Chiefs and coordinators: the area's view, the summary."""
+    return viewer.active and viewer.role in LEADERS
+
+
+def is_coordinator(viewer: Viewer) -> bool:
+    """Coordinators: invites, groups, members."""
+    return viewer.active and viewer.role == Role.COORDINATOR
+
+
+def is_partner(viewer: Viewer) -> bool:
+    """Municipal partners: what they are invited to, never police-only work."""
+    return viewer.active and viewer.role == Role.PARTNER
+
+
+def in_area(viewer: Viewer, municipality_id: int | None) -> bool:
+    """Whether a municipality lies in a leader's police area (no area: every one)."""
+    return viewer.area is None or (municipality_id is not None
+                                   and municipality_id in viewer.area)
+
+
+def can_see(viewer: Viewer, task: TaskFacts) -> bool:
+    """Need-to-know for one task (see the module's rules)."""
+    if not viewer.active:
+        return False
+    if viewer.role in LEADERS:
+        return in_area(viewer, task.municipality_id)
+    if viewer.role == Role.OFFICER:
+        return task.team_id is not None and task.team_id == viewer.team_id
+    if viewer.role != Role.PARTNER or task.visibility == Visibility.POLICE:
+        return False
+    if viewer.municipality_id != task.municipality_id:
+        return False
+    return task.visibility == Visibility.PUBLIC or (
+        viewer.partner_role is not None and viewer.partner_role in task.invited)
+
+
+def can_act(viewer: Viewer, task: TaskFacts, action: Action = Action.CONFIRM) -> bool:
+    """Police who may see a task confirm, move, cancel and follow it up; a partner answers
+    an invitation to a pending task she may see."""
+    if action == Action.JOIN:
+        return (is_partner(viewer) and can_see(viewer, task)
+                and task.status == TaskStatus.PENDING)
+    return is_police(viewer) and can_see(viewer, task)
+
+
+def can_see_promise(viewer: Viewer, promise: PromiseFacts) -> bool:
+    """A promise's line (count, pace, counters): partners never see police-only promises.
+
+    Leaders see their area's; officers and partners their own municipality's.
+    """
+    if not viewer.active:
+        return False
+    if viewer.role in LEADERS:
+        return in_area(viewer, promise.municipality_id)
+    if viewer.role == Role.PARTNER and promise.visibility == Visibility.POLICE:
+        return False
+    return viewer.municipality_id is not None and viewer.municipality_id == \
+        promise.municipality_id
+
+
+def can_read_summary(viewer: Viewer) -> bool:
+    """The Monday summary on demand: chiefs and coordinators."""
+    return is_leader(viewer)
+
+
+def gets_partner_summary(viewer: Viewer, partner_summary_on: bool) -> bool:
+    """A partner gets the Monday summary when her municipality's promise set says so."""
+    return is_partner(viewer) and partner_summary_on
+
+
+def can_invite(viewer: Viewer, role: str, municipality_id: int | None) -> bool:
+    """A coordinator invites any role into a municipality of their own police area."""
+    return is_coordinator(viewer) and role in ROLES and in_area(viewer, municipality_id)
+
+
+def can_manage(viewer: Viewer, member: Viewer) -> bool:
+    """A coordinator lists, deactivates and changes members of their own police area.
+
+    A member with no municipality (a coordinator from the settings) is managed only by
+    another such coordinator.
+    """
+    if not is_coordinator(viewer):
+        return False
+    if member.municipality_id is None:
+        return viewer.area is None
+    return in_area(viewer, member.municipality_id)
+
+
+def can_set_group(viewer: Viewer, team_municipality_id: int) -> bool:
+    """A coordinator registers a group as a team's group, for a team of their area."""
+    return is_coordinator(viewer) and in_area(viewer, team_municipality_id)
+
+
+def gets_area_alert(viewer: Viewer, municipality_id: int) -> bool:
+    """Alerts about a municipality's work (no partner yet, a member unreachable) go to the
+    coordinators whose area it is."""
+    return is_coordinator(viewer) and in_area(viewer, municipality_id)
+
+
+def may_show_in_chat(chat: ChatFacts, task: TaskFacts) -> bool:
+    """A task shown in a group: only in its own team's registered group."""
+    return chat.private or (chat.team_id is not None and chat.team_id == task.team_id)
+
+
+def answer_place(viewer: Viewer | None, chat: ChatFacts, shows: Shows) -> Place:
+    """Where an answer to ``viewer`` goes when asked in ``chat``.
+
+    Private chats get every answer (strangers their one sentence). In a group, strangers
+    get nothing; what shows nothing secret is answered there; a team's tasks are answered
+    in that team's registered group to the team's police; all else goes private.
+    """
+    if chat.private:
+        return Place.HERE
+    if viewer is None or not viewer.active:
+        return Place.SILENT
+    if shows == Shows.NOTHING_SECRET:
+        return Place.HERE
+    if (shows == Shows.TEAM_TASKS and chat.team_id is not None and is_police(viewer)
+            and (viewer.role != Role.OFFICER or viewer.team_id == chat.team_id)):
+        return Place.HERE
+    return Place.PRIVATE
+
+
+def audience_role(audience: str) -> Role:
+    """Whose private chats a reminder's audience means (team and assignees: officers)."""
+    return {"team": Role.OFFICER, "assignees": Role.OFFICER, "partners": Role.PARTNER,
+            "coordinators": Role.COORDINATOR}[audience]
