@@ -7,7 +7,7 @@ from datetime import datetime
 from telegram import Update
 
 from medlofte_bot import texts
-from medlofte_bot.chat.common import actor_of, answering, call, reply
+from medlofte_bot.chat.common import actor_of, answer_chat, answering, call, chat_ref, reply
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel, ask_move, confirm
 from medlofte_bot.domain.errors import UserError
@@ -43,23 +43,31 @@ async def on_button(update: Update, context: BotContext) -> None:
             raise exc.with_lang((await call(context.usecases.whoami, actor)).language) from None
         usecases = context.usecases
         if action == "d":
-            await confirm(update, context, task_id)
+            await confirm(update, context, task_id, early_ok=rest == "nu")
         elif action == "m":
             await ask_move(update, context, task_id)
         elif action == "mv":
-            answer = await call(usecases.move, actor, task_id, None, _instant(rest))
-            await answer_replanned(update, "moved", answer.value, answer.member.language)
+            answer = await call(usecases.move, actor, task_id, None, _instant(rest),
+                                chat_ref(update))
+            to = await answer_chat(update, answer)
+            if to is not None:
+                await answer_replanned(update, "moved", answer.value, answer.member.language, to)
         elif action == "c":
             await ask_cancel(update, context, task_id)
         elif action == "j":
             joins = rest == "1"
-            view = await call(usecases.answer_invitation, actor, task_id, joins)
+            view = await call(usecases.answer_invitation, actor, task_id, joins,
+                              chat_ref(update))
             lang = view.member.language
-            await reply(update, texts.t("joined" if joins else "declined", lang,
-                                        what=texts.kind(view.value.kind, lang).lower(),
-                                        when=texts.when(view.value.start, lang)))
+            to = await answer_chat(update, view)
+            if to is not None:
+                await reply(update, texts.t("joined" if joins else "declined", lang,
+                                            what=texts.kind(view.value.kind, lang).lower(),
+                                            when=texts.when(view.value.start, lang)), to=to)
         elif action == "s":
-            skipped = await call(usecases.skip_follow_up, actor, task_id)
-            await reply(update, texts.t("follow_up.skipped", skipped.member.language))
+            skipped = await call(usecases.skip_follow_up, actor, task_id, chat_ref(update))
+            to = await answer_chat(update, skipped)
+            if to is not None:
+                await reply(update, texts.t("follow_up.skipped", skipped.member.language), to=to)
         else:
             raise UserError("unknown_command")

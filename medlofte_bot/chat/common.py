@@ -13,8 +13,9 @@ from telegram.constants import ChatType
 from medlofte_bot import texts
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.policy import Place
 from medlofte_bot.services.usecases import NotMember, UseCases
-from medlofte_bot.services.views import Actor, SentRecord
+from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
 
 FLUSH_AFTER = 0.1  # seconds: the sent-message log is written in groups this often at least
 
@@ -58,12 +59,33 @@ def log_sent(context: BotContext, records: list[SentRecord]) -> None:
         context.application.create_task(_flush_soon(context.usecases))
 
 
-async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
-    """Answer in the chat the update came from."""
+def chat_ref(update: Update) -> ChatRef | None:
+    """The chat the update came from, as the use cases take it."""
+    chat = update.effective_chat
+    return None if chat is None else ChatRef(chat.id, chat.type == ChatType.PRIVATE)
+
+
+async def reply(update: Update, text: str, to: int | None = None,
+                **kwargs: Any) -> Message | None:
+    """Answer in the chat the update came from, or in chat ``to`` (see answer_chat)."""
+    if to is not None:
+        return await update.get_bot().send_message(to, text, **kwargs)
     chat = update.effective_chat
     if chat is None:
         return None
     return await chat.send_message(text, **kwargs)
+
+
+async def answer_chat(update: Update, answer: Answer[Any]) -> int | None:
+    """The chat an answer goes to, as the policy placed it: the chat asked in, the asker's
+    private chat (the group is told "I answer you privately"), or none."""
+    chat = update.effective_chat
+    if chat is None or answer.place == Place.SILENT:
+        return None
+    if answer.place == Place.HERE:
+        return chat.id
+    await reply(update, texts.t("answered_privately", answer.member.language))
+    return answer.member.telegram_id
 
 
 @asynccontextmanager

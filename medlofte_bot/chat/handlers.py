@@ -12,8 +12,10 @@ from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.common import (
     actor_of,
+    answer_chat,
     answering,
     call,
+    chat_ref,
     client_language,
     is_private,
     log_sent,
@@ -25,7 +27,7 @@ from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, 
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services.usecases import MINE_DAYS, PLAN_DAYS
-from medlofte_bot.services.views import Actor, Answer, SentRecord
+from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
 
 T = TypeVar("T")
 
@@ -50,20 +52,24 @@ async def on_start(update: Update, context: BotContext) -> None:
             team=texts.t("welcome_team", lang, team=member.team) if member.team else ""))
 
 
-async def _show(update: Update, context: BotContext, usecase: Callable[[Actor], Answer[T]],
+async def _show(update: Update, context: BotContext,
+                usecase: Callable[[Actor, ChatRef | None], Answer[T]],
                 render_value: Callable[[T, str], str]) -> None:
-    """Run a read-only use case for the sender and reply with its rendering."""
+    """Run a read-only use case for the sender and reply with its rendering where the policy
+    placed it (in a group: maybe in private)."""
     actor = actor_of(update)
     if actor is None:
         return
     async with answering(update, context):
-        answer = await call(usecase, actor)
-        await reply(update, render_value(answer.value, answer.member.language))
+        answer = await call(usecase, actor, chat_ref(update))
+        to = await answer_chat(update, answer)
+        if to is not None:
+            await reply(update, render_value(answer.value, answer.member.language), to=to)
 
 
 async def on_help(update: Update, context: BotContext) -> None:
     """/hjalp: the commands."""
-    await _show(update, context, context.usecases.whoami_answer,
+    await _show(update, context, lambda actor, _chat: context.usecases.whoami_answer(actor),
                 lambda _member, lang: texts.t("help", lang))
 
 
@@ -72,21 +78,24 @@ async def on_mine(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None or update.effective_chat is None:
         return
-    chat_id = update.effective_chat.id
     async with answering(update, context):
-        answer = await call(context.usecases.my_tasks, actor)
+        answer = await call(context.usecases.my_tasks, actor, chat_ref(update))
         lang, member = answer.member.language, answer.member
-        if not answer.value:
-            await reply(update, texts.t("no_tasks", lang, days=MINE_DAYS))
+        to = await answer_chat(update, answer)
+        if to is None:
             return
-        await reply(update, texts.t("mine_title", lang))
+        if not answer.value:
+            await reply(update, texts.t("no_tasks", lang, days=MINE_DAYS), to=to)
+            return
+        await reply(update, texts.t("mine_title", lang), to=to)
         sent: list[SentRecord] = []
         for task in answer.value:
-            markup = render.join_buttons(task.id, lang) if member.is_partner \
-                else render.task_buttons(task.id, lang)
-            message = await reply(update, render.task_line(task, lang), reply_markup=markup)
+            markup = render.task_buttons(task.id, lang) if member.police \
+                else render.join_buttons(task.id, lang)
+            message = await reply(update, render.task_line(task, lang), to=to,
+                                  reply_markup=markup)
             if message is not None:
-                sent.append(SentRecord(chat_id, message.message_id, MessageKind.CARD, task.id,
+                sent.append(SentRecord(to, message.message_id, MessageKind.CARD, task.id,
                                        member.id))
         log_sent(context, sent)
 
@@ -132,12 +141,14 @@ async def on_invite(update: Update, context: BotContext) -> None:
         partner_role = rest.pop(0) if rest and role == "partner" else None
         municipality = rest.pop(0) if rest else None
         answer = await call(context.usecases.invite, actor, role, team, partner_role,
-                            municipality)
+                            municipality, chat_ref(update))
         invited, lang = answer.value, answer.member.language
         link = f"https://t.me/{context.bot.username}?start={invited.code}"
-        await reply(update, texts.t(
-            "invite_created", lang, role=texts.t(f"role.{invited.role}", lang),
-            team=f" ({invited.detail})" if invited.detail else "", link=link))
+        to = await answer_chat(update, answer)  # a link in a group is anyone's: private
+        if to is not None:
+            await reply(update, texts.t(
+                "invite_created", lang, role=texts.t(f"role.{invited.role}", lang),
+                team=f" ({invited.detail})" if invited.detail else "", link=link), to=to)
 
 
 async def on_group(update: Update, context: BotContext) -> None:
@@ -158,10 +169,12 @@ async def on_report(update: Update, context: BotContext) -> None:
     if actor is None or chat is None:
         return
     async with answering(update, context):
-        answer = await call(context.usecases.summary, actor)
+        answer = await call(context.usecases.summary, actor, chat_ref(update))
         lang = answer.member.language
-        await reply(update, render.summary_text(answer.value, lang))
-        await send_chart(context.bot, chat.id, answer.value, lang, bulk=False)
+        to = await answer_chat(update, answer)
+        if to is not None:
+            await reply(update, render.summary_text(answer.value, lang), to=to)
+            await send_chart(context.bot, to, answer.value, lang, bulk=False)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
@@ -176,20 +189,28 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     text = message.text[: context.deps.text_max]
     async with answering(update, context):
-        answer = await call(context.usecases.reply, actor, message.chat_id,
-                            target.message_id, text)
+        answer = await call(context.usecases.reply, actor,
+                            ChatRef(message.chat_id, is_private(update)), target.message_id,
+                            text)
         result, lang = answer.value, answer.member.language
+        if result.action == "help":  # not a reply about a task: the help, in private only
+            if is_private(update):
+                await reply(update, texts.t("help", lang))
+            return
+        to = await answer_chat(update, answer)
+        if to is None:
+            return
         if result.action == "confirmed" and result.confirmation is not None:
-            await confirmed(update, context, answer.member, result.confirmation)
+            await confirmed(update, context, answer.member, result.confirmation, to)
         elif result.action in ("moved", "cancelled") and result.replanned is not None:
-            await answer_replanned(update, result.action, result.replanned, lang, result.reason)
+            await answer_replanned(update, result.action, result.replanned, lang, to,
+                                   result.reason)
         elif result.action == "ask_cancel_reason" and result.task is not None:
-            await ask_cancel_prompt(update, context, answer.member, result.task.id)
+            await ask_cancel_prompt(update, context, answer.member, result.task.id, to)
         elif result.action.startswith("follow_up_") and result.task is not None:
             hint = texts.t(render.follow_up_key(result.task), lang)
-            await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint))
-        else:
-            await reply(update, texts.t("help", lang))
+            await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint),
+                        to=to)
 
 
 async def _private_answer(update: Update, context: BotContext, key: str) -> None:

@@ -63,6 +63,12 @@ def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
         InlineKeyboardButton(texts.t("button.skip", lang), callback_data=f"s:{task_id}")]])
 
 
+def early_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Ja, gjord nu: the second step of a confirmation long before the task's start."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        texts.t("early_confirm_yes", lang), callback_data=f"d:{task_id}:nu")]])
+
+
 def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     """One button per suggested time: (label, iso start)."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"mv:{task_id}:{iso}")]

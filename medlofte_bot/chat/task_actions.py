@@ -1,4 +1,8 @@
-"""Acting on a task from chat: confirm with a follow-up, move, cancel; each says what it did."""
+"""Acting on a task from chat: confirm with a follow-up, move, cancel; each says what it did.
+
+Every answer about a task goes where the policy placed it (``to``): the chat asked in, or,
+from a group that is not the task's team group, the asker's private chat.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from medlofte_bot import texts
 from medlofte_bot.chat import render
 from medlofte_bot.chat.common import (
     actor_of,
+    answer_chat,
     answering,
     call,
+    chat_ref,
     log_sent,
     reply,
     rest_text,
@@ -26,35 +32,45 @@ from medlofte_bot.services.views import MemberView, SentRecord
 
 
 async def confirmed(update: Update, context: BotContext, member: MemberView,
-                    confirmation: Confirmation) -> None:
-    """Say what was recorded (or who did it first), then ask the fitting follow-up."""
+                    confirmation: Confirmation, to: int) -> None:
+    """Say what was recorded (or who did it first), then ask the fitting follow-up; long
+    before the start, ask whether it is really done (nothing was recorded)."""
     lang, done = member.language, confirmation.done
     task = done.task
+    if done.early:
+        await reply(update, texts.t("early_confirm", lang, id=task.id, title=task.title,
+                                    when=texts.when(task.start, lang)), to=to,
+                    reply_markup=render.early_button(task.id, lang))
+        return
     if done.already:
         await reply(update, texts.t("already_done", lang, name=done.by,
                                     time=texts.clock(done.at.astimezone(task.start.tzinfo),
-                                                     lang)))
+                                                     lang)), to=to)
         return
     recorded = texts.t("done", lang, id=task.id, name=member.name)
     if confirmation.followed:
-        await reply(update, recorded)
+        await reply(update, recorded, to=to)
         return
     # one message: what was recorded, and the follow-up question that a reply answers
     question = texts.t(render.follow_up_key(task), lang)
-    sent = await reply(update, f"{recorded}\n\n{question}",
+    sent = await reply(update, f"{recorded}\n\n{question}", to=to,
                        reply_markup=render.skip_button(task.id, lang))
     if sent is not None:
         log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_FOLLOW_UP, task.id, member.id)])
 
 
-async def confirm(update: Update, context: BotContext, task_id: int, note: str = "") -> None:
+async def confirm(update: Update, context: BotContext, task_id: int, note: str = "",
+                  early_ok: bool = False) -> None:
     """Mark a task done and answer."""
     actor = actor_of(update)
     if actor is None:
         return
-    answer = await call(context.usecases.confirm, actor, task_id, note)
-    await confirmed(update, context, answer.member, answer.value)
+    answer = await call(context.usecases.confirm, actor, task_id, note, chat_ref(update),
+                        early_ok)
+    to = await answer_chat(update, answer)
+    if to is not None:
+        await confirmed(update, context, answer.member, answer.value, to)
 
 
 async def on_done(update: Update, context: BotContext) -> None:
@@ -63,15 +79,16 @@ async def on_done(update: Update, context: BotContext) -> None:
         await confirm(update, context, task_id_arg(context, "/klar 17"), rest_text(context))
 
 
-async def answer_replanned(update: Update, action: str, result: Replanned, lang: str,
+async def answer_replanned(update: Update, action: str, result: Replanned, lang: str, to: int,
                            reason: str = "") -> None:
     """'Moved to …' or 'Cancelled …', then whether the promise's target holds."""
     task = result.task
     if action == "moved":
-        await reply(update, texts.t("moved", lang, id=task.id, when=texts.when(task.start, lang)))
+        await reply(update, texts.t("moved", lang, id=task.id,
+                                    when=texts.when(task.start, lang)), to=to)
     else:
-        await reply(update, texts.t("cancelled", lang, id=task.id, reason=reason))
-    await reply(update, target_text(result, lang))
+        await reply(update, texts.t("cancelled", lang, id=task.id, reason=reason), to=to)
+    await reply(update, target_text(result, lang), to=to)
 
 
 def target_text(result: Replanned, lang: str) -> str:
@@ -88,11 +105,14 @@ async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    answer = await call(context.usecases.task_for, actor, task_id)
+    answer = await call(context.usecases.task_for, actor, task_id, True, chat_ref(update))
     task, lang = answer.value, answer.member.language
+    to = await answer_chat(update, answer)
+    if to is None:
+        return
     options = [(texts.when(task.start + timedelta(days=n), lang),
                 (task.start + timedelta(days=n)).isoformat()) for n in (1, 7)]
-    sent = await reply(update, texts.t("move_prompt", lang, id=task_id),
+    sent = await reply(update, texts.t("move_prompt", lang, id=task_id), to=to,
                        reply_markup=render.move_choices(task_id, options))
     if sent is not None:
         log_sent(context, [SentRecord(
@@ -100,9 +120,9 @@ async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
 
 
 async def ask_cancel_prompt(update: Update, context: BotContext, member: MemberView,
-                            task_id: int) -> None:
+                            task_id: int, to: int) -> None:
     """Ask for the reason as a reply."""
-    sent = await reply(update, texts.t("cancel_prompt", member.language, id=task_id))
+    sent = await reply(update, texts.t("cancel_prompt", member.language, id=task_id), to=to)
     if sent is not None:
         log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_CANCEL, task_id, member.id)])
@@ -113,8 +133,10 @@ async def ask_cancel(update: Update, context: BotContext, task_id: int) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    answer = await call(context.usecases.task_for, actor, task_id)
-    await ask_cancel_prompt(update, context, answer.member, task_id)
+    answer = await call(context.usecases.task_for, actor, task_id, True, chat_ref(update))
+    to = await answer_chat(update, answer)
+    if to is not None:
+        await ask_cancel_prompt(update, context, answer.member, task_id, to)
 
 
 async def _task_command(update: Update, context: BotContext, example: str, action: str,
@@ -130,8 +152,11 @@ async def _task_command(update: Update, context: BotContext, example: str, actio
             await ask(update, context, task_id)
             return
         usecase = context.usecases.move if action == "moved" else context.usecases.cancel
-        answer = await call(usecase, actor, task_id, text)
-        await answer_replanned(update, action, answer.value, answer.member.language, text)
+        answer = await call(usecase, actor, task_id, text, chat=chat_ref(update))
+        to = await answer_chat(update, answer)
+        if to is not None:
+            await answer_replanned(update, action, answer.value, answer.member.language, to,
+                                   text)
 
 
 async def on_move(update: Update, context: BotContext) -> None:

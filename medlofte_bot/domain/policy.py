@@ -115,6 +115,17 @@ def is_partner(viewer: Viewer) -> bool:
     return viewer.active and viewer.role == Role.PARTNER
 
 
+def has_area(role: str) -> bool:
+    """Chiefs and coordinators answer for a whole police area (officers for a team,
+    partners for their municipality)."""
+    return role in LEADERS
+
+
+def team_only(viewer: Viewer) -> int | None:
+    """The one team whose tasks are all this viewer may see, if so narrow (an officer)."""
+    return viewer.team_id if viewer.role == Role.OFFICER else None
+
+
 def in_area(viewer: Viewer, municipality_id: int | None) -> bool:
     """Whether a municipality lies in a leader's police area (no area: every one)."""
     return viewer.area is None or (municipality_id is not None
@@ -194,7 +205,7 @@ def can_set_group(viewer: Viewer, team_municipality_id: int) -> bool:
     return is_coordinator(viewer) and in_area(viewer, team_municipality_id)
 
 
-def gets_area_alert(viewer: Viewer, municipality_id: int) -> bool:
+def gets_area_alert(viewer: Viewer, municipality_id: int | None) -> bool:
     """Alerts about a municipality's work (no partner yet, a member unreachable) go to the
     coordinators whose area it is."""
     return is_coordinator(viewer) and in_area(viewer, municipality_id)
@@ -224,7 +235,35 @@ def answer_place(viewer: Viewer | None, chat: ChatFacts, shows: Shows) -> Place:
     return Place.PRIVATE
 
 
+def task_answer_place(viewer: Viewer, chat: ChatFacts, task_team_id: int | None) -> Place:
+    """Where the answer about one task goes (a confirmation, a move, a prompt): here in a
+    private chat or in the task's own team group (to police), else in private."""
+    if chat.private:
+        return Place.HERE
+    if not viewer.active:
+        return Place.SILENT
+    if is_police(viewer) and chat.team_id is not None and chat.team_id == task_team_id:
+        return Place.HERE
+    return Place.PRIVATE
+
+
 def audience_role(audience: str) -> Role:
     """Whose private chats a reminder's audience means (team and assignees: officers)."""
     return {"team": Role.OFFICER, "assignees": Role.OFFICER, "partners": Role.PARTNER,
             "coordinators": Role.COORDINATOR}[audience]
+
+
+def receives_reminder(viewer: Viewer, task: TaskFacts, audience: str) -> bool:
+    """A reminder about ``task`` for ``audience`` goes to this member's private chat.
+
+    Officers of the task's team; partners whose role is invited to it (and who may see
+    it); coordinators whose area it lies in (the "no partner yet" alert).
+    """
+    if not viewer.active or viewer.role != audience_role(audience):
+        return False
+    if audience == "coordinators":
+        return gets_area_alert(viewer, task.municipality_id)
+    if audience == "partners":
+        return (can_see(viewer, task) and viewer.partner_role is not None
+                and viewer.partner_role in task.invited)
+    return can_see(viewer, task)

@@ -9,8 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
-from medlofte_bot.domain.policy import ROLES, Viewer
-from medlofte_bot.domain.states import LEADERS, Role
+from medlofte_bot.domain.policy import (
+    ROLES,
+    Viewer,
+    can_set_group,
+    has_area,
+    is_coordinator,
+)
+from medlofte_bot.domain.states import Role
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository
 
@@ -21,7 +27,7 @@ NAME_MAX = 60
 def area_of(session: Session, member: m.Member) -> frozenset[int] | None:
     """The municipalities a chief or coordinator answers for: every municipality of the
     police area of their own; None (all) for one with no municipality (a settings admin)."""
-    if member.role not in LEADERS or member.municipality_id is None:
+    if not has_area(member.role) or member.municipality_id is None:
         return None
     own = session.get(m.Municipality, member.municipality_id)
     if own is None:
@@ -36,6 +42,11 @@ def viewer(session: Session, member: m.Member) -> Viewer:
                   area_of(session, member), member.active)
 
 
+def group_team(session: Session, chat_id: int) -> int | None:
+    """The team whose registered group this chat is, if any."""
+    return session.scalar(select(m.Team.id).where(m.Team.group_chat_id == chat_id))
+
+
 def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:
     """The active member with this Telegram id, if any."""
     return session.scalar(select(m.Member).where(
@@ -46,7 +57,7 @@ def create_invite(session: Session, role: str, now: datetime, *, team: str | Non
                   municipality: str | None = None, partner_role: str | None = None,
                   by: m.Member | None = None) -> m.Invite:
     """A single-use code for one person in one role; expires after a week."""
-    if by is not None and by.role != Role.COORDINATOR:
+    if by is not None and not is_coordinator(viewer(session, by)):
         raise NotAllowed("not_coordinator")
     if role not in ROLES:
         raise UserError("invite_bad_role", role=role, roles=", ".join(ROLES))
@@ -137,7 +148,7 @@ def ensure_coordinator(session: Session, telegram_id: int, display_name: str,
         session.flush()
         PlanRepository(session).audit(now, "system", "member_added", "member", member.id, None,
                                       {"role": "coordinator"})
-    elif member.role != Role.COORDINATOR or not member.active:
+    else:  # deactivated or given another role once: the settings make them coordinator
         member.role, member.active = Role.COORDINATOR, True
     return member
 
@@ -154,12 +165,11 @@ def _actor(member: m.Member | None) -> str:
 def set_team_group(session: Session, member: m.Member, team_key: str, chat_id: int,
                    now: datetime) -> m.Team:
     """A coordinator makes a group chat the team's: team reminders go there from now on."""
-    if member.role != Role.COORDINATOR:
+    who = viewer(session, member)
+    if not is_coordinator(who):
         raise NotAllowed("not_coordinator")
-    query = select(m.Team).where(m.Team.key == team_key)
-    if member.municipality_id is not None:
-        query = query.where(m.Team.municipality_id == member.municipality_id)
-    found = list(session.scalars(query))
+    found = [team for team in session.scalars(select(m.Team).where(m.Team.key == team_key))
+             if can_set_group(who, team.municipality_id)]
     if len(found) != 1:
         raise UserError("group_usage", teams=_team_keys(session))
     team = found[0]

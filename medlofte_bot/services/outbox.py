@@ -16,9 +16,17 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
+from medlofte_bot.domain.policy import (
+    ChatFacts,
+    can_see,
+    gets_area_alert,
+    is_partner,
+    may_show_in_chat,
+)
+from medlofte_bot.domain.states import MessageKind, ReminderState, SendOutcome, TaskStatus
 from medlofte_bot.services import reminders, tasks
 from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.members import group_team, viewer
 from medlofte_bot.services.summary import Summary, build_summary
 from medlofte_bot.services.tasks import TaskView
 from medlofte_bot.storage import models as m
@@ -73,7 +81,8 @@ class Outbox:
             tasks.mark_missed(session, self.ctx.sets, now)
             reminders.ensure_reminders(session, now)
             if self.ctx.sets:
-                partners = any(ps.partner_summary for ps in self.ctx.sets.values())
+                partners = frozenset(ps.slug for ps in self.ctx.sets.values()
+                                     if ps.partner_summary)
                 reminders.ensure_summaries(session, now, self.ctx.tz, partners)
 
     def claim(self, now: datetime, batch: int = 500, stale: bool = False) -> list[int]:
@@ -130,10 +139,18 @@ class Outbox:
         task = session.get(m.Task, row.task_id) if row.task_id else None
         if task is None or task.status != TaskStatus.PENDING:
             return None
+        about = tasks.facts(task)
+        if member is not None and not (
+                can_see(viewer(session, member), about)
+                or gets_area_alert(viewer(session, member), about.municipality_id)):
+            return None  # their role, team or area changed since the row was made
+        if member is None and not may_show_in_chat(
+                ChatFacts(False, group_team(session, base.chat_id)), about):
+            return None  # the group is no longer this team's
         view = tasks.view(session, task)
         if row.kind == "no_partner_3d" and view.partners_joined:
             return None
-        partner = member is not None and member.role == Role.PARTNER
+        partner = member is not None and is_partner(viewer(session, member))
         if partner and member is not None:
             declined = session.scalar(select(m.Participation.joins).where(
                 m.Participation.task_id == task.id, m.Participation.member_id == member.id))
@@ -203,8 +220,8 @@ class Outbox:
         member.unreachable = True
         subject = m.member_subject(member.id)
         rows = [reminders.new_row(subject, UNREACHABLE, now, member_id=c.id)
-                for c in session.scalars(select(m.Member).where(
-                    m.Member.role == Role.COORDINATOR, m.Member.active.is_(True)))]
+                for c in session.scalars(select(m.Member).where(m.Member.active.is_(True)))
+                if gets_area_alert(viewer(session, c), member.municipality_id)]
         team = member.team
         if team is not None and team.group_chat_id:
             rows.append(reminders.new_row(subject, UNREACHABLE_GROUP, now,

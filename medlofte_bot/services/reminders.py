@@ -17,8 +17,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from medlofte_bot.domain.policy import (
+    audience_role,
+    can_read_summary,
+    gets_partner_summary,
+    receives_reminder,
+)
 from medlofte_bot.domain.promise_set import ReminderRule
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus
+from medlofte_bot.services.members import viewer
+from medlofte_bot.services.tasks import facts
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
 from medlofte_bot.storage.models import recipient_key, task_subject
@@ -80,22 +88,17 @@ def new_row(subject: str, kind: str, due_at: datetime, *, member_id: int | None 
 
 def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
                                                                                 int | None]]:
-    """(member_id, chat_id) pairs: a team's group chat, or members' private chats."""
+    """(member_id, chat_id) pairs: a team's group chat, or the private chats of the members
+    the policy says receive this audience's reminder about this task."""
     if audience == "team" and task.team and task.team.group_chat_id:
         return [(None, task.team.group_chat_id)]
-    query = select(m.Member).where(m.Member.active.is_(True))
-    if audience in ("team", "assignees"):
-        query = query.where(m.Member.role == Role.OFFICER, m.Member.team_id == task.team_id)
-    elif audience == "partners":
-        roles = list(task.invited or ())
-        if not roles:
-            return []
-        query = query.where(m.Member.role == Role.PARTNER,
-                            m.Member.municipality_id == task.promise.municipality_id,
-                            m.Member.partner_role.in_(roles))
-    else:
-        query = query.where(m.Member.role == Role.COORDINATOR)
-    return [(member.id, None) for member in session.scalars(query)]
+    role = audience_role(audience)
+    query = select(m.Member).where(m.Member.active.is_(True), m.Member.role == role)
+    if role == Role.OFFICER:  # narrowed in SQL; the policy below still decides
+        query = query.where(m.Member.team_id == task.team_id)
+    about = facts(task)
+    return [(member.id, None) for member in session.scalars(query)
+            if receives_reminder(viewer(session, member), about, audience)]
 
 
 def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZON) -> int:
@@ -221,22 +224,26 @@ SUMMARY_KIND = "weekly_summary"
 
 
 def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
-                     partners: bool = False) -> int:
-    """One summary row per chief and coordinator (and partners if asked) for the latest Monday.
-
-    A summary that fell due while the bot was down is created once and goes out late.
+                     partner_summaries: frozenset[str] = frozenset()) -> int:
+    """One summary row per chief and coordinator, and per partner in a municipality whose
+    promise set has ``partner_summary`` (slugs in ``partner_summaries``), for the latest
+    Monday. A summary that fell due while the bot was down is created once and goes out late.
     """
     from medlofte_bot.services.summary import last_monday_morning
 
     due = last_monday_morning(now, tz)
-    roles = [Role.CHIEF, Role.COORDINATOR, *([Role.PARTNER] if partners else [])]
     subject = f"week:{due.date().isoformat()}"
     have = set(session.scalars(select(m.Reminder.member_id).where(
         m.Reminder.subject == subject, m.Reminder.kind == SUMMARY_KIND)))
-    rows = [new_row(subject, SUMMARY_KIND, due, member_id=member.id)
-            for member in session.scalars(select(m.Member).where(
-                m.Member.role.in_(roles), m.Member.active.is_(True)))
-            if member.id not in have and member.created_at <= due]
+    on = set(session.scalars(select(m.Municipality.id).where(
+        m.Municipality.slug.in_(partner_summaries)))) if partner_summaries else set()
+    rows = []
+    for member in session.scalars(select(m.Member).where(m.Member.active.is_(True))):
+        if member.id in have or member.created_at > due:
+            continue
+        who = viewer(session, member)
+        if can_read_summary(who) or gets_partner_summary(who, member.municipality_id in on):
+            rows.append(new_row(subject, SUMMARY_KIND, due, member_id=member.id))
     return insert_ignoring_duplicates(session, m.Reminder, rows)
 
 

@@ -13,9 +13,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
 from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_word
-from medlofte_bot.domain.policy import Action, TaskFacts, can_act, can_see
+from medlofte_bot.domain.policy import (
+    Action,
+    ChatFacts,
+    TaskFacts,
+    can_act,
+    can_see,
+    is_partner,
+    may_show_in_chat,
+    team_only,
+)
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.states import ReminderState, Role, TaskStatus
+from medlofte_bot.domain.states import ReminderState, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.plans import top_up
@@ -23,6 +32,7 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository, as_planned, task_fields
 
 NOTE_MAX = 500
+EARLY_CONFIRM = timedelta(hours=12)  # a confirmation earlier than this before the start asks
 Sets = dict[tuple[str, int], PromiseSet]
 
 
@@ -46,6 +56,7 @@ class TaskView:
     partners_joined: int
     follow_up: tuple[str, ...]
     counters: tuple[str, ...]
+    team_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class Done:
     already: bool
     by: str
     at: datetime
+    early: bool = False  # not stored: the task starts much later; ask "already done?" first
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ def view(session: Session, row: m.Task) -> TaskView:
         row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
         row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
         row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
-        tuple(spec.get("counters", ())))
+        tuple(spec.get("counters", ())), row.team_id)
 
 
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
@@ -103,21 +115,22 @@ def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
 
 
 def visible_tasks(session: Session, member: m.Member, start: datetime, end: datetime,
-                  mine_only: bool = False) -> list[TaskView]:
-    """Pending or done tasks starting in [start, end) that the member may see."""
+                  mine_only: bool = False, chat: ChatFacts | None = None) -> list[TaskView]:
+    """Pending or done tasks starting in [start, end) that the member may see (and, asked in
+    a team's group, that may be shown there)."""
     who = viewer(session, member)
     query = select(m.Task).where(
         m.Task.start_at >= start, m.Task.start_at < end, m.Task.status != TaskStatus.CANCELLED)
     if who.area is not None:  # narrow in SQL; can_see below still decides
         query = query.join(m.Promise).where(m.Promise.municipality_id.in_(who.area))
-    elif member.role == Role.OFFICER:
-        query = query.where(m.Task.team_id == member.team_id)
+    elif (team := team_only(who)) is not None:
+        query = query.where(m.Task.team_id == team)
     rows = session.scalars(query.order_by(m.Task.start_at, m.Task.id))
     out = []
     for row in rows:
-        if not can_see(who, facts(row)):
+        if not can_see(who, facts(row)) or (chat and not may_show_in_chat(chat, facts(row))):
             continue
-        if mine_only and member.role == Role.PARTNER and row.visibility != "public":
+        if mine_only and is_partner(who) and row.visibility != "public":
             answered = session.scalar(select(m.Participation.joins).where(
                 m.Participation.task_id == row.id, m.Participation.member_id == member.id))
             if answered is False:
@@ -135,8 +148,12 @@ def acting(session: Session, member: m.Member, task_id: int) -> m.Task:
 
 
 def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
-              note: str = "") -> Done:
-    """Record the task as done by ``member``; a second confirmation counts nothing twice."""
+              note: str = "", early_ok: bool = False) -> Done:
+    """Record the task as done by ``member``; a second confirmation counts nothing twice.
+
+    A task that starts more than EARLY_CONFIRM from now is not recorded unless
+    ``early_ok`` (the member said "yes, done now"): one stray tap must not count it.
+    """
     row = acting(session, member, task_id)
     # only a done task can have a completion: skip the look-up on the common path
     existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id)) \
@@ -146,6 +163,8 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
         return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
     if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
+    if not early_ok and row.start_at - now > EARLY_CONFIRM:
+        return Done(view(session, row), False, member.display_name, now, early=True)
     # plain Core statements, not the unit of work: this runs on every confirmation
     connection = session.connection()
     connection.execute(insert(m.table_of(m.Completion)), {
@@ -203,14 +222,19 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     row = acting(session, member, task_id)
     if row.status != TaskStatus.PENDING:
         raise UserError("task_not_pending", id=row.id)
-    if start <= now:
-        raise UserError("move_in_past")
+    if row.kind == "risk_night":
+        raise UserError("move_risk_night", id=row.id, title=row.promise.title)
     muni = row.promise.municipality
     ps = sets[(muni.slug, row.promise.year)]
-    promise = ps.promise(row.promise.key)
     tz = ZoneInfo(ps.timezone)
-    minutes = int((row.end_at - row.start_at).total_seconds() // 60)
     local = start.astimezone(tz)
+    if local.year != row.promise.year:
+        raise UserError("move_outside_year", when=local.strftime("%Y-%m-%d %H:%M"),
+                        year=row.promise.year)
+    if start <= now:
+        raise UserError("move_in_past")
+    promise = ps.promise(row.promise.key)
+    minutes = int((row.end_at - row.start_at).total_seconds() // 60)
     problems = fits(ps, promise, local, minutes)
     if problems:
         raise UserError("move_outside_window", problems=",".join(problems),

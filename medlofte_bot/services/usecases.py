@@ -19,14 +19,29 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, UserError
 from medlofte_bot.domain.parsing import done_note, parse_when
-from medlofte_bot.domain.states import LEADERS, MessageKind, Role, TaskStatus
+from medlofte_bot.domain.policy import (
+    ChatFacts,
+    Place,
+    Shows,
+    answer_place,
+    can_read_summary,
+    task_answer_place,
+)
+from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
 from medlofte_bot.services import members, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
 from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.services.summary import Summary, build_summary
 from medlofte_bot.services.tasks import Done, Replanned, TaskView
-from medlofte_bot.services.views import Actor, Answer, MemberView, SentRecord, member_view
+from medlofte_bot.services.views import (
+    Actor,
+    Answer,
+    ChatRef,
+    MemberView,
+    SentRecord,
+    member_view,
+)
 from medlofte_bot.storage import models as m
 
 T = TypeVar("T")
@@ -69,6 +84,17 @@ class ReplyResult:
     reason: str = ""
 
 
+def _task_of(value: object) -> TaskView | None:
+    """The one task an answer is about, if it is about one."""
+    if isinstance(value, TaskView):
+        return value
+    if isinstance(value, Confirmation):
+        return value.done.task
+    if isinstance(value, Replanned | ReplyResult):
+        return value.task
+    return None
+
+
 class UseCases:
     """The chat's use cases over one database, the loaded promise sets and a clock."""
 
@@ -89,9 +115,12 @@ class UseCases:
         return member
 
     def _run(self, actor: Actor, body: Callable[[Session, m.Member], T],
-             write: bool = True) -> Answer[T]:
+             write: bool = True, chat: ChatRef | None = None,
+             shows: Shows | None = None) -> Answer[T]:
         """``body`` for the member behind ``actor`` in one transaction (see Database.run).
 
+        Asked in a group, the answer carries where the policy lets it be shown: ``shows``
+        says what it shows; None means it is about one task (the value's task).
         A write transaction also stores the sent-message log waiting to be written, so a
         reply always finds the message it answers.
         """
@@ -106,12 +135,40 @@ class UseCases:
                     exc.lang = member.language
                     raise
                 session.flush()
+                place = self._place(session, member, chat, shows, value)
             except BaseException:
                 self._restore_pending(pending)  # rolled back with the rest: keep them
                 raise
-            return Answer(member_view(member), value)
+            return Answer(member_view(member), value, place)
 
         return self.ctx.db.run(work, write)
+
+    @staticmethod
+    def _group(session: Session, chat: ChatRef | None) -> ChatFacts | None:
+        """A group chat's facts (whose team's group it is); None for a private chat."""
+        if chat is None or chat.private:
+            return None
+        return ChatFacts(False, members.group_team(session, chat.chat_id))
+
+    def _place(self, session: Session, member: m.Member, chat: ChatRef | None,
+               shows: Shows | None, value: object) -> Place:
+        group = self._group(session, chat)
+        if group is None:
+            return Place.HERE
+        who = members.viewer(session, member)
+        if shows is not None:
+            return answer_place(who, group, shows)
+        task = _task_of(value)
+        return task_answer_place(who, group, task.team_id if task else None)
+
+    def _shown_in(self, session: Session, member: m.Member, chat: ChatRef | None
+                  ) -> ChatFacts | None:
+        """The group a list of tasks is shown in, if it is shown there (filter by it)."""
+        group = self._group(session, chat)
+        if group is None or answer_place(members.viewer(session, member), group,
+                                         Shows.TEAM_TASKS) != Place.HERE:
+            return None
+        return group
 
     # --- who ------------------------------------------------------------------------------
 
@@ -143,14 +200,14 @@ class UseCases:
         return self._run(actor, body).member
 
     def invite(self, actor: Actor, role: str, team: str | None, partner_role: str | None,
-               municipality: str | None) -> Answer[Invited]:
+               municipality: str | None, chat: ChatRef | None = None) -> Answer[Invited]:
         """A coordinator creates a single-use invite."""
         def body(session: Session, member: m.Member) -> Invited:
             invite = members.create_invite(session, role, self.ctx.clock.now(), team=team,
                                            municipality=municipality,
                                            partner_role=partner_role, by=member)
             return Invited(invite.code, Role(invite.role), team or partner_role)
-        return self._run(actor, body)
+        return self._run(actor, body, chat=chat, shows=Shows.AREA)
 
     def set_group(self, actor: Actor, team_key: str | None, chat_id: int | None
                   ) -> Answer[str]:
@@ -165,61 +222,69 @@ class UseCases:
 
     # --- what I may see -------------------------------------------------------------------
 
-    def my_tasks(self, actor: Actor) -> Answer[list[TaskView]]:
+    def my_tasks(self, actor: Actor, chat: ChatRef | None = None) -> Answer[list[TaskView]]:
         """My next pending tasks (the last 12 hours included), at most MINE_MAX."""
         def body(session: Session, member: m.Member) -> list[TaskView]:
             now = self.ctx.clock.now()
             found = tasks.visible_tasks(session, member, now - timedelta(hours=12),
-                                        now + timedelta(days=MINE_DAYS), mine_only=True)
+                                        now + timedelta(days=MINE_DAYS), mine_only=True,
+                                        chat=self._shown_in(session, member, chat))
             return [t for t in found if t.status == TaskStatus.PENDING][:MINE_MAX]
-        return self._run(actor, body, write=False)
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
-    def plan(self, actor: Actor) -> Answer[list[TaskView]]:
+    def plan(self, actor: Actor, chat: ChatRef | None = None) -> Answer[list[TaskView]]:
         """The next PLAN_DAYS days that I may see."""
         def body(session: Session, member: m.Member) -> list[TaskView]:
             now = self.ctx.clock.now()
-            return tasks.visible_tasks(session, member, now, now + timedelta(days=PLAN_DAYS))
-        return self._run(actor, body, write=False)
+            return tasks.visible_tasks(session, member, now, now + timedelta(days=PLAN_DAYS),
+                                       chat=self._shown_in(session, member, chat))
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
-    def status(self, actor: Actor) -> Answer[list[PromiseStatus]]:
+    def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[list[PromiseStatus]]:
         """Where each promise I follow stands."""
         return self._run(actor, lambda s, mem: promise_status(s, self.ctx.sets, mem,
-                                                              self.ctx.clock.now()), write=False)
+                                                              self.ctx.clock.now()),
+                         write=False, chat=chat, shows=Shows.AREA)
 
-    def summary(self, actor: Actor) -> Answer[Summary]:
+    def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:
         """The Monday summary on demand (chief and coordinators)."""
         def body(session: Session, member: m.Member) -> Summary:
-            if member.role not in LEADERS:
+            if not can_read_summary(members.viewer(session, member)):
                 raise NotAllowed("not_chief")
             return build_summary(session, self.ctx.sets, member, self.ctx.clock.now())
-        return self._run(actor, body, write=False)
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     # --- acting on a task -----------------------------------------------------------------
 
-    def confirm(self, actor: Actor, task_id: int, note: str = "") -> Answer[Confirmation]:
-        """Mark a task done; a note is read as the follow-up's answer when it fits."""
-        return self._run(actor, lambda s, mem: self._confirm(s, mem, task_id, note))
+    def confirm(self, actor: Actor, task_id: int, note: str = "",
+                chat: ChatRef | None = None, early_ok: bool = False) -> Answer[Confirmation]:
+        """Mark a task done; a note is read as the follow-up's answer when it fits. Long before
+        the task's start nothing is stored unless ``early_ok`` (see tasks.mark_done)."""
+        return self._run(actor, lambda s, mem: self._confirm(s, mem, task_id, note, early_ok),
+                         chat=chat)
 
     def _confirm(self, session: Session, member: m.Member, task_id: int,
-                 note: str) -> Confirmation:
+                 note: str, early_ok: bool = False) -> Confirmation:
         now = self.ctx.clock.now()
-        done = tasks.mark_done(session, member, task_id, now, note)
-        followed = (not done.already and bool(note)
+        done = tasks.mark_done(session, member, task_id, now, note, early_ok)
+        followed = (not done.already and not done.early and bool(note)
                     and tasks.apply_follow_up(session, member, done.task, note, now))
         return Confirmation(done, followed)
 
-    def task_for(self, actor: Actor, task_id: int, police: bool = True) -> Answer[TaskView]:
+    def task_for(self, actor: Actor, task_id: int, police: bool = True,
+                 chat: ChatRef | None = None) -> Answer[TaskView]:
         """A task I may see (and, with ``police``, act on): for a move or cancel prompt."""
         def body(session: Session, member: m.Member) -> TaskView:
             row = tasks.acting(session, member, task_id) if police \
                 else tasks.get_visible(session, member, task_id)
             return tasks.view(session, row)
-        return self._run(actor, body, write=False)
+        return self._run(actor, body, write=False, chat=chat)
 
     def move(self, actor: Actor, task_id: int, when_text: str | None = None,
-             start: datetime | None = None) -> Answer[Replanned]:
+             start: datetime | None = None, chat: ChatRef | None = None) -> Answer[Replanned]:
         """Move a task to a typed time or a chosen instant; re-plan the year."""
-        return self._run(actor, lambda s, mem: self._move(s, mem, task_id, when_text, start))
+        return self._run(actor, lambda s, mem: self._move(s, mem, task_id, when_text, start),
+                         chat=chat)
 
     def _move(self, session: Session, member: m.Member, task_id: int, when_text: str | None,
               start: datetime | None) -> Replanned:
@@ -231,20 +296,23 @@ class UseCases:
                 raise UserError("move_unreadable", text=when_text or "")
         return tasks.move(session, self.ctx.sets, member, task_id, start, now)
 
-    def cancel(self, actor: Actor, task_id: int, reason: str) -> Answer[Replanned]:
+    def cancel(self, actor: Actor, task_id: int, reason: str,
+               chat: ChatRef | None = None) -> Answer[Replanned]:
         """Cancel a task with a reason; re-plan the year."""
         return self._run(actor, lambda s, mem: tasks.cancel(
-            s, self.ctx.sets, mem, task_id, reason, self.ctx.clock.now()))
+            s, self.ctx.sets, mem, task_id, reason, self.ctx.clock.now()), chat=chat)
 
-    def answer_invitation(self, actor: Actor, task_id: int, joins: bool) -> Answer[TaskView]:
+    def answer_invitation(self, actor: Actor, task_id: int, joins: bool,
+                          chat: ChatRef | None = None) -> Answer[TaskView]:
         """A partner joins or declines a joint task."""
         return self._run(actor, lambda s, mem: tasks.answer_invitation(
-            s, mem, task_id, joins, self.ctx.clock.now()))
+            s, mem, task_id, joins, self.ctx.clock.now()), chat=chat)
 
-    def reply(self, actor: Actor, chat_id: int, message_id: int, text: str
+    def reply(self, actor: Actor, chat: ChatRef, message_id: int, text: str
               ) -> Answer[ReplyResult]:
         """A reply to one of the bot's messages: a done-word, a time, a reason, a follow-up."""
-        return self._run(actor, lambda s, mem: self._reply(s, mem, chat_id, message_id, text))
+        return self._run(actor, lambda s, mem: self._reply(s, mem, chat.chat_id, message_id,
+                                                           text), chat=chat)
 
     def _reply(self, session: Session, member: m.Member, chat_id: int, message_id: int,
                text: str) -> ReplyResult:
@@ -275,9 +343,10 @@ class UseCases:
         confirmation = self._confirm(session, member, task_id, note)
         return ReplyResult("confirmed", confirmation.done.task, confirmation)
 
-    def skip_follow_up(self, actor: Actor, task_id: int) -> Answer[TaskView]:
+    def skip_follow_up(self, actor: Actor, task_id: int,
+                       chat: ChatRef | None = None) -> Answer[TaskView]:
         """'Hoppa över': nothing is stored; the task must still be one I may see."""
-        return self.task_for(actor, task_id, police=False)
+        return self.task_for(actor, task_id, police=False, chat=chat)
 
     # --- the log of what was sent -----------------------------------------------------------
 

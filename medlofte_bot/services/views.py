@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from medlofte_bot.domain.policy import Place, Viewer, is_police
 from medlofte_bot.domain.states import MessageKind, Role
 from medlofte_bot.storage import models as m
 
@@ -21,6 +22,14 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class ChatRef:
+    """The chat an update came from: a private chat or a group (a team's, if registered)."""
+
+    chat_id: int
+    private: bool
+
+
+@dataclass(frozen=True)
 class MemberView:
     """A member as the chat layer needs them: who, which role, which language."""
 
@@ -30,19 +39,17 @@ class MemberView:
     role: Role
     language: str
     team: str | None = None
-
-    @property
-    def is_partner(self) -> bool:
-        """Partners get join buttons, not the police's done/move/cancel."""
-        return self.role == Role.PARTNER
+    police: bool = True  # police get done/move/cancel buttons, partners join/decline
 
 
 @dataclass(frozen=True)
 class Answer(Generic[T]):
-    """A use case's result with the member it was for (their language renders it)."""
+    """A use case's result with the member it was for (their language renders it) and where
+    the policy lets it be shown: here, in the member's private chat, or nowhere."""
 
     member: MemberView
     value: T
+    place: Place = Place.HERE
 
 
 @dataclass(frozen=True)
@@ -60,4 +67,4 @@ def member_view(row: m.Member, with_team: bool = False) -> MemberView:
     """A member row as a plain value (with the team's name only when asked: one query)."""
     team = row.team.name if with_team and row.team is not None else None
     return MemberView(row.id, row.telegram_id, row.display_name, Role(row.role), row.language,
-                      team)
+                      team, is_police(Viewer(row.role, active=row.active)))

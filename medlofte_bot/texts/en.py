@@ -55,6 +55,11 @@ TEXTS["year_over"] = (
 )
 
 TEXTS.update({
+    "answered_privately": "I am answering you in private.",
+    "early_confirm": "#{id} {title} is planned for {when}. Is it already done?",
+    "early_confirm_yes": "Yes, done now",
+    "move_risk_night": "#{id} is a risk night ({title}) and follows the calendar, so it cannot be moved. Cancel it with /cancel {id} REASON if the team cannot be there.",
+    "move_outside_year": "{when} is outside the plan's year ({year}). Choose a time in {year}.",
     "stranger": "Hi! This bot is used by the police and the municipality's partners in the citizen promises. Ask the coordinator for an invitation.",
     "welcome": "Welcome, {name}! You are registered as {role}{team}. Type /help to see what you can do.",
     "welcome_team": " in {team}",

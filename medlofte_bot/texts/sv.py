@@ -55,6 +55,11 @@ TEXTS["year_over"] = (
 )
 
 TEXTS.update({
+    "answered_privately": "Jag svarar dig privat.",
+    "early_confirm": "#{id} {title} är planerad till {when}. Är den redan gjord?",
+    "early_confirm_yes": "Ja, gjord nu",
+    "move_risk_night": "#{id} är en riskkväll ({title}) och följer kalendern, så den kan inte flyttas. Ställ in den med /stallin {id} SKÄL om laget inte kan vara där.",
+    "move_outside_year": "{when} ligger utanför planens år ({year}). Välj en tid under {year}.",
     "stranger": "Hej! Den här boten används av polisen och kommunens partner i medborgarlöftena. Be samordnaren om en inbjudan.",
     "welcome": "Välkommen, {name}! Du är registrerad som {role}{team}. Skriv /hjalp för att se vad du kan göra.",
     "welcome_team": " i {team}",

@@ -33,7 +33,8 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(
     with bot.db.sessions() as s:
         member = s.scalar(select(m.Member).where(m.Member.telegram_id == OFFICER))
         task = s.scalars(select(m.Task).where(m.Task.start_at > datetime.combine(
-            day + timedelta(days=3), time(), TZ), m.Task.status == "pending")
+            day + timedelta(days=3), time(), TZ), m.Task.status == "pending",
+            m.Task.team_id == member.team_id)  # his team's: no one else's reminder reaches him
             .order_by(m.Task.start_at)).first()
         assert member is not None and task is not None
         due = {"dst_0230": local_instant(day, time(2, 30), TZ),

@@ -229,10 +229,14 @@ async def _join_officer(h: Harness) -> None:
 
 
 def _lag1_tasks(h: Harness, n: int) -> list[int]:
+    """The first ``n`` pending tasks of lag 1; the clock moves to the last one's start, so
+    each is confirmed without the "already done?" question of an early confirmation."""
     with h.db.sessions() as s:
-        return list(s.scalars(select(m.Task.id).join(m.Team, m.Team.id == m.Task.team_id)
+        rows = list(s.scalars(select(m.Task).join(m.Team, m.Team.id == m.Task.team_id)
                               .where(m.Team.key == "lag-1", m.Task.status == "pending")
                               .order_by(m.Task.start_at).limit(n)))
+    h.clock.current = max(h.clock.current, rows[-1].start_at)
+    return [row.id for row in rows]
 
 
 async def _settled(h: Harness, task_id: int, prompt: SentMessage, timeout: float = 5.0) -> None:

@@ -139,3 +139,46 @@ def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world: World) -> None
         assert [rid for rid, _ in turns] == [ids[0], ids[3], ids[1], ids[4], ids[2]]
         assert [chat for _, chat in turns] == ["chat:1", "chat:2", "chat:1", "chat:2", "chat:1"]
         assert round_robin_by_chat(s, []) == []
+
+
+def test_area_alerts_go_to_the_coordinators_of_that_area_only(world: World) -> None:
+    from medlofte_bot.services.outbox import Outbox
+    from medlofte_bot.services.reminders import ensure_reminders
+
+    sessions, _ = world
+    with sessions.begin() as s:
+        here = _member(s, "coordinator", "arjeplog", 30)  # LPO Piteå Älvdal, as Arvidsjaur
+        _member(s, "coordinator", "kiruna", 31)  # another police area
+        admin = members.ensure_coordinator(s, 1, "Cora", NOW)
+        joint = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
+            m.Municipality.slug == "arvidsjaur", m.Task.joint.is_(True))
+            .order_by(m.Task.start_at)).first()
+        assert joint is not None
+        ensure_reminders(s, joint.start_at - timedelta(days=3) + timedelta(minutes=1))
+        alerted = set(s.scalars(select(m.Reminder.member_id).where(
+            m.Reminder.task_id == joint.id, m.Reminder.kind == "no_partner_3d")))
+        assert alerted == {here.id, admin.id}
+        officer = members.redeem(s, members.create_invite(
+            s, "officer", NOW, team="lag-1", municipality="arvidsjaur").code, 40, "Olle", "sv",
+            NOW)
+        Outbox._unreachable(s, officer.id, NOW)
+        told = set(s.scalars(select(m.Reminder.member_id).where(
+            m.Reminder.kind == "unreachable")))
+        assert told == {here.id, admin.id}
+
+
+def test_partner_summaries_follow_each_promise_sets_own_setting(world: World) -> None:
+    from zoneinfo import ZoneInfo
+
+    from medlofte_bot.services.reminders import SUMMARY_KIND, ensure_summaries
+
+    sessions, _ = world
+    with sessions.begin() as s:
+        partners = {slug: members.redeem(s, members.create_invite(
+            s, "partner", NOW, municipality=slug, partner_role="alkoholhandlaggare").code,
+            50 + n, "Pia", "sv", NOW) for n, slug in enumerate(("arvidsjaur", "kiruna"))}
+        monday = NOW + timedelta(days=(7 - NOW.weekday()) % 7, hours=7)
+        ensure_summaries(s, monday, ZoneInfo("Europe/Stockholm"), frozenset({"kiruna"}))
+        got = set(s.scalars(select(m.Reminder.member_id).where(
+            m.Reminder.kind == SUMMARY_KIND)))
+        assert partners["kiruna"].id in got and partners["arvidsjaur"].id not in got
