@@ -33,7 +33,8 @@ def _variant(slug: str, area: str) -> LoadedSet:
 
 
 # the sessions of a migrated database with three municipalities planned, and their promise sets
-World = tuple[sessionmaker[Session], dict[tuple[str, int], PromiseSet]]
+Sets = dict[tuple[str, int], PromiseSet]
+World = tuple[sessionmaker[Session], Sets]
 
 
 @pytest.fixture
@@ -50,15 +51,16 @@ def world(db_url: str) -> Iterator[World]:
     engine.dispose()
 
 
-def _member(s: Session, role: str, slug: str | None, telegram_id: int) -> m.Member:
-    invite = members.create_invite(s, role, NOW, municipality=slug)
+def _member(s: Session, sets: Sets, role: str, slug: str | None, telegram_id: int
+            ) -> m.Member:
+    invite = members.create_invite(s, sets, role, NOW, municipality=slug)
     return members.redeem(s, invite.code, telegram_id, role, "sv", NOW)
 
 
 def test_a_chief_sees_the_municipalities_of_their_police_area_only(world: World) -> None:
     sessions, sets = world
     with sessions.begin() as s:
-        chief = _member(s, "chief", "arvidsjaur", 10)
+        chief = _member(s, sets, "chief", "arvidsjaur", 10)
         seen = tasks.visible_tasks(s, chief, NOW, NOW + timedelta(days=365))
         munis = {t.id: t for t in seen}
         kiruna_task = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
@@ -89,7 +91,8 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world: World
     with sessions.begin() as s:
         team = s.scalars(select(m.Team).join(m.Municipality).where(
             m.Municipality.slug == "arjeplog", m.Team.key == "lag-1")).one()
-        invite = members.create_invite(s, "officer", NOW, team="lag-1", municipality="arjeplog")
+        invite = members.create_invite(s, sets, "officer", NOW, team="lag-1",
+                                        municipality="arjeplog")
         assert invite.team_id == team.id
         officer = members.redeem(s, invite.code, 20, "Olle", "sv", NOW)
         rows = promise_status(s, sets, officer, NOW)
@@ -99,9 +102,9 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world: World
 def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world: World) -> None:
     from medlofte_bot.domain.errors import UserError
 
-    sessions, _ = world
+    sessions, sets = world
     with sessions.begin() as s, pytest.raises(UserError) as err:
-        members.create_invite(s, "officer", NOW, team="lag-1")
+        members.create_invite(s, sets, "officer", NOW, team="lag-1")
     assert err.value.key == "invite_team_ambiguous"
     assert "kiruna" in err.value.params["municipalities"]
 
