@@ -39,9 +39,11 @@ def area(db_url: str) -> Iterator[tuple[sessionmaker[Session], Sets]]:
     engine.dispose()
 
 
-def _join(s: Session, sets: Sets, telegram_id: int, name: str, role: str,
-          **kw: str) -> m.Member:
-    invite = members.create_invite(s, sets, role, NOW, **kw)
+def _join(s: Session, sets: Sets, telegram_id: int, name: str, role: str, *,
+          municipality: str, team: str | None = None,
+          partner_role: str | None = None) -> m.Member:
+    invite = members.create_invite(s, sets, role, NOW, team=team, municipality=municipality,
+                                   partner_role=partner_role)
     return members.redeem(s, invite.code, telegram_id, name, "sv", NOW)
 
 
