@@ -14,9 +14,16 @@ from medlofte_bot import texts
 from medlofte_bot.configuration import LoadedSet, load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.invites import (
+    Catalogue,
+    InviteSpec,
+    catalogues,
+    check_invite,
+    read_invite_csv,
+)
 from medlofte_bot.planning.planner import plan_year
 from medlofte_bot.scheduling.clock import clock_from_setting
-from medlofte_bot.services.members import create_invite
+from medlofte_bot.services.members import store_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set
 from medlofte_bot.services.report import year_report
 from medlofte_bot.settings import Settings, read_settings
@@ -40,12 +47,17 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     plan.add_argument("--apply", action="store_true", help="store the plan in DATABASE_URL")
     demo = sub.add_parser("demo", help="play a year offline against the built-in emulator")
     demo.add_argument("config", nargs="?", type=Path, default=Path("config/arvidsjaur-2015.toml"))
-    invite = sub.add_parser("invite", help="create a single-use invite (prints code and link)")
-    invite.add_argument("--role", required=True, choices=["officer", "partner", "chief",
-                                                          "coordinator"])
+    invite = sub.add_parser("invite", help="single-use invites (prints code and link)")
+    invite.add_argument("--role", help="officer|partner|chief|coordinator (or polis, chef…)")
     invite.add_argument("--team")
     invite.add_argument("--municipality")
     invite.add_argument("--partner-role")
+    invite.add_argument("--name", help="whom the invite is for (shown to coordinators)")
+    invite.add_argument("--csv", type=Path, metavar="FILE",
+                        help="one invite per row: role,team,municipality,partner_role,name")
+    invite.add_argument("--config", nargs="+", type=Path,
+                        help="promise-set file(s) or folder to check against "
+                             "(default: MEDLOFTE_CONFIG)")
     report = sub.add_parser("report", help="the stored year's report for the council")
     report.add_argument("config", nargs="+", type=Path, help="promise-set TOML file(s) or a folder")
     report.add_argument("--year", type=int)
@@ -82,19 +94,62 @@ def _open(settings: Settings) -> Database:
 
 
 def _invite(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """One invite (--role …) or one per row of --csv FILE; every reference is checked
+    against the promise sets first, and nothing is stored unless all rows are right."""
+    lang = args.lang
+    loaded = load_many(args.config or settings.configs)
+    sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set for s in loaded}
+    known = catalogues(sets.values())
+    if args.csv is not None:
+        if args.role is not None:
+            raise UserError("cli.invite_csv_or_role")
+        specs = _csv_specs(args.csv, known, lang)
+        if specs is None:
+            return EXIT_USAGE
+    elif args.role is None:
+        raise UserError("cli.invite_csv_or_role")
+    else:
+        specs = [check_invite(known, args.role, team=args.team, municipality=args.municipality,
+                              partner_role=args.partner_role, name=args.name)]
     db = _open(settings)
     try:
-        with db.transaction() as session:
-            invite = create_invite(session, args.role, clock.now(), team=args.team,
-                                   municipality=args.municipality,
-                                   partner_role=args.partner_role)
-            code, expires = invite.code, invite.expires_at
+        made = []
+        with db.transaction() as session:  # all rows or none
+            for spec in specs:
+                invite = store_invite(session, sets, spec, clock.now())
+                made.append((spec.name, invite.code, invite.expires_at))
     finally:
         db.dispose()
     username = settings.bot_username
-    print(texts.t("cli.invite", args.lang, code=code, link=f"https://t.me/{username}?start={code}",
-                  expires=expires.date().isoformat()))
+    if args.csv is None:
+        _, code, expires = made[0]
+        print(texts.t("cli.invite", lang, code=code, link=f"https://t.me/{username}?start={code}",
+                      expires=expires.date().isoformat()))
+        return 0
+    for name, code, _ in made:
+        print(texts.t("cli.invite_line", lang, name=name,
+                      link=f"https://t.me/{username}?start={code}"))
+    print(texts.t("cli.invites_made", lang, count=len(made),
+                  expires=made[0][2].date().isoformat()), file=sys.stderr)
     return 0
+
+
+def _csv_specs(path: Path, known: dict[str, Catalogue], lang: str) -> list[InviteSpec] | None:
+    """The checked rows of an invite file, or None after printing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError("config_unreadable", file=str(path),
+                        reason=getattr(exc, "strerror", None) or str(exc)) from exc
+    specs, problems = read_invite_csv(text, known)
+    if not problems:
+        return specs
+    for p in problems:
+        message = texts.t(p.error.key, lang, **p.error.params)
+        print(texts.t("cli.invite_csv_problem", lang, file=path, row=p.row, column=p.column,
+                      message=message), file=sys.stderr)
+    print(texts.t("cli.invite_csv_nothing", lang, count=len(problems)), file=sys.stderr)
+    return None
 
 
 def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

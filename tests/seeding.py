@@ -1,10 +1,17 @@
-"""Rows that several database tests start from: one municipality, a promise, a team."""
+"""What several database tests start from: one municipality, a promise, a team; or a
+variant of the Arvidsjaur promise set for another municipality."""
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from sqlalchemy.orm import Session
 
+from medlofte_bot.configuration import LoadedSet, load_promise_set
 from medlofte_bot.storage import models as m
+
+CONFIG = Path(__file__).parents[1] / "config" / "arvidsjaur-2015.toml"
 
 
 def bar_inspection_area(s: Session) -> tuple[m.Municipality, m.Promise, m.Team]:
@@ -20,3 +27,11 @@ def bar_inspection_area(s: Session) -> tuple[m.Municipality, m.Promise, m.Team]:
     s.add_all([promise, team])
     s.flush()
     return muni, promise, team
+
+
+def variant_set(slug: str, area: str) -> LoadedSet:
+    """The Arvidsjaur 2015 promise set as another municipality of police area ``area``."""
+    base = load_promise_set(CONFIG)
+    ps = base.promise_set.model_copy(update={"slug": slug, "municipality": slug.title(),
+                                             "police_area": area})
+    return LoadedSet(base.path, ps, hashlib.sha256(f"{base.digest}{slug}".encode()).hexdigest())

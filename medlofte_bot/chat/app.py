@@ -18,6 +18,7 @@ from telegram.ext import (
 
 from medlofte_bot import texts
 from medlofte_bot.chat import handlers as h
+from medlofte_bot.chat import members as mb
 from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import BotContext, ChatDeps
@@ -29,6 +30,9 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("flytta", "move", a.on_move), ("stallin", "cancel", a.on_cancel),
     ("sprak", "lang", h.on_language), ("bjud", "invite", h.on_invite),
     ("rapport", "report", h.on_report), ("grupp", "group", h.on_group),
+    ("medlemmar", "members", mb.on_members), ("avsluta", "remove", mb.on_remove),
+    ("roll", "role", mb.on_role), ("inbjudningar", "invites", mb.on_invites),
+    ("aterkalla", "revoke", mb.on_revoke),
 ]
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
@@ -62,6 +66,7 @@ def build_application(token: str, base_url: str, deps: ChatDeps,
     app.bot_data["deps"] = deps
     for sv, en, handler in COMMANDS:
         app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler))
+    app.add_handler(CallbackQueryHandler(mb.on_member_button, pattern=mb.CALLBACK_PATTERN))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(MessageHandler(filters.COMMAND, h.on_unknown_command))
     app.add_handler(MessageHandler(

@@ -113,7 +113,7 @@ def rest_text(context: BotContext) -> str:
 
 async def _say_if_trimmed(update: Update, context: BotContext) -> None:
     """A member's text over the length kept: say so (strangers get only their sentence)."""
-    message, actor = update.effective_message, actor_of(update)
+    message, actor = update.message, actor_of(update)  # a button's message is the bot's own
     limit = context.deps.text_max
     if not (message and message.text and len(message.text) > limit and actor is not None):
         return

@@ -25,6 +25,7 @@ from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.sender import send_chart
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, confirmed
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.invites import ROLE_WORDS
 from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services.usecases import MINE_DAYS, PLAN_DAYS
 from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
@@ -32,8 +33,6 @@ from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
-ROLE_WORDS = {"polis": "officer", "officer": "officer", "partner": "partner", "chef": "chief",
-              "chief": "chief", "samordnare": "coordinator", "coordinator": "coordinator"}
 
 
 async def on_start(update: Update, context: BotContext) -> None:
@@ -70,7 +69,7 @@ async def _show(update: Update, context: BotContext,
 async def on_help(update: Update, context: BotContext) -> None:
     """/hjalp: the commands."""
     await _show(update, context, lambda actor, _chat: context.usecases.whoami_answer(actor),
-                lambda _member, lang: texts.t("help", lang))
+                lambda member, lang: texts.t(f"help.{member.role}", lang))
 
 
 async def on_mine(update: Update, context: BotContext) -> None:
@@ -195,7 +194,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         result, lang = answer.value, answer.member.language
         if result.action == "help":  # not a reply about a task: the help, in private only
             if is_private(update):
-                await reply(update, texts.t("help", lang))
+                await reply(update, texts.t(f"help.{answer.member.role}", lang))
             return
         to = await answer_chat(update, answer)
         if to is None:

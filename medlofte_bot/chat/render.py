@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medlofte_bot import texts
@@ -10,7 +13,8 @@ from medlofte_bot.services.summary import Summary
 from medlofte_bot.services.tasks import TaskView, follow_up_key
 
 MESSAGE_MAX = 4096
-__all__ = ["fit", "follow_up_key", "task_line"]
+__all__ = ["fit", "follow_up_key", "pack", "task_line"]
+T = TypeVar("T")
 
 
 def fit(text: str, limit: int = MESSAGE_MAX) -> str:
@@ -21,6 +25,32 @@ def fit(text: str, limit: int = MESSAGE_MAX) -> str:
     if cut <= 0:
         cut = text.rfind(" ", 0, limit - 2)
     return text[: cut if cut > 0 else limit - 2].rstrip() + "\n…"
+
+
+def pack(lines: Sequence[tuple[str, T | None]], limit: int = MESSAGE_MAX,
+         most_marks: int = 20) -> list[tuple[str, list[T]]]:
+    """Lines packed into as few messages as fit ``limit`` characters, each line whole (one
+    longer than a message is cut by ``fit``), with at most ``most_marks`` marked lines (a
+    mark is what a line's button is for) per message: several messages, never a cut list."""
+    out: list[tuple[str, list[T]]] = []
+    text: list[str] = []
+    marks: list[T] = []
+    size = 0
+    for line, mark in lines:
+        line = fit(line, limit)
+        full = size + len(line) + (1 if text else 0) > limit
+        if text and (full or (mark is not None and len(marks) >= most_marks)):
+            out.append(("\n".join(text).strip("\n"), marks))
+            text, marks, size = [], [], 0
+        if not text and not line:
+            continue  # a blank line opens no message
+        size += len(line) + (1 if text else 0)
+        text.append(line)
+        if mark is not None:
+            marks.append(mark)
+    if text:
+        out.append(("\n".join(text).strip("\n"), marks))
+    return out
 
 
 def task_line(task: TaskView, lang: str) -> str:

@@ -5,23 +5,18 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
-from medlofte_bot.domain.policy import (
-    ROLES,
-    Viewer,
-    can_set_group,
-    has_area,
-    is_coordinator,
-)
+from medlofte_bot.domain.invites import NAME_MAX, InviteSpec, catalogues, check_invite
+from medlofte_bot.domain.policy import Viewer, can_invite, can_set_group, has_area, is_coordinator
 from medlofte_bot.domain.states import Role
+from medlofte_bot.services.context import Sets
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository
 
 INVITE_DAYS = 7
-NAME_MAX = 60
 
 
 def area_of(session: Session, member: m.Member) -> frozenset[int] | None:
@@ -53,59 +48,63 @@ def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:
         m.Member.telegram_id == telegram_id, m.Member.active.is_(True)))
 
 
-def create_invite(session: Session, role: str, now: datetime, *, team: str | None = None,
-                  municipality: str | None = None, partner_role: str | None = None,
+def create_invite(session: Session, sets: Sets, role: str, now: datetime, *,
+                  team: str | None = None, municipality: str | None = None,
+                  partner_role: str | None = None, name: str | None = None,
                   by: m.Member | None = None) -> m.Invite:
-    """A single-use code for one person in one role; expires after a week."""
+    """A single-use code for one person in one role; expires after a week.
+
+    Every reference is checked against the loaded promise sets (``check_invite``); a
+    coordinator (``by``) invites only into their own police area (``policy.can_invite``);
+    the command line (no ``by``) anywhere.
+    """
     if by is not None and not is_coordinator(viewer(session, by)):
         raise NotAllowed("not_coordinator")
-    if role not in ROLES:
-        raise UserError("invite_bad_role", role=role, roles=", ".join(ROLES))
-    muni = _municipality(session, municipality, by)
-    team_row = None
-    if team:
-        query = select(m.Team).where(m.Team.key == team)
-        if muni is not None:
-            query = query.where(m.Team.municipality_id == muni.id)
-        found = list(session.scalars(query))
-        if not found:
-            raise UserError("invite_bad_team", team=team, teams=_team_keys(session))
-        if len(found) > 1:
-            slugs = ", ".join(sorted(session.scalars(select(m.Municipality.slug))))
-            raise UserError("invite_team_ambiguous", team=team, municipalities=slugs)
-        team_row = found[0]
-        muni = muni or session.get(m.Municipality, team_row.municipality_id)
-    elif role == Role.OFFICER:
-        raise UserError("invite_needs_team", teams=_team_keys(session))
-    if muni is None:
-        muni = session.scalar(select(m.Municipality).order_by(m.Municipality.id))
+    default = None
+    if by is not None and by.municipality_id is not None:
+        own = session.get(m.Municipality, by.municipality_id)
+        default = own.slug if own else None
+    spec = check_invite(catalogues(sets.values()), role, team=team, municipality=municipality,
+                        partner_role=partner_role, name=name, default_municipality=default)
+    return store_invite(session, sets, spec, now, by)
+
+
+def store_invite(session: Session, sets: Sets, spec: InviteSpec, now: datetime,
+                 by: m.Member | None = None) -> m.Invite:
+    """Store a checked invite (its municipality and team rows made if not applied yet)."""
+    muni, teams = rows_of(session, sets, spec.municipality)
+    if by is not None and not can_invite(viewer(session, by), spec.role, muni.id):
+        raise NotAllowed("invite_outside_area")
+    team_row = teams[spec.team] if spec.team else None
     invite = m.Invite(
-        code=secrets.token_urlsafe(12), role=role, team_id=team_row.id if team_row else None,
-        municipality_id=muni.id if muni else None, partner_role=partner_role,
+        code=secrets.token_urlsafe(12), role=spec.role,
+        team_id=team_row.id if team_row else None, municipality_id=muni.id,
+        partner_role=spec.partner_role, name=spec.name or None,
         created_by=by.id if by else None, created_at=now,
         expires_at=now + timedelta(days=INVITE_DAYS))
     session.add(invite)
     session.flush()
     PlanRepository(session).audit(now, _actor(by), "invite_created", "invite", invite.id, None,
-                                  {"role": role, "team": team, "partner_role": partner_role})
+                                  {"role": spec.role.value, "municipality": spec.municipality,
+                                   "team": spec.team, "partner_role": spec.partner_role,
+                                   "name": spec.name or None})
     return invite
+
+
+def rows_of(session: Session, sets: Sets, slug: str
+             ) -> tuple[m.Municipality, dict[str, m.Team]]:
+    """A municipality's row and team rows, made or brought up to date from its sets."""
+    repo = PlanRepository(session)
+    mine = sorted((ps for ps in sets.values() if ps.slug == slug), key=lambda ps: ps.year)
+    muni = repo.municipality(mine[-1])
+    teams: dict[str, m.Team] = {}
+    for ps in mine:
+        teams.update(repo.teams(muni, ps))
+    return muni, teams
 
 
 def _team_keys(session: Session) -> str:
     return ", ".join(sorted(set(session.scalars(select(m.Team.key))))) or "-"
-
-
-def _municipality(session: Session, slug: str | None,
-                  by: m.Member | None) -> m.Municipality | None:
-    """The named municipality, else the inviting coordinator's own, else None."""
-    if slug:
-        muni = session.scalar(select(m.Municipality).where(m.Municipality.slug == slug))
-        if muni is None:
-            raise UserError("invite_bad_municipality", municipality=slug)
-        return muni
-    if by is not None and by.municipality_id is not None:
-        return session.get(m.Municipality, by.municipality_id)
-    return None
 
 
 def redeem(session: Session, code: str, telegram_id: int, display_name: str, language: str,
@@ -114,10 +113,18 @@ def redeem(session: Session, code: str, telegram_id: int, display_name: str, lan
     invite = session.scalar(select(m.Invite).where(m.Invite.code == code))
     if invite is None:
         raise NotFound("invite_unknown")
+    if invite.revoked_at is not None:
+        raise UserError("invite_revoked")
     if invite.used_at is not None:
         raise UserError("invite_used")
     if invite.expires_at <= now:
         raise UserError("invite_expired")
+    # claim it first, in one conditional UPDATE: of people redeeming one code at the same
+    # moment exactly one gets it (PostgreSQL re-checks the condition after the row lock)
+    claimed = session.connection().execute(update(m.table_of(m.Invite)).where(
+        m.Invite.id == invite.id, m.Invite.used_at.is_(None)).values(used_at=now))
+    if claimed.rowcount != 1:
+        raise UserError("invite_used")
     member = session.scalar(select(m.Member).where(m.Member.telegram_id == telegram_id))
     before = None
     if member is None:

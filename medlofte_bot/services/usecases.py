@@ -28,9 +28,10 @@ from medlofte_bot.domain.policy import (
     task_answer_place,
 )
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
-from medlofte_bot.services import members, tasks
+from medlofte_bot.services import members, roster, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
+from medlofte_bot.services.roster import InviteLine, MemberLine, RoleChange
 from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.services.summary import Summary, build_summary
 from medlofte_bot.services.tasks import Done, Replanned, TaskView
@@ -203,10 +204,11 @@ class UseCases:
                municipality: str | None, chat: ChatRef | None = None) -> Answer[Invited]:
         """A coordinator creates a single-use invite."""
         def body(session: Session, member: m.Member) -> Invited:
-            invite = members.create_invite(session, role, self.ctx.clock.now(), team=team,
-                                           municipality=municipality,
+            invite = members.create_invite(session, self.ctx.sets, role, self.ctx.clock.now(),
+                                           team=team, municipality=municipality,
                                            partner_role=partner_role, by=member)
-            return Invited(invite.code, Role(invite.role), team or partner_role)
+            return Invited(invite.code, Role(invite.role), roster.invite_detail(
+                session, self.ctx.sets, invite))
         return self._run(actor, body, chat=chat, shows=Shows.AREA)
 
     def set_group(self, actor: Actor, team_key: str | None, chat_id: int | None
@@ -385,3 +387,37 @@ class UseCases:
         now = self.ctx.clock.now()
         for r in records:
             log_sent(session, r.chat_id, r.message_id, r.kind, r.task_id, r.member_id, now)
+
+    # --- members and invites (coordinators) -----------------------------------------------
+
+    def members(self, actor: Actor) -> Answer[list[MemberLine]]:
+        """The active members of the coordinator's police area."""
+        return self._run(actor, lambda s, mem: roster.list_members(s, self.ctx.sets, mem),
+                         write=False)
+
+    def member_to_deactivate(self, actor: Actor, member_id: int) -> Answer[MemberLine]:
+        """The member a coordinator asks to deactivate, for the confirmation step."""
+        return self._run(actor, lambda s, mem: roster.for_deactivation(
+            s, self.ctx.sets, mem, member_id, self.ctx.admin_ids), write=False)
+
+    def deactivate(self, actor: Actor, member_id: int) -> Answer[MemberLine]:
+        """Deactivate a member of the coordinator's area, with immediate effect."""
+        return self._run(actor, lambda s, mem: roster.deactivate(
+            s, self.ctx.sets, mem, member_id, self.ctx.clock.now(), self.ctx.admin_ids))
+
+    def change_role(self, actor: Actor, member_id: int, role: str, team: str | None,
+                    partner_role: str | None, municipality: str | None) -> Answer[RoleChange]:
+        """Give a member of the coordinator's area another role, team or partner role."""
+        return self._run(actor, lambda s, mem: roster.change_role(
+            s, self.ctx.sets, mem, member_id, role, team=team, partner_role=partner_role,
+            municipality=municipality, now=self.ctx.clock.now(), admin_ids=self.ctx.admin_ids))
+
+    def open_invites(self, actor: Actor) -> Answer[list[InviteLine]]:
+        """The area's invites not used, revoked or expired."""
+        return self._run(actor, lambda s, mem: roster.open_invites(
+            s, self.ctx.sets, mem, self.ctx.clock.now()), write=False)
+
+    def revoke_invite(self, actor: Actor, ref: str) -> Answer[InviteLine]:
+        """Revoke an open invite by its number or the start of its code."""
+        return self._run(actor, lambda s, mem: roster.revoke_invite(
+            s, self.ctx.sets, mem, ref, self.ctx.clock.now()))

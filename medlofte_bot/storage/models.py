@@ -226,7 +226,7 @@ class AuditEntry(Base):
 
 
 class Invite(Base):
-    """A single-use, expiring code that registers one person in one role."""
+    """A single-use, expiring code that registers one person in one role; revocable."""
 
     __tablename__ = "invite"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,6 +240,8 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    name: Mapped[str | None] = mapped_column(String(60))  # whom it is for, as the inviter wrote
+    revoked_at: Mapped[datetime | None]
 
 
 class Participation(Base):

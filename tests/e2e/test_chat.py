@@ -265,7 +265,7 @@ async def test_english_aliases_and_language_switch(bot: Harness) -> None:
     await _onboard(bot)
     assert "English" in await bot.say(OFFICER, "/lang en")
     answer = await bot.say(OFFICER, "/help")
-    assert "/mine" in answer and "/done ID" in answer
+    assert "/mine" in answer and "/done 17" in answer
 
 
 async def test_moving_by_button_checks_the_window_replans_and_is_audited(bot: Harness) -> None:

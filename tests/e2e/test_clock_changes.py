@@ -32,6 +32,7 @@ async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(
     await _join(bot, CHIEF, "chef", "Kim")
     with bot.db.sessions() as s:
         member = s.scalar(select(m.Member).where(m.Member.telegram_id == OFFICER))
+        assert member is not None
         task = s.scalars(select(m.Task).where(m.Task.start_at > datetime.combine(
             day + timedelta(days=3), time(), TZ), m.Task.status == "pending",
             m.Task.team_id == member.team_id)  # his team's: no one else's reminder reaches him

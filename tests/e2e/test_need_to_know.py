@@ -197,3 +197,17 @@ async def test_a_risk_night_is_not_moved_and_moves_stay_in_the_plans_year(bot: H
     with bot.db.sessions() as s:
         assert s.get_one(m.Task, task.id).start_at == task.start_at
         assert s.get_one(m.Task, risk.id).start_at == risk.start_at
+
+
+async def test_each_role_s_help_lists_only_its_own_commands(bot: Harness) -> None:
+    await _people(bot)
+    partner = await bot.say(PARTNER, "/hjalp")
+    assert "/mina" in partner and "Jag deltar" in partner
+    assert not [c for c in ("/klar", "/flytta", "/stallin", "/bjud", "/rapport") if c in partner]
+    officer = await bot.say(OFFICER, "/hjalp")
+    assert "/klar 17" in officer
+    assert not [c for c in ("/bjud", "/rapport", "/avsluta") if c in officer]
+    chief = await bot.say(CHIEF, "/hjalp")
+    assert "/rapport" in chief and "/bjud" not in chief
+    coordinator = await bot.say(1, "/hjalp")
+    assert "/bjud" in coordinator and "/avsluta" in coordinator

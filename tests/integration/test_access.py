@@ -33,7 +33,8 @@ def _variant(slug: str, area: str) -> LoadedSet:
 
 
 # the sessions of a migrated database with three municipalities planned, and their promise sets
-World = tuple[sessionmaker[Session], dict[tuple[str, int], PromiseSet]]
+Sets = dict[tuple[str, int], PromiseSet]
+World = tuple[sessionmaker[Session], Sets]
 
 
 @pytest.fixture
@@ -50,15 +51,16 @@ def world(db_url: str) -> Iterator[World]:
     engine.dispose()
 
 
-def _member(s: Session, role: str, slug: str | None, telegram_id: int) -> m.Member:
-    invite = members.create_invite(s, role, NOW, municipality=slug)
+def _member(s: Session, sets: Sets, role: str, slug: str | None, telegram_id: int
+            ) -> m.Member:
+    invite = members.create_invite(s, sets, role, NOW, municipality=slug)
     return members.redeem(s, invite.code, telegram_id, role, "sv", NOW)
 
 
 def test_a_chief_sees_the_municipalities_of_their_police_area_only(world: World) -> None:
     sessions, sets = world
     with sessions.begin() as s:
-        chief = _member(s, "chief", "arvidsjaur", 10)
+        chief = _member(s, sets, "chief", "arvidsjaur", 10)
         seen = tasks.visible_tasks(s, chief, NOW, NOW + timedelta(days=365))
         munis = {t.id: t for t in seen}
         kiruna_task = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
@@ -89,7 +91,8 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world: World
     with sessions.begin() as s:
         team = s.scalars(select(m.Team).join(m.Municipality).where(
             m.Municipality.slug == "arjeplog", m.Team.key == "lag-1")).one()
-        invite = members.create_invite(s, "officer", NOW, team="lag-1", municipality="arjeplog")
+        invite = members.create_invite(s, sets, "officer", NOW, team="lag-1",
+                                        municipality="arjeplog")
         assert invite.team_id == team.id
         officer = members.redeem(s, invite.code, 20, "Olle", "sv", NOW)
         rows = promise_status(s, sets, officer, NOW)
@@ -99,9 +102,9 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world: World
 def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world: World) -> None:
     from medlofte_bot.domain.errors import UserError
 
-    sessions, _ = world
+    sessions, sets = world
     with sessions.begin() as s, pytest.raises(UserError) as err:
-        members.create_invite(s, "officer", NOW, team="lag-1")
+        members.create_invite(s, sets, "officer", NOW, team="lag-1")
     assert err.value.key == "invite_team_ambiguous"
     assert "kiruna" in err.value.params["municipalities"]
 
@@ -145,10 +148,10 @@ def test_area_alerts_go_to_the_coordinators_of_that_area_only(world: World) -> N
     from medlofte_bot.services.outbox import Outbox
     from medlofte_bot.services.reminders import ensure_reminders
 
-    sessions, _ = world
+    sessions, sets = world
     with sessions.begin() as s:
-        here = _member(s, "coordinator", "arjeplog", 30)  # LPO Piteå Älvdal, as Arvidsjaur
-        _member(s, "coordinator", "kiruna", 31)  # another police area
+        here = _member(s, sets, "coordinator", "arjeplog", 30)  # LPO Piteå Älvdal, as Arvidsjaur
+        _member(s, sets, "coordinator", "kiruna", 31)  # another police area
         admin = members.ensure_coordinator(s, 1, "Cora", NOW)
         joint = s.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
             m.Municipality.slug == "arvidsjaur", m.Task.joint.is_(True))
@@ -159,8 +162,8 @@ def test_area_alerts_go_to_the_coordinators_of_that_area_only(world: World) -> N
             m.Reminder.task_id == joint.id, m.Reminder.kind == "no_partner_3d")))
         assert alerted == {here.id, admin.id}
         officer = members.redeem(s, members.create_invite(
-            s, "officer", NOW, team="lag-1", municipality="arvidsjaur").code, 40, "Olle", "sv",
-            NOW)
+            s, sets, "officer", NOW, team="lag-1", municipality="arvidsjaur").code, 40, "Olle",
+            "sv", NOW)
         Outbox._unreachable(s, officer.id, NOW)
         told = set(s.scalars(select(m.Reminder.member_id).where(
             m.Reminder.kind == "unreachable")))
@@ -172,13 +175,50 @@ def test_partner_summaries_follow_each_promise_sets_own_setting(world: World) ->
 
     from medlofte_bot.services.reminders import SUMMARY_KIND, ensure_summaries
 
-    sessions, _ = world
+    sessions, sets = world
     with sessions.begin() as s:
         partners = {slug: members.redeem(s, members.create_invite(
-            s, "partner", NOW, municipality=slug, partner_role="alkoholhandlaggare").code,
+            s, sets, "partner", NOW, municipality=slug, partner_role="alkoholhandlaggare").code,
             50 + n, "Pia", "sv", NOW) for n, slug in enumerate(("arvidsjaur", "kiruna"))}
         monday = NOW + timedelta(days=(7 - NOW.weekday()) % 7, hours=7)
         ensure_summaries(s, monday, ZoneInfo("Europe/Stockholm"), frozenset({"kiruna"}))
         got = set(s.scalars(select(m.Reminder.member_id).where(
             m.Reminder.kind == SUMMARY_KIND)))
         assert partners["kiruna"].id in got and partners["arvidsjaur"].id not in got
+
+
+def test_one_invite_registers_one_person_when_several_redeem_it_at_once(db_url: str) -> None:
+    """Found by the hostile suite on PostgreSQL: three newcomers sending /start CODE at the
+    same moment were all registered by one single-use invite."""
+    import threading
+
+    from medlofte_bot.domain.errors import UserError
+    from medlofte_bot.storage.database import Database
+
+    db = Database(db_url)
+    db.migrate()
+    sets = {(x.promise_set.slug, 2015): x.promise_set for x in [_variant("arvidsjaur", "A")]}
+    with db.transaction() as s:
+        apply_promise_set(s, _variant("arvidsjaur", "A"), NOW)
+        code = members.create_invite(s, sets, "chief", NOW, municipality="arvidsjaur").code
+    start, outcomes = threading.Barrier(4), []
+
+    def redeem(telegram_id: int) -> None:
+        start.wait()
+        try:
+            with db.transaction() as s:
+                members.redeem(s, code, telegram_id, "Ny", "sv", NOW)
+            outcomes.append("joined")
+        except UserError as exc:
+            outcomes.append(exc.key)
+
+    threads = [threading.Thread(target=redeem, args=(700 + n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    with db.transaction(write=False) as s:
+        chiefs = s.scalars(select(m.Member).where(m.Member.role == "chief")).all()
+    db.dispose()
+    assert sorted(outcomes) == ["invite_used"] * 3 + ["joined"], outcomes
+    assert len(chiefs) == 1

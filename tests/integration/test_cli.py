@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from medlofte_bot.cli import main
 from medlofte_bot.scheduling.clock import ManualClock
@@ -115,3 +115,85 @@ def test_a_toml_syntax_error_is_one_clear_message_in_english_too(
 def test_a_year_without_a_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", CONFIG, "--year", "2016"]) == 2
     assert "inga löften för 2016" in capsys.readouterr().err
+
+
+INVITES = """role,team,municipality,partner_role,name
+polis,lag-1,arvidsjaur,,Olle Berg
+officer,lag-2,,,Lina
+partner,,arvidsjaur,alkoholhandlaggare,Pia
+chief,,,,Kim
+"""
+
+
+def _invites(db: Path) -> list[tuple[str, str | None]]:
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        if "invite" not in inspect(engine).get_table_names():
+            return []
+        with engine.connect() as conn:
+            return [(r[0], r[1]) for r in conn.execute(
+                text("SELECT role, name FROM invite ORDER BY id"))]
+    finally:
+        engine.dispose()
+
+
+def test_invite_csv_prints_one_single_use_link_per_row_with_the_name(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = tmp_path / "people.csv"
+    rows.write_text(INVITES, encoding="utf-8")
+    db = tmp_path / "x.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["invite", "--csv", str(rows), "--config", CONFIG], clock=NEW_YEAR) == 0
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert [line.split(": ")[0] for line in lines] == ["Olle Berg", "Lina", "Pia", "Kim"]
+    codes = {line.split("?start=")[1] for line in lines}
+    assert len(codes) == 4 and all("https://t.me/medlofte_bot?start=" in x for x in lines)
+    assert "4 inbjudningar" in out.err
+    assert _invites(db) == [("officer", "Olle Berg"), ("officer", "Lina"),
+                            ("partner", "Pia"), ("chief", "Kim")]
+
+
+@pytest.mark.parametrize(("edit", "row", "column", "says"), [
+    (("alkoholhandlaggare", "alkohol"), 4, "partner_role", "alkoholhandlaggare"),
+    (("lag-2", "lag-7"), 3, "team", "lag-1 (Arvidsjaur lag 1)"),
+    (("chief,,,,Kim", "chief,,pitea,,Kim"), 5, "municipality", "arvidsjaur"),
+    (("chief,,,,Kim", "sheriff,,,,Kim"), 5, "role", "polis"),
+    (("partner,,arvidsjaur,alkoholhandlaggare", "partner,,arvidsjaur,"), 4, "partner_role",
+     "faltarbetare"),
+    ((",partner_role,name", ",name"), 1, "partner_role", "saknas"),
+])
+def test_a_bad_invite_file_names_row_and_column_and_stores_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    edit: tuple[str, str], row: int, column: str, says: str,
+) -> None:
+    rows = tmp_path / "people.csv"
+    assert edit[0] in INVITES
+    rows.write_text(INVITES.replace(edit[0], edit[1], 1), encoding="utf-8")
+    db = tmp_path / "x.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["invite", "--csv", str(rows), "--config", CONFIG], clock=NEW_YEAR) == 2
+    out = capsys.readouterr()
+    assert out.out == "", "no link is printed"
+    assert f"{rows}: rad {row}, kolumn {column}: " in out.err and says in out.err
+    assert "Inget har sparats" in out.err and "Traceback" not in out.err
+    assert _invites(db) == []
+
+
+def test_a_single_invite_with_a_partner_role_typo_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "x.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db}")
+    assert main(["--lang", "en", "invite", "--role", "partner", "--partner-role", "alkohol",
+                 "--config", CONFIG], clock=NEW_YEAR) == 2
+    err = capsys.readouterr().err
+    assert "Unknown partner role 'alkohol'" in err and "alkoholhandlaggare" in err
+    assert main(["invite", "--role", "partner", "--config", CONFIG], clock=NEW_YEAR) == 2
+    assert "behöver en partnerroll" in capsys.readouterr().err
+    assert _invites(db) == []
+    assert main(["invite", "--role", "partner", "--partner-role", "alkoholhandlaggare",
+                 "--name", "Pia", "--config", CONFIG], clock=NEW_YEAR) == 0
+    assert "start=" in capsys.readouterr().out
+    assert _invites(db) == [("partner", "Pia")]

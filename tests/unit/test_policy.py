@@ -190,7 +190,8 @@ def test_no_role_check_lives_outside_the_policy_module() -> None:
     from pathlib import Path
 
     package = Path(__file__).parents[2] / "medlofte_bot"
-    check = re.compile(r"(?<!Member)\.role\s*(==|!=|\bin\b|\bnot in\b)|\bLEADERS\b|\bPOLICE_ROLES\b")
+    check = re.compile(
+        r"(?<!Member)\.role\s*(==|!=|\bin\b|\bnot in\b)|\bLEADERS\b|\bPOLICE_ROLES\b")
     found = [f"{path.relative_to(package)}:{n}: {line.strip()}"
              for path in sorted(package.rglob("*.py"))
              if path.name not in ("policy.py", "states.py")
