@@ -226,6 +226,12 @@ class EmulatorState:
         delivered)."""
         return copy.deepcopy([*self._updates, *self._repeats])
 
+    @property
+    def last_update_id(self) -> int:
+        """The update_id of the update enqueued last (0 before the first): e.g. a button press's,
+        since press_button returns the callback query id."""
+        return self._next_update_id - 1
+
     def acknowledged(self, update_id: int) -> bool:
         """True once the bot polled again after getUpdates last handed out this update.
 
