@@ -448,3 +448,62 @@ async def test_emulator_thread_serves_a_bot_running_in_another_loop() -> None:
     finally:
         runner.stop()
     assert runner.loop is not None and runner.loop.is_closed()
+
+
+async def test_a_repeated_update_reaches_the_application_twice_with_the_same_id(
+    emu: BotApiEmulator,
+) -> None:
+    seen: list[tuple[int, str]] = []
+
+    async def record(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        seen.append((update.update_id, update.message.text or ""))
+
+    app = build_app(emu)
+    app.add_handler(CommandHandler("klar", record))
+    async with polling(app):
+        first = await emu.send_text(ANNA, "/klar 1")
+        await emu.wait_until(lambda: emu.acknowledged(first.update_id), timeout=5)
+        await emu.repeat_update(first.update_id)
+        assert not emu.acknowledged(first.update_id)
+        assert [int(u["update_id"]) for u in emu.pending_updates()] == [first.update_id]
+        await emu.send_text(ANNA, "/klar 2")
+        await emu.wait_until(lambda: len(seen) == 3, timeout=5)
+        assert seen == [(first.update_id, "/klar 1"), (first.update_id, "/klar 1"),
+                        (first.update_id + 1, "/klar 2")]
+        await emu.wait_until(lambda: emu.acknowledged(first.update_id), timeout=5)
+    with pytest.raises(ValueError, match="no update"):
+        await emu.repeat_update(999)
+
+
+async def test_an_update_is_acknowledged_only_once_the_bot_polls_again(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    sent = await emu.send_text(ANNA, "hej")
+    assert emu.last_update_id == sent.update_id and not emu.acknowledged(sent.update_id)
+    (update,) = await bot.get_updates()
+    assert update.update_id == sent.update_id and not emu.acknowledged(sent.update_id)
+    assert await bot.get_updates(offset=sent.update_id + 1) == ()
+    assert emu.acknowledged(sent.update_id)
+
+
+async def test_channel_posts_and_their_edits_come_signed_by_the_channel(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    await emu.add_channel(-100777, "Nyheter", username="nyheter")
+    post = await emu.post_to_channel(-100777, "/status")
+    await emu.edit_channel_post(-100777, post.message_id, "/klar 1")
+    first, edited = await bot.get_updates()
+    assert first.channel_post is not None and first.channel_post.from_user is None
+    assert first.channel_post.sender_chat is not None
+    assert first.channel_post.sender_chat.id == -100777
+    assert first.channel_post.chat.type == "channel" and first.effective_user is None
+    assert first.channel_post.text == "/status" and first.channel_post.entities
+    assert edited.edited_channel_post is not None
+    assert edited.edited_channel_post.text == "/klar 1"
+    with pytest.raises(ValueError, match="post_to_channel"):
+        await emu.send_text(ANNA, "hej", chat_id=-100777)
+    with pytest.raises(ValueError, match="add_channel"):
+        await emu.add_group(-100888, "Kanal", type="channel")
+    sent = await bot.send_message(-100777, "svar")
+    assert emu.messages_to(-100777)[0].message_id == sent.message_id

@@ -253,6 +253,7 @@ class BotApiEmulator(UserSideMixin):
         limit = int(p.get("limit") or 100)
         timeout = max(0.0, float(p.get("timeout") or 0))
         self._poll_generation += 1
+        self._polls += 1
         generation = self._poll_generation
         self._notify()
         loop = asyncio.get_running_loop()

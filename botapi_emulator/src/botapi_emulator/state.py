@@ -74,6 +74,10 @@ class EmulatorState:
         self._sent_by_key: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[JSON] = []
         self._next_update_id = 1
+        self._history: dict[int, JSON] = {}  # every update ever enqueued, for repeats
+        self._repeats: list[JSON] = []  # delivered once more with the next getUpdates answer
+        self._polls = 0  # getUpdates calls so far
+        self._handed_out: dict[int, int] = {}  # update_id -> the poll that last returned it
         self._next_file = 1
         self._callbacks: dict[str, JSON] = {}
         self._wait_cursor: dict[int, int] = {}
@@ -158,9 +162,19 @@ class EmulatorState:
         """Append an update of the given type to the pending queue; return its update_id."""
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._updates.append({"update_id": update_id, update_type: copy.deepcopy(payload)})
+        update = {"update_id": update_id, update_type: copy.deepcopy(payload)}
+        self._updates.append(update)
+        self._history[update_id] = update
         self._notify()
         return update_id
+
+    def _repeat(self, update_id: int) -> None:
+        """Queue an already enqueued update to be delivered once more, with its own update_id."""
+        update = self._history.get(update_id)
+        if update is None:
+            raise ValueError(f"no update {update_id} was ever enqueued")
+        self._repeats.append(update)
+        self._notify()
 
     def _take_updates(self, offset: int | None, limit: int) -> list[JSON]:
         """Confirm updates below offset and return up to limit pending allowed updates."""
@@ -175,7 +189,13 @@ class EmulatorState:
             if (kind in allowed) if allowed else (kind not in DEFAULT_EXCLUDED_UPDATES):
                 kept.append(upd)
         self._updates = kept
-        return [copy.deepcopy(u) for u in kept[: max(1, min(limit, 100))]]
+        batch = kept[: max(1, min(limit, 100))]
+        if self._repeats:  # ahead of newer updates: the bot's next offset stays where it was
+            batch = sorted([*self._repeats, *batch], key=lambda u: int(u["update_id"]))
+            self._repeats = []
+        for upd in batch:
+            self._handed_out[int(upd["update_id"])] = self._polls
+        return [copy.deepcopy(u) for u in batch]
 
     # ----- readers (safe to call from any thread) ------------------------------------------
 
@@ -202,8 +222,27 @@ class EmulatorState:
         return copy.deepcopy(stored) if stored is not None else None
 
     def pending_updates(self) -> list[JSON]:
-        """Return copies of the updates not yet confirmed by getUpdates."""
-        return copy.deepcopy(self._updates)
+        """Return copies of the updates not yet confirmed by getUpdates (and repeats not yet
+        delivered)."""
+        return copy.deepcopy([*self._updates, *self._repeats])
+
+    @property
+    def last_update_id(self) -> int:
+        """The update_id of the update enqueued last (0 before the first): e.g. a button press's,
+        since press_button returns the callback query id."""
+        return self._next_update_id - 1
+
+    def acknowledged(self, update_id: int) -> bool:
+        """True once the bot polled again after getUpdates last handed out this update.
+
+        For a new update this is Telegram's confirmation (the next offset is past it); for a
+        repeated one it means the same. Either way the bot had the update in hand before it
+        asked for more, so a bot that has nothing running has dealt with it.
+        """
+        if any(int(u["update_id"]) == update_id for u in self._repeats):
+            return False
+        handed = self._handed_out.get(update_id)
+        return handed is not None and self._polls > handed
 
     def commands_for(self, language_code: str = "", scope: JSON | None = None) -> list[JSON]:
         """Return the commands set with setMyCommands for this language_code and scope."""

@@ -78,10 +78,59 @@ class UserSideMixin(EmulatorState):
         unknown = [m for m in members if m not in self.users]
         if unknown:
             raise ValueError(f"unknown users {unknown}: add_user first")
+        if type not in ("group", "supergroup"):
+            raise ValueError("a group is a 'group' or a 'supergroup' (channels: add_channel)")
         chat = ChatState(chat_id, type, title=title, members=set(members))
         self.chats[chat_id] = chat
         self._notify()
         return chat
+
+    async def add_channel(
+        self, chat_id: int, title: str, username: str | None = None
+    ) -> ChatState:
+        """Create a channel with the bot in it (chat_id < 0): its posts come as channel_post."""
+        if chat_id >= 0:
+            raise ValueError("channel chat ids are negative")
+        chat = ChatState(chat_id, "channel", title=title, username=username)
+        self.chats[chat_id] = chat
+        self._notify()
+        return chat
+
+    def _channel(self, chat_id: int) -> ChatState:
+        chat = self.chats.get(chat_id)
+        if chat is None or chat.type != "channel":
+            raise ValueError(f"no channel {chat_id}: add_channel first")
+        return chat
+
+    async def post_to_channel(self, chat_id: int, text: str) -> UserAction:
+        """Enqueue a `channel_post`: a post signed by the channel (sender_chat, no `from`)."""
+        chat = self._channel(chat_id)
+        message_id = chat.next_message_id
+        chat.next_message_id += 1
+        msg: JSON = {"message_id": message_id, "sender_chat": chat.to_json(),
+                     "chat": chat.to_json(), "date": int(self.clock()), "text": text}
+        ents = command_entities(text)
+        if ents:
+            msg["entities"] = ents
+        self._messages[(chat_id, message_id)] = msg
+        update_id = self._enqueue("channel_post", msg)
+        return UserAction(update_id, message_id, chat_id)
+
+    async def edit_channel_post(self, chat_id: int, message_id: int, new_text: str) -> UserAction:
+        """Edit an earlier channel post; enqueue an `edited_channel_post` update."""
+        self._channel(chat_id)
+        msg = self._messages.get((chat_id, message_id))
+        if msg is None or "from" in msg:
+            raise ValueError(f"no channel post {message_id} in {chat_id}")
+        msg["text"] = new_text
+        msg["edit_date"] = int(self.clock())
+        ents = command_entities(new_text)
+        if ents:
+            msg["entities"] = ents
+        else:
+            msg.pop("entities", None)
+        update_id = self._enqueue("edited_channel_post", dict(msg))
+        return UserAction(update_id, message_id, chat_id)
 
     def _user_and_chat(self, user_id: int, chat_id: int | None) -> tuple[UserState, ChatState]:
         user = self.users.get(user_id)
@@ -90,6 +139,8 @@ class UserSideMixin(EmulatorState):
         chat = self.chats.get(user_id if chat_id is None else chat_id)
         if chat is None:
             raise ValueError(f"unknown chat {chat_id}")
+        if chat.type == "channel":
+            raise ValueError("users post in a channel as the channel: post_to_channel")
         if chat.is_private:
             if chat.chat_id != user_id:
                 raise ValueError("a user can only write in their own private chat")
@@ -263,6 +314,15 @@ class UserSideMixin(EmulatorState):
     async def enqueue_update(self, update_type: str, payload: JSON) -> int:
         """Enqueue any raw update (e.g. "inline_query"); return its update_id."""
         return self._enqueue(update_type, payload)
+
+    async def repeat_update(self, update_id: int) -> None:
+        """Deliver an update once more, with the same update_id, in the next getUpdates answer.
+
+        Telegram may repeat an update (its docs: update_id lets a bot "ignore repeated
+        updates"), e.g. when a bot crashed before confirming it or a webhook answered late.
+        The repeat goes out whatever the bot's offset, ahead of newer updates.
+        """
+        self._repeat(update_id)
 
     async def _member_update(self, chat: ChatState, by: JSON, old: str, new: str) -> None:
         bot = self.bot_user_json()
