@@ -69,6 +69,18 @@ class Sender(Protocol):
         ...
 
 
+def _may_receive(session: Session, member: m.Member | None, chat_id: int, task: m.Task
+                 ) -> bool:
+    """Asked again as each message goes out (the policy): a member who may still see the
+    task (or whose area's alert it is), or a group that is still the task's team group.
+    Roles, teams, areas and groups change between the row's making and its sending."""
+    about = tasks.facts(task)
+    if member is not None:
+        who = viewer(session, member)
+        return can_see(who, about) or gets_area_alert(who, about.municipality_id)
+    return may_show_in_chat(ChatFacts(False, group_team(session, chat_id)), about)
+
+
 class Outbox:
     """The outbox's use cases over the service context."""
 
@@ -139,14 +151,8 @@ class Outbox:
         task = session.get(m.Task, row.task_id) if row.task_id else None
         if task is None or task.status != TaskStatus.PENDING:
             return None
-        about = tasks.facts(task)
-        if member is not None and not (
-                can_see(viewer(session, member), about)
-                or gets_area_alert(viewer(session, member), about.municipality_id)):
-            return None  # their role, team or area changed since the row was made
-        if member is None and not may_show_in_chat(
-                ChatFacts(False, group_team(session, base.chat_id)), about):
-            return None  # the group is no longer this team's
+        if not _may_receive(session, member, base.chat_id, task):
+            return None
         view = tasks.view(session, task)
         if row.kind == "no_partner_3d" and view.partners_joined:
             return None
@@ -170,7 +176,9 @@ class Outbox:
                 target = first.chat_id if first.chat_id is not None else (
                     member.telegram_id if member else None)
                 found = [session.get(m.Task, r.task_id) for r in rows if r.task_id is not None]
-                views = {v.id: v for v in (tasks.view(session, t) for t in found if t)
+                views = {v.id: v for v in (tasks.view(session, t) for t in found
+                                           if t and target is not None
+                                           and _may_receive(session, member, target, t))
                          if v.status == TaskStatus.PENDING}
                 if target is None or not views or (member is not None and not member.active):
                     reminders.mark_skipped(session, [r.id for r in rows], "not needed")

@@ -320,6 +320,8 @@ class Runner:
         chat = self.world.chat_of(actor, action.chat)
         text = self._resolve(action.text, actor)
         reply_to = self._reply_target(chat, action.reply, uid, what)
+        if text.startswith("/"):  # a command sent as a reply is a command: its own scope
+            what.replied = None
         what.inputs.append(f"{short(text)} in {chat}"
                            + (f" replying to message {reply_to}" if reply_to else ""))
         await self._send(uid, chat, text, what, reply_to)
