@@ -69,6 +69,9 @@ class EmulatorState:
         self.count_429 = 0
         self.webhook_url = ""
         self.allowed_updates: list[str] | None = None
+        #: Seconds after a press within which answerCallbackQuery is accepted; later answers
+        #: get Telegram's 400 "query is too old…". None: no expiry (the default).
+        self.callback_answer_timeout: float | None = None
         self._messages: dict[tuple[int, int], JSON] = {}
         self._sent: list[SentMessage] = []
         self._sent_by_key: dict[tuple[int, int], SentMessage] = {}
@@ -76,6 +79,7 @@ class EmulatorState:
         self._next_update_id = 1
         self._next_file = 1
         self._callbacks: dict[str, JSON] = {}
+        self._delivered: dict[int, JSON] = {}
         self._wait_cursor: dict[int, int] = {}
         self._waiters: set[asyncio.Future[None]] = set()
 
@@ -158,7 +162,9 @@ class EmulatorState:
         """Append an update of the given type to the pending queue; return its update_id."""
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._updates.append({"update_id": update_id, update_type: copy.deepcopy(payload)})
+        update = {"update_id": update_id, update_type: copy.deepcopy(payload)}
+        self._updates.append(update)
+        self._delivered[update_id] = update
         self._notify()
         return update_id
 
@@ -200,6 +206,11 @@ class EmulatorState:
         """Return a copy of any stored message (bot's or user's) as Telegram JSON, or None."""
         stored = self._messages.get((chat_id, message_id))
         return copy.deepcopy(stored) if stored is not None else None
+
+    def update_json(self, update_id: int) -> JSON | None:
+        """Return a copy of any update ever enqueued (confirmed or not), or None."""
+        found = self._delivered.get(update_id)
+        return copy.deepcopy(found) if found is not None else None
 
     def pending_updates(self) -> list[JSON]:
         """Return copies of the updates not yet confirmed by getUpdates."""
