@@ -11,13 +11,16 @@ from medlofte_bot.chat.common import actor_of, answering, call, reply
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel, ask_move, confirm
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.parsing import task_number
 
 
 def _parse(data: str) -> tuple[str, int, str]:
+    """'action:task[:rest]' from a button; a forged task number is refused like a typed one."""
     parts = data.split(":", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
+    number = task_number(parts[1]) if len(parts) > 1 else None
+    if number is None:
         raise UserError("task_id_missing", example="/mina")
-    return parts[0], int(parts[1]), parts[2] if len(parts) > 2 else ""
+    return parts[0], number, parts[2] if len(parts) > 2 else ""
 
 
 def _instant(text: str) -> datetime:

@@ -11,8 +11,10 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from medlofte_bot import texts
+from medlofte_bot.chat import render
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.parsing import clean_text, task_number
 from medlofte_bot.services.usecases import NotMember, UseCases
 from medlofte_bot.services.views import Actor, SentRecord
 
@@ -59,11 +61,11 @@ def log_sent(context: BotContext, records: list[SentRecord]) -> None:
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
-    """Answer in the chat the update came from."""
+    """Answer in the chat the update came from, cut to Telegram's limit if it must be."""
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(text, **kwargs)
+    return await chat.send_message(render.fit(text), **kwargs)
 
 
 @asynccontextmanager
@@ -81,12 +83,23 @@ async def answering(update: Update, context: BotContext) -> AsyncIterator[None]:
             await reply(update, texts.t("stranger", client_language(update)))
     except UserError as exc:
         lang = exc.lang or client_language(update)
-        await reply(update, texts.t(exc.key, lang, **exc.params))
+        await reply(update, render.message(exc.key, lang, **exc.params))
+
+
+def kept_text(context: BotContext, text: str) -> str:
+    """What the bot uses of a person's text: no control characters, and within the length
+    kept, cut between words."""
+    return render.cut_words(clean_text(text).strip(), context.deps.text_max)
+
+
+def words(context: BotContext) -> list[str]:
+    """A command's arguments, from the text kept (``kept_text``)."""
+    return kept_text(context, " ".join(context.args or [])).split()
 
 
 def rest_text(context: BotContext) -> str:
-    """A command's words after the task number, cut to the length kept."""
-    return " ".join((context.args or [])[1:]).strip()[: context.deps.text_max]
+    """A command's words after the task number, from the text kept."""
+    return " ".join(words(context)[1:])
 
 
 async def _say_if_trimmed(update: Update, context: BotContext) -> None:
@@ -104,7 +117,8 @@ async def _say_if_trimmed(update: Update, context: BotContext) -> None:
 
 def task_id_arg(context: BotContext, example: str) -> int:
     """The task number in a command's first argument ("17" or "#17")."""
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
+    args = words(context)
+    number = task_number(args[0]) if args else None
+    if number is None:
         raise UserError("task_id_missing", example=example)
-    return int(args[0].lstrip("#"))
+    return number

@@ -16,8 +16,10 @@ from medlofte_bot.chat.common import (
     call,
     client_language,
     is_private,
+    kept_text,
     log_sent,
     reply,
+    words,
 )
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.sender import send_chart
@@ -39,11 +41,12 @@ async def on_start(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    if not context.args:
+    args = words(context)
+    if not args:
         await on_help(update, context)  # a member's plain /start shows the commands
         return
     async with answering(update, context):
-        member = await call(context.usecases.join, actor, context.args[0])
+        member = await call(context.usecases.join, actor, args[0])
         lang = member.language
         await reply(update, texts.t(
             "welcome", lang, name=member.name, role=texts.t(f"role.{member.role}", lang),
@@ -108,7 +111,7 @@ async def on_language(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        choice = (context.args or [""])[0].lower()
+        choice = (words(context) or [""])[0].lower()
         if choice not in texts.LANGUAGES:
             member = await call(context.usecases.whoami, actor)
             raise UserError("language_usage").with_lang(member.language)
@@ -122,7 +125,7 @@ async def on_invite(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        args = list(context.args or [])
+        args = words(context)
         if not args:
             member = await call(context.usecases.whoami, actor)
             raise UserError("invite_usage").with_lang(member.language)
@@ -146,8 +149,9 @@ async def on_group(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        group = None if chat is None or is_private(update) or not context.args else chat.id
-        team_key = context.args[0] if context.args else None
+        args = words(context)
+        group = None if chat is None or is_private(update) or not args else chat.id
+        team_key = args[0] if args else None
         answer = await call(context.usecases.set_group, actor, team_key, group)
         await reply(update, texts.t("group_set", answer.member.language, team=answer.value))
 
@@ -174,7 +178,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         if is_private(update):
             await on_unknown_command(update, context)
         return
-    text = message.text[: context.deps.text_max]
+    text = kept_text(context, message.text)
     async with answering(update, context):
         answer = await call(context.usecases.reply, actor, message.chat_id,
                             target.message_id, text)

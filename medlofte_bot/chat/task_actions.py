@@ -70,7 +70,7 @@ async def answer_replanned(update: Update, action: str, result: Replanned, lang:
     if action == "moved":
         await reply(update, texts.t("moved", lang, id=task.id, when=texts.when(task.start, lang)))
     else:
-        await reply(update, texts.t("cancelled", lang, id=task.id, reason=reason))
+        await reply(update, render.message("cancelled", lang, id=task.id, reason=reason))
     await reply(update, target_text(result, lang))
 
 
