@@ -218,6 +218,8 @@ async def on_media(update: Update, context: BotContext) -> None:
 
 async def on_error(update: object, context: BotContext) -> None:
     """Log with context; the user gets a calm sentence, never a stack trace."""
+    # The sentence never says that nothing changed: the failure may have come after a commit
+    # (an answer Telegram refused), so it points to where the person can look.
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:

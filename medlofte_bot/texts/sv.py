@@ -135,7 +135,7 @@ TEXTS.update({
     "language_usage": "Skriv /sprak sv eller /sprak en.",
     "trimmed": "(Texten var för lång och har kortats till {max} tecken.)",
     "ignored_media": "Jag läser bara text. Skriv /hjalp för kommandon.",
-    "error_generic": "Något gick fel, och inget har ändrats. Försök igen om en stund.",
+    "error_generic": "Något gick fel. Det du bad om kan ändå ha sparats: se efter med /mina eller /plan innan du försöker igen.",
     "status_title": "Läget för löftena:",
     "status_line": "• {title}: {done}/{target}{joint} – {state}",
     "status_joint": " (gemensamma {joint_done}/{joint_target})",

@@ -143,3 +143,14 @@ async def test_a_word_longer_than_a_message_is_echoed_cut_not_refused(bot: Harne
         COORDINATOR, lambda x: "kortats" not in (x.text or ""))).text or ""
     assert answer.startswith("Okänd roll 'xxx") and "'. Välj en av: " in answer, answer
     assert len(answer) <= 4096
+
+
+async def test_after_a_commit_a_failed_answer_never_says_nothing_changed(bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    task_id = _task_id(bot)
+    bot.emu.fail_next(1, 400, "Bad Request: message is too long", methods=["sendMessage"])
+    await bot.emu.send_text(OFFICER, f"/stallin {task_id} sjuk")
+    told = await bot.emu.wait_for_message(OFFICER)
+    with bot.db.sessions() as s:
+        assert s.get_one(m.Task, task_id).status == "cancelled"
+    assert "inget har ändrats" not in (told.text or "") and "/mina" in (told.text or ""), told.text
