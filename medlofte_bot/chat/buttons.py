@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import BadRequest
 
 from medlofte_bot import texts
 from medlofte_bot.chat.common import actor_of, answering, call, reply
@@ -12,6 +14,12 @@ from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel, ask_move, confirm
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.parsing import task_number
+from medlofte_bot.services.views import Actor
+
+log = logging.getLogger(__name__)
+# Telegram's 400 for a query it no longer takes: "query is too old and response timeout
+# expired or query ID is invalid"
+_EXPIRED = ("query is too old", "query id is invalid")
 
 
 def _parse(data: str) -> tuple[str, int, str]:
@@ -38,31 +46,51 @@ async def on_button(update: Update, context: BotContext) -> None:
     query, actor = update.callback_query, actor_of(update)
     if query is None or actor is None:
         return
-    await query.answer()
-    async with answering(update, context):
-        try:
-            action, task_id, rest = _parse(query.data or "")
-        except UserError as exc:  # a stranger's forged press gets the stranger's sentence
-            raise exc.with_lang((await call(context.usecases.whoami, actor)).language) from None
-        usecases = context.usecases
-        if action == "d":
-            await confirm(update, context, task_id)
-        elif action == "m":
-            await ask_move(update, context, task_id)
-        elif action == "mv":
-            answer = await call(usecases.move, actor, task_id, None, _instant(rest))
-            await answer_replanned(update, "moved", answer.value, answer.member.language)
-        elif action == "c":
-            await ask_cancel(update, context, task_id)
-        elif action == "j":
-            joins = rest == "1"
-            view = await call(usecases.answer_invitation, actor, task_id, joins)
-            lang = view.member.language
-            await reply(update, texts.t("joined" if joins else "declined", lang,
-                                        what=texts.kind(view.value.kind, lang).lower(),
-                                        when=texts.when(view.value.start, lang)))
-        elif action == "s":
-            skipped = await call(usecases.skip_follow_up, actor, task_id)
-            await reply(update, texts.t("follow_up.skipped", skipped.member.language))
-        else:
-            raise UserError("unknown_command")
+    try:  # the work first: its answer goes to the chat, so a late press loses nothing
+        async with answering(update, context):
+            try:
+                action, task_id, rest = _parse(query.data or "")
+            except UserError as exc:  # a stranger's forged press gets the stranger's sentence
+                raise exc.with_lang((await call(context.usecases.whoami, actor)).language) \
+                    from None
+            await _act(update, context, actor, action, task_id, rest)
+    finally:
+        await _close(query)
+
+
+async def _act(update: Update, context: BotContext, actor: Actor, action: str, task_id: int,
+               rest: str) -> None:
+    """Do what the button says and answer in the chat."""
+    usecases = context.usecases
+    if action == "d":
+        await confirm(update, context, task_id)
+    elif action == "m":
+        await ask_move(update, context, task_id)
+    elif action == "mv":
+        answer = await call(usecases.move, actor, task_id, None, _instant(rest))
+        await answer_replanned(update, "moved", answer.value, answer.member.language)
+    elif action == "c":
+        await ask_cancel(update, context, task_id)
+    elif action == "j":
+        joins = rest == "1"
+        view = await call(usecases.answer_invitation, actor, task_id, joins)
+        lang = view.member.language
+        await reply(update, texts.t("joined" if joins else "declined", lang,
+                                    what=texts.kind(view.value.kind, lang).lower(),
+                                    when=texts.when(view.value.start, lang)))
+    elif action == "s":
+        skipped = await call(usecases.skip_follow_up, actor, task_id)
+        await reply(update, texts.t("follow_up.skipped", skipped.member.language))
+    else:
+        raise UserError("unknown_command")
+
+
+async def _close(query: CallbackQuery) -> None:
+    """Stop the client's spinner. Telegram refuses when the press is too old (or the query
+    was answered already): the work is done and the chat has the answer, so that is fine."""
+    try:
+        await query.answer()
+    except BadRequest as exc:
+        if not any(words in exc.message.lower() for words in _EXPIRED):
+            raise
+        log.debug("callback query %s not answered: %s", query.id, exc.message)

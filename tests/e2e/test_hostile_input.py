@@ -154,3 +154,18 @@ async def test_after_a_commit_a_failed_answer_never_says_nothing_changed(bot: Ha
     with bot.db.sessions() as s:
         assert s.get_one(m.Task, task_id).status == "cancelled"
     assert "inget har ändrats" not in (told.text or "") and "/mina" in (told.text or ""), told.text
+
+
+async def test_a_late_press_still_records_the_done_and_answers_in_the_chat(bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    task_id = _task_id(bot)
+    card = await _card(bot, task_id)
+    _after(bot, task_id)
+    bot.emu.callback_answer_timeout = 0.0  # the press is too old by the time it is answered
+    await bot.emu.press_button(OFFICER, OFFICER, card, f"d:{task_id}")
+    done = await bot.emu.wait_for_message(OFFICER, lambda x: not x.button_data()
+                                          or "genomförd" in (x.text or ""))
+    assert "genomförd av Olle" in (done.text or ""), done.text
+    assert _completions(bot) == 1
+    assert bot.emu.answered_callbacks == []
+    assert all(GENERIC_ERROR not in t for t in _texts(bot, OFFICER))
