@@ -60,10 +60,12 @@ def build_application(token: str, base_url: str, deps: ChatDeps,
         builder = builder.post_init(post_init)
     app: App = builder.build()
     app.bot_data["deps"] = deps
+    new = filters.UpdateType.MESSAGE  # an edit never runs a command: it gets on_edited
     for sv, en, handler in COMMANDS:
-        app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler))
+        app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler, filters=new))
     app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(MessageHandler(filters.COMMAND, h.on_unknown_command))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, h.on_edited))
+    app.add_handler(MessageHandler(filters.COMMAND & new, h.on_unknown_command))
     app.add_handler(MessageHandler(
         filters.TEXT & ~filters.COMMAND & ~filters.FORWARDED & filters.UpdateType.MESSAGE,
         h.on_text))

@@ -216,6 +216,11 @@ async def on_media(update: Update, context: BotContext) -> None:
     await _private_answer(update, context, "ignored_media")
 
 
+async def on_edited(update: Update, context: BotContext) -> None:
+    """An edited message: never run again; one short answer in private chats."""
+    await _private_answer(update, context, "edited")
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log with context; the user gets a calm sentence, never a stack trace."""
     # The sentence never says that nothing changed: the failure may have come after a commit

@@ -244,3 +244,4 @@ TEXTS["cli.demo_needs_emulator"] = (
     "The demo needs the Bot API emulator, which is not installed here. Run `make run`, or"
     " install it with: pip install -e ./botapi_emulator -e '.[demo]'"
 )
+TEXTS["edited"] = "I don't read edited messages – please send a new one instead."

@@ -244,3 +244,4 @@ TEXTS["cli.demo_needs_emulator"] = (
     "Demon behöver Bot API-emulatorn, som inte är installerad här. Kör `make run`, eller"
     " installera den med: pip install -e ./botapi_emulator -e '.[demo]'"
 )
+TEXTS["edited"] = "Jag läser inte ändrade meddelanden – skicka ett nytt i stället."

@@ -169,3 +169,23 @@ async def test_a_late_press_still_records_the_done_and_answers_in_the_chat(bot: 
     assert _completions(bot) == 1
     assert bot.emu.answered_callbacks == []
     assert all(GENERIC_ERROR not in t for t in _texts(bot, OFFICER))
+
+
+async def test_an_edit_never_runs_a_command_and_gets_one_short_answer_in_private(
+        bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    task_id = _task_id(bot)
+    sent = await bot.emu.send_text(OFFICER, "/plan")
+    await bot.emu.wait_for_message(OFFICER)
+    await bot.emu.edit_text(OFFICER, None, sent.message_id, f"/stallin {task_id} ändrat")
+    answer = (await bot.emu.wait_for_message(OFFICER)).text or ""
+    assert answer.startswith("Jag läser inte ändrade meddelanden"), answer
+    await bot.emu.add_group(GROUP, "Lag 1", members=[COORDINATOR, OFFICER])
+    in_group = await bot.emu.send_text(OFFICER, "hej", chat_id=GROUP)
+    await bot.emu.edit_text(OFFICER, GROUP, in_group.message_id, f"/klar {task_id}")
+    assert "/mina" in await bot.say(OFFICER, "/hjalp")
+    assert bot.emu.messages_to(GROUP) == []
+    assert len([t for t in _texts(bot, OFFICER) if t.startswith("Jag läser inte")]) == 1
+    with bot.db.sessions() as s:
+        assert s.get_one(m.Task, task_id).status == "pending"
+    assert _completions(bot) == 0
