@@ -55,7 +55,7 @@ def build_application(token: str, base_url: str, deps: ChatDeps,
                .base_file_url(file_url(base_url))
                .context_types(ContextTypes(context=BotContext))
                .rate_limiter(rate_limiter)
-               .concurrent_updates(PerPersonUpdates()))
+               .concurrent_updates(PerPersonUpdates(on_flood=h.tell_flooding)))
     if post_init is not None:
         builder = builder.post_init(post_init)
     app: App = builder.build()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
@@ -219,6 +220,16 @@ async def on_media(update: Update, context: BotContext) -> None:
 async def on_edited(update: Update, context: BotContext) -> None:
     """An edited message: never run again; one short answer in private chats."""
     await _private_answer(update, context, "edited")
+
+
+async def tell_flooding(update: Update) -> None:
+    """The one answer to a person who sends too much (private chats only): they are paused."""
+    if not is_private(update):
+        return
+    try:
+        await reply(update, texts.t("flooding", client_language(update)))
+    except TelegramError:  # their chat may be the problem; they are paused all the same
+        log.warning("could not tell a flooding person about the pause")
 
 
 async def on_error(update: object, context: BotContext) -> None:

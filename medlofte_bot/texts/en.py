@@ -245,3 +245,7 @@ TEXTS["cli.demo_needs_emulator"] = (
     " install it with: pip install -e ./botapi_emulator -e '.[demo]'"
 )
 TEXTS["edited"] = "I don't read edited messages – please send a new one instead."
+TEXTS["flooding"] = (
+    "You are sending too many messages too fast. I won't read anything from you for the next"
+    " minute; then send one at a time."
+)

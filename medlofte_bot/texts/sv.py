@@ -245,3 +245,7 @@ TEXTS["cli.demo_needs_emulator"] = (
     " installera den med: pip install -e ./botapi_emulator -e '.[demo]'"
 )
 TEXTS["edited"] = "Jag läser inte ändrade meddelanden – skicka ett nytt i stället."
+TEXTS["flooding"] = (
+    "Du skickar för många meddelanden på kort tid. Jag läser inget från dig den närmaste"
+    " minuten; skicka sedan ett i taget."
+)

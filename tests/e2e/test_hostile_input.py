@@ -6,6 +6,7 @@ presses, redelivered updates, edits and floods, each through the real bot and th
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -171,6 +172,43 @@ async def test_a_late_press_still_records_the_done_and_answers_in_the_chat(bot: 
     assert all(GENERIC_ERROR not in t for t in _texts(bot, OFFICER))
 
 
+async def test_the_same_update_twice_changes_nothing_and_answers_nothing_the_second_time(
+        bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    task_id = _task_id(bot)
+    _after(bot, task_id)
+    sent = await bot.emu.send_text(OFFICER, f"/klar {task_id}")
+    first = await bot.emu.wait_for_message(OFFICER)
+    assert "genomförd" in (first.text or "")
+    answered = len(bot.emu.messages_to(OFFICER))
+    await _redeliver(bot, sent.update_id)
+    assert "/mina" in await bot.say(OFFICER, "/hjalp")  # after the redelivered one, in order
+    assert len(bot.emu.messages_to(OFFICER)) == answered + 1
+    assert _completions(bot) == 1
+
+
+async def test_a_press_delivered_twice_answers_once_and_a_second_press_says_who_did_it(
+        bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    task_id = _task_id(bot)
+    card = await _card(bot, task_id)
+    _after(bot, task_id)
+    query_id = await bot.emu.press_button(OFFICER, OFFICER, card, f"d:{task_id}")
+    await bot.emu.wait_for_message(OFFICER, lambda x: "genomförd" in (x.text or ""))
+    update_id = next(u for u in range(1, 1000) if (bot.emu.update_json(u) or {}).get(
+        "callback_query", {}).get("id") == query_id)
+    answered = len(bot.emu.messages_to(OFFICER))
+    await _redeliver(bot, update_id)
+    assert "/mina" in await bot.say(OFFICER, "/hjalp")
+    assert len(bot.emu.messages_to(OFFICER)) == answered + 1
+    await bot.emu.press_button(OFFICER, OFFICER, card, f"d:{task_id}")
+    again = (await bot.emu.wait_for_message(OFFICER)).text or ""
+    assert re.fullmatch(r"Redan registrerad av Olle kl\. \d\d\.\d\d\. Inget räknas två gånger\.",
+                        again), again
+    assert _completions(bot) == 1
+    assert all(GENERIC_ERROR not in t for t in _texts(bot, OFFICER))
+
+
 async def test_an_edit_never_runs_a_command_and_gets_one_short_answer_in_private(
         bot: Harness) -> None:
     await _join(bot, OFFICER, "Olle", "lag-1")
@@ -189,3 +227,20 @@ async def test_an_edit_never_runs_a_command_and_gets_one_short_answer_in_private
     with bot.db.sessions() as s:
         assert s.get_one(m.Task, task_id).status == "pending"
     assert _completions(bot) == 0
+
+
+async def test_a_flooding_person_is_told_once_and_everyone_else_is_answered(
+        bot: Harness) -> None:
+    await _join(bot, OFFICER, "Olle", "lag-1")
+    await _join(bot, OTHER_OFFICER, "Lina", "lag-2")
+    flood = [bot.emu.send_text(OFFICER, f"hej {n}") for n in range(60)]
+    await asyncio.gather(*flood)
+    await bot.emu.send_text(OTHER_OFFICER, "/mina")
+    mine = await bot.emu.wait_for_message(OTHER_OFFICER, timeout=3.0)
+    assert "uppgifter" in (mine.text or "")
+    await bot.emu.wait_until(lambda: not bot.emu.pending_updates(), timeout=5.0)
+    await asyncio.sleep(0.5)  # anything still being answered to the flooder arrives
+    answers = _texts(bot, OFFICER)[1:]  # after the welcome
+    notices = [t for t in answers if "för många meddelanden" in t]
+    assert len(notices) == 1, notices
+    assert len(answers) <= 21
