@@ -16,10 +16,11 @@ from medlofte_bot.chat.app import App, build_application, publish_commands
 from medlofte_bot.chat.context import ChatDeps
 from medlofte_bot.chat.ratelimit import Pacer
 from medlofte_bot.chat.sender import TelegramSender
+from medlofte_bot.chat.updates import UpdateGate
 from medlofte_bot.configuration import load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
-from medlofte_bot.scheduling.clock import clock_from_setting
+from medlofte_bot.scheduling.clock import clock_from_setting, seconds_counter
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.outbox import Outbox
@@ -132,7 +133,8 @@ def build_bot(services: Services, tick_interval: float | None = None,
     settings = services.settings
     assert settings.token is not None
     return build_application(settings.token, settings.base_url,
-                             ChatDeps(services.usecases), services.pacer, post_init)
+                             ChatDeps(services.usecases), services.pacer, post_init,
+                             gate=UpdateGate(seconds_counter(clock)))
 
 
 def main(env: Mapping[str, str] | None = None) -> int:

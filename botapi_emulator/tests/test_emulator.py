@@ -207,6 +207,32 @@ async def test_pressed_button_reaches_callback_handler_and_answer_is_recorded(
     assert edited.edits[0].old_text == "Pick"
 
 
+async def test_a_callback_query_answered_after_its_timeout_is_refused_as_too_old(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    offer = await bot.send_message(ANNA, "Pick", reply_markup=keyboard("sv"))
+    emu.callback_answer_timeout = 0.0
+    late = await emu.press_button(ANNA, ANNA, offer.message_id, "sv")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await bot.answer_callback_query(late)
+    emu.callback_answer_timeout = None
+    prompt = await emu.press_button(ANNA, ANNA, offer.message_id, "sv")
+    assert await bot.answer_callback_query(prompt) is True
+    assert [a.callback_query_id for a in emu.answered_callbacks] == [prompt]
+
+
+async def test_every_enqueued_update_can_be_read_back_after_it_was_confirmed(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    sent = await emu.send_text(ANNA, "/klar 7")
+    updates = await bot.get_updates(timeout=0)
+    await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+    assert emu.pending_updates() == []
+    raw = emu.update_json(sent.update_id)
+    assert raw is not None and raw["message"]["text"] == "/klar 7"
+    assert emu.update_json(sent.update_id + 100) is None
+
+
 async def test_long_poll_returns_as_soon_as_an_update_arrives(
     emu: BotApiEmulator, bot: Bot
 ) -> None:

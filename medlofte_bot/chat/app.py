@@ -22,7 +22,7 @@ from medlofte_bot.chat import members as mb
 from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import BotContext, ChatDeps
-from medlofte_bot.chat.updates import PerPersonUpdates
+from medlofte_bot.chat.updates import PerPersonUpdates, UpdateGate
 
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
@@ -53,22 +53,26 @@ async def publish_commands(app: App) -> None:
 
 def build_application(token: str, base_url: str, deps: ChatDeps,
                       rate_limiter: BaseRateLimiter[Any],
-                      post_init: Callable[[App], Coroutine[Any, Any, None]] | None = None) -> App:
-    """Wire the handlers, the typed context, the rate limiter and the update processor."""
+                      post_init: Callable[[App], Coroutine[Any, Any, None]] | None = None,
+                      gate: UpdateGate | None = None) -> App:
+    """Wire the handlers, the typed context, the rate limiter and the update processor
+    (``gate``: which updates it drops; by default on the system's monotonic clock)."""
     builder = (Application.builder().token(token).base_url(base_url)
                .base_file_url(file_url(base_url))
                .context_types(ContextTypes(context=BotContext))
                .rate_limiter(rate_limiter)
-               .concurrent_updates(PerPersonUpdates()))
+               .concurrent_updates(PerPersonUpdates(gate=gate, on_flood=h.tell_flooding)))
     if post_init is not None:
         builder = builder.post_init(post_init)
     app: App = builder.build()
     app.bot_data["deps"] = deps
+    new = filters.UpdateType.MESSAGE  # an edit never runs a command: it gets on_edited
     for sv, en, handler in COMMANDS:
-        app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler))
+        app.add_handler(CommandHandler(list(dict.fromkeys([sv, en])), handler, filters=new))
     app.add_handler(CallbackQueryHandler(mb.on_member_button, pattern=mb.CALLBACK_PATTERN))
     app.add_handler(CallbackQueryHandler(on_button))
-    app.add_handler(MessageHandler(filters.COMMAND, h.on_unknown_command))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, h.on_edited))
+    app.add_handler(MessageHandler(filters.COMMAND & new, h.on_unknown_command))
     app.add_handler(MessageHandler(
         filters.TEXT & ~filters.COMMAND & ~filters.FORWARDED & filters.UpdateType.MESSAGE,
         h.on_text))

@@ -11,8 +11,10 @@ from telegram import Message, Update
 from telegram.constants import ChatType
 
 from medlofte_bot import texts
+from medlofte_bot.chat import render
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.parsing import clean_text, task_number
 from medlofte_bot.domain.policy import Place
 from medlofte_bot.services.usecases import NotMember, UseCases
 from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
@@ -67,13 +69,14 @@ def chat_ref(update: Update) -> ChatRef | None:
 
 async def reply(update: Update, text: str, to: int | None = None,
                 **kwargs: Any) -> Message | None:
-    """Answer in the chat the update came from, or in chat ``to`` (see answer_chat)."""
+    """Answer in the chat the update came from, or in chat ``to`` (see answer_chat), cut to
+    Telegram's limit if it must be."""
     if to is not None:
-        return await update.get_bot().send_message(to, text, **kwargs)
+        return await update.get_bot().send_message(to, render.fit(text), **kwargs)
     chat = update.effective_chat
     if chat is None:
         return None
-    return await chat.send_message(text, **kwargs)
+    return await chat.send_message(render.fit(text), **kwargs)
 
 
 async def answer_chat(update: Update, answer: Answer[Any]) -> int | None:
@@ -103,12 +106,23 @@ async def answering(update: Update, context: BotContext) -> AsyncIterator[None]:
             await reply(update, texts.t("stranger", client_language(update)))
     except UserError as exc:
         lang = exc.lang or client_language(update)
-        await reply(update, texts.t(exc.key, lang, **exc.params))
+        await reply(update, render.message(exc.key, lang, **exc.params))
+
+
+def kept_text(context: BotContext, text: str) -> str:
+    """What the bot uses of a person's text: no control characters, and within the length
+    kept, cut between words."""
+    return render.cut_words(clean_text(text).strip(), context.deps.text_max)
+
+
+def words(context: BotContext) -> list[str]:
+    """A command's arguments, from the text kept (``kept_text``)."""
+    return kept_text(context, " ".join(context.args or [])).split()
 
 
 def rest_text(context: BotContext) -> str:
-    """A command's words after the task number, cut to the length kept."""
-    return " ".join((context.args or [])[1:]).strip()[: context.deps.text_max]
+    """A command's words after the task number, from the text kept."""
+    return " ".join(words(context)[1:])
 
 
 async def _say_if_trimmed(update: Update, context: BotContext) -> None:
@@ -126,7 +140,8 @@ async def _say_if_trimmed(update: Update, context: BotContext) -> None:
 
 def task_id_arg(context: BotContext, example: str) -> int:
     """The task number in a command's first argument ("17" or "#17")."""
-    args = context.args or []
-    if not args or not args[0].lstrip("#").isdigit():
+    args = words(context)
+    number = task_number(args[0]) if args else None
+    if number is None:
         raise UserError("task_id_missing", example=example)
-    return int(args[0].lstrip("#"))
+    return number

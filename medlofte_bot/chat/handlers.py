@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from telegram import Update
+from telegram.error import TelegramError
 
 from medlofte_bot import texts
 from medlofte_bot.chat import render
@@ -18,8 +19,10 @@ from medlofte_bot.chat.common import (
     chat_ref,
     client_language,
     is_private,
+    kept_text,
     log_sent,
     reply,
+    words,
 )
 from medlofte_bot.chat.context import BotContext
 from medlofte_bot.chat.sender import send_chart
@@ -40,11 +43,12 @@ async def on_start(update: Update, context: BotContext) -> None:
     actor = actor_of(update)
     if actor is None:
         return
-    if not context.args:
+    args = words(context)
+    if not args:
         await on_help(update, context)  # a member's plain /start shows the commands
         return
     async with answering(update, context):
-        member = await call(context.usecases.join, actor, context.args[0])
+        member = await call(context.usecases.join, actor, args[0])
         lang = member.language
         await reply(update, texts.t(
             "welcome", lang, name=member.name, role=texts.t(f"role.{member.role}", lang),
@@ -116,7 +120,7 @@ async def on_language(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        choice = (context.args or [""])[0].lower()
+        choice = (words(context) or [""])[0].lower()
         if choice not in texts.LANGUAGES:
             member = await call(context.usecases.whoami, actor)
             raise UserError("language_usage").with_lang(member.language)
@@ -130,7 +134,7 @@ async def on_invite(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        args = list(context.args or [])
+        args = words(context)
         if not args:
             member = await call(context.usecases.whoami, actor)
             raise UserError("invite_usage").with_lang(member.language)
@@ -156,8 +160,9 @@ async def on_group(update: Update, context: BotContext) -> None:
     if actor is None:
         return
     async with answering(update, context):
-        group = None if chat is None or is_private(update) or not context.args else chat.id
-        team_key = context.args[0] if context.args else None
+        args = words(context)
+        group = None if chat is None or is_private(update) or not args else chat.id
+        team_key = args[0] if args else None
         answer = await call(context.usecases.set_group, actor, team_key, group)
         await reply(update, texts.t("group_set", answer.member.language, team=answer.value))
 
@@ -186,7 +191,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         if is_private(update):
             await on_unknown_command(update, context)
         return
-    text = message.text[: context.deps.text_max]
+    text = kept_text(context, message.text)
     async with answering(update, context):
         answer = await call(context.usecases.reply, actor,
                             ChatRef(message.chat_id, is_private(update)), target.message_id,
@@ -232,8 +237,25 @@ async def on_media(update: Update, context: BotContext) -> None:
     await _private_answer(update, context, "ignored_media")
 
 
+async def on_edited(update: Update, context: BotContext) -> None:
+    """An edited message: never run again; one short answer in private chats."""
+    await _private_answer(update, context, "edited")
+
+
+async def tell_flooding(update: Update) -> None:
+    """The one answer to a person who sends too much (private chats only): they are paused."""
+    if not is_private(update):
+        return
+    try:
+        await reply(update, texts.t("flooding", client_language(update)))
+    except TelegramError:  # their chat may be the problem; they are paused all the same
+        log.warning("could not tell a flooding person about the pause")
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log with context; the user gets a calm sentence, never a stack trace."""
+    # The sentence never says that nothing changed: the failure may have come after a commit
+    # (an answer Telegram refused), so it points to where the person can look.
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:

@@ -13,18 +13,57 @@ from medlofte_bot.services.summary import Summary
 from medlofte_bot.services.tasks import TaskView, follow_up_key
 
 MESSAGE_MAX = 4096
-__all__ = ["fit", "follow_up_key", "pack", "task_line"]
+MORE = "\n…"  # what a cut message ends with
+__all__ = ["cut_words", "fit", "follow_up_key", "message", "pack", "task_line"]
 T = TypeVar("T")
 
 
-def fit(text: str, limit: int = MESSAGE_MAX) -> str:
-    """The text cut to Telegram's limit at a line break (never mid-word), marked with '…'."""
+def units(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units (an emoji is two), never below len()."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
+
+
+def cut_words(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text``, ending after a whole word.
+
+    Only a run of letters longer than half the limit, which is no word, is cut inside: a cut
+    at its start would drop most of what was sent (``/stallin 7 xxx…`` would lose its reason).
+    """
     if len(text) <= limit:
         return text
-    cut = text.rfind("\n", 0, limit - 2)
+    head = text[: limit + 1]  # a break just after the limit keeps the last word whole
+    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    return (text[:cut] if cut >= limit // 2 else text[:limit]).rstrip()
+
+
+def fit(text: str, limit: int = MESSAGE_MAX) -> str:
+    """The text cut to Telegram's limit at a line break (or else between words), marked with
+    '…'; a text that fits is returned as it is."""
+    if len(text) * 2 <= limit or units(text) <= limit:
+        return text
+    room = limit - len(MORE)
+    end = room
+    while (excess := units(text[:end]) - room) > 0:  # characters outside the BMP count twice
+        end -= (excess + 1) // 2
+    head = text[:end]
+    cut = head.rfind("\n", 0, end)
     if cut <= 0:
-        cut = text.rfind(" ", 0, limit - 2)
-    return text[: cut if cut > 0 else limit - 2].rstrip() + "\n…"
+        cut = len(cut_words(head + text[end: end + 1], end))
+    return text[: cut if cut > 0 else end].rstrip() + MORE
+
+
+def message(key: str, lang: str, /, **params: object) -> str:
+    """The text ``key`` with ``params``; when it would pass Telegram's limit, the longest
+    text parameter (what the person typed) is cut between words and marked '…' first."""
+    text = texts.t(key, lang, **params)
+    over = units(text) - MESSAGE_MAX
+    longest = max((name for name, value in params.items() if isinstance(value, str)),
+                  key=lambda name: len(str(params[name])), default=None)
+    if over <= 0 or longest is None:
+        return fit(text)
+    value = str(params[longest])
+    shorter = cut_words(value, max(0, len(value) - over - 1)) + "…"
+    return fit(texts.t(key, lang, **{**params, longest: shorter}))
 
 
 def pack(lines: Sequence[tuple[str, T | None]], limit: int = MESSAGE_MAX,

@@ -87,7 +87,8 @@ async def answer_replanned(update: Update, action: str, result: Replanned, lang:
         await reply(update, texts.t("moved", lang, id=task.id,
                                     when=texts.when(task.start, lang)), to=to)
     else:
-        await reply(update, texts.t("cancelled", lang, id=task.id, reason=reason), to=to)
+        await reply(update, render.message("cancelled", lang, id=task.id, reason=reason),
+                    to=to)
     await reply(update, target_text(result, lang), to=to)
 
 

@@ -1,8 +1,9 @@
-"""Reading what people type: done-replies, times ("fre 22:00", "12/6 21.00"), follow-ups."""
+"""Reading what people type: task numbers, done-replies, times ("fre 22:00"), follow-ups."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,30 @@ _WEEKDAYS = {
 _RELATIVE = {"idag": 0, "i dag": 0, "today": 0, "imorgon": 1, "i morgon": 1, "tomorrow": 1,
              "övermorgon": 2, "i övermorgon": 2}
 _TIME = re.compile(r"(?:kl\.?\s*|at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*$")
+TASK_NUMBER_MAX = 2_147_483_647  # PostgreSQL's integer: a larger id is no task, and no query
+_TASK_NUMBER = re.compile(r"#?([0-9]{1,10})")  # ASCII only: "²" and "٣" are digits to isdigit()
+_KEPT_CONTROLS = frozenset("\n\t")
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cs"})  # controls (NUL, ESC, DEL …), lone surrogates
+
+
+def task_number(text: str) -> int | None:
+    """The task number in "17" or "#17" (ASCII digits, 1..2 147 483 647), else None."""
+    match = _TASK_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    number = int(match[1])
+    return number if 1 <= number <= TASK_NUMBER_MAX else None
+
+
+def clean_text(text: str) -> str:
+    """The text without NUL and other control characters (line breaks and tabs kept).
+
+    PostgreSQL refuses a NUL in a text column, and nobody means to send one.
+    """
+    if text.isprintable():  # the common case, in C: nothing to drop
+        return text
+    return "".join(c for c in text if c in _KEPT_CONTROLS
+                   or unicodedata.category(c) not in _DROPPED_CATEGORIES)
 
 
 def done_note(text: str) -> str | None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import ConfigError
 
-__all__ = ["Clock", "ManualClock", "SimulatedClock", "SystemClock", "clock_from_setting"]
+__all__ = ["Clock", "ManualClock", "SimulatedClock", "SystemClock", "clock_from_setting",
+           "seconds_counter"]
 
 
 class SystemClock:
@@ -61,6 +63,15 @@ class ManualClock:
         """Move forward by a timedelta's keyword arguments; returns the new instant."""
         self.current = self.current + timedelta(**delta)
         return self.now()
+
+
+def seconds_counter(clock: Clock) -> Callable[[], float]:
+    """Seconds that pass at the clock's pace, for rates (the chat's flood rule): the system's
+    monotonic counter for the real clock, the clock's own instants for a simulated or manual
+    one, so a year played in seconds is not a flood."""
+    if isinstance(clock, SystemClock):
+        return time.monotonic
+    return lambda: clock.now().timestamp()
 
 
 _SPEC = re.compile(r"^(?P<start>[^x]+?)(?:x(?P<speed>\d+(?:\.\d+)?))?$")

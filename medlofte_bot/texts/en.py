@@ -143,7 +143,7 @@ TEXTS.update({
     "language_usage": "Type /lang sv or /lang en.",
     "trimmed": "(The text was too long and has been shortened to {max} characters.)",
     "ignored_media": "I only read text. Type /help for commands.",
-    "error_generic": "Something went wrong, and nothing was changed. Please try again in a moment.",
+    "error_generic": "Something went wrong. What you asked for may still have been saved: check with /mine or /plan before you try again.",
     "status_title": "Where the promises stand:",
     "status_line": "• {title}: {done}/{target}{joint} – {state}",
     "status_joint": " (joint {joint_done}/{joint_target})",
@@ -309,3 +309,8 @@ TEXTS.update({
     "cmd.inbjudningar": "Unused invitations (coordinators)",
     "cmd.aterkalla": "Revoke an invitation (coordinators)",
 })
+TEXTS["edited"] = "I don't read edited messages – please send a new one instead."
+TEXTS["flooding"] = (
+    "You are sending too many messages too fast. I won't read anything from you for the next"
+    " minute; then send one at a time."
+)

@@ -143,7 +143,7 @@ TEXTS.update({
     "language_usage": "Skriv /sprak sv eller /sprak en.",
     "trimmed": "(Texten var för lång och har kortats till {max} tecken.)",
     "ignored_media": "Jag läser bara text. Skriv /hjalp för kommandon.",
-    "error_generic": "Något gick fel, och inget har ändrats. Försök igen om en stund.",
+    "error_generic": "Något gick fel. Det du bad om kan ändå ha sparats: se efter med /mina eller /plan innan du försöker igen.",
     "status_title": "Läget för löftena:",
     "status_line": "• {title}: {done}/{target}{joint} – {state}",
     "status_joint": " (gemensamma {joint_done}/{joint_target})",
@@ -309,3 +309,8 @@ TEXTS.update({
     "cmd.inbjudningar": "Oanvända inbjudningar (samordnare)",
     "cmd.aterkalla": "Återkalla en inbjudan (samordnare)",
 })
+TEXTS["edited"] = "Jag läser inte ändrade meddelanden – skicka ett nytt i stället."
+TEXTS["flooding"] = (
+    "Du skickar för många meddelanden på kort tid. Jag läser inget från dig den närmaste"
+    " minuten; skicka sedan ett i taget."
+)

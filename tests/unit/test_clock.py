@@ -13,6 +13,7 @@ from medlofte_bot.scheduling.clock import (
     SimulatedClock,
     SystemClock,
     clock_from_setting,
+    seconds_counter,
 )
 
 
@@ -46,3 +47,13 @@ def test_a_manual_clock_moves_only_when_told() -> None:
     assert clock.now() == clock.now()
     assert clock.advance(hours=1) == datetime(2015, 3, 29, 1, 30, tzinfo=UTC)
     assert clock.real_seconds(100) == 0.0
+
+
+def test_the_flood_rule_counts_seconds_at_the_clock_s_pace() -> None:
+    """A year played in seconds is not a flood: simulated and manual clocks give their time."""
+    assert seconds_counter(SystemClock()) is time.monotonic
+    manual = ManualClock(datetime(2015, 6, 12, 20, tzinfo=UTC))
+    counter = seconds_counter(manual)
+    before = counter()
+    manual.advance(minutes=1)
+    assert counter() - before == 60.0

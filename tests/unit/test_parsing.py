@@ -6,8 +6,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from medlofte_bot.domain.parsing import done_note, parse_counters, parse_when, vehicle_word
+from medlofte_bot.domain.parsing import (
+    TASK_NUMBER_MAX,
+    clean_text,
+    done_note,
+    parse_counters,
+    parse_when,
+    task_number,
+    vehicle_word,
+)
 
 TZ = ZoneInfo("Europe/Stockholm")
 NOW = datetime(2015, 6, 10, 12, 0, tzinfo=TZ)  # a Wednesday
@@ -59,3 +69,50 @@ def test_counters_are_read_in_order_and_too_few_is_refused() -> None:
                                                ("unmarked car", "unmarked"), ("14", None)])
 def test_vehicle_words(text: str, vehicle: str | None) -> None:
     assert vehicle_word(text) == vehicle
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("17", 17), ("#17", 17), ("1", 1), ("2147483647", TASK_NUMBER_MAX), ("007", 7),
+])
+def test_a_task_number_is_ascii_digits_with_an_optional_hash(text: str, number: int) -> None:
+    assert task_number(text) == number
+
+
+@pytest.mark.parametrize("text", [
+    "²", "¹⁷", "١٧", "１７", "0", "#0", "-3", "+3", " 17", "17 ", "1.0", "1_000", "#", "", "##1",
+    "2147483648", "99999999999999999999", "9" * 5000,
+])
+def test_anything_else_is_no_task_number(text: str) -> None:
+    """Unicode digits pass str.isdigit() but not int() or the database: refused up front."""
+    assert task_number(text) is None
+
+
+@given(st.text())
+def test_a_task_number_is_always_a_positive_database_integer_from_ascii_digits(
+        text: str) -> None:
+    number = task_number(text)
+    if number is not None:
+        assert 1 <= number <= TASK_NUMBER_MAX
+        assert text.lstrip("#").isascii() and text.lstrip("#").isdecimal()
+        assert int(text.lstrip("#")) == number
+
+
+@given(st.integers(min_value=1, max_value=TASK_NUMBER_MAX), st.booleans())
+def test_every_database_integer_is_read_back(number: int, hashed: bool) -> None:
+    assert task_number(("#" if hashed else "") + str(number)) == number
+
+
+def test_clean_text_drops_nul_and_controls_but_keeps_line_breaks_and_tabs() -> None:
+    assert clean_text("skäl\x00x") == "skälx"
+    assert clean_text("rad ett\nrad\ttvå\x07\x1b[31m\x7f") == "rad ett\nrad\ttvå[31m"
+    assert clean_text("👮\u200d♀️ klar") == "👮\u200d♀️ klar"  # joiners are not controls
+    assert clean_text("lone \ud800 surrogate") == "lone  surrogate"
+
+
+@given(st.text())
+def test_clean_text_leaves_no_control_character_and_is_idempotent(text: str) -> None:
+    cleaned = clean_text(text)
+    assert "\x00" not in cleaned
+    assert all(c in "\n\t" or not (c < " " or "\x7f" <= c <= "\x9f") for c in cleaned)
+    assert clean_text(cleaned) == cleaned
+    assert len(cleaned) <= len(text)

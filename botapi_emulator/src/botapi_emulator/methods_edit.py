@@ -148,10 +148,17 @@ async def delete_message(emu: EmulatorState, call: Call) -> bool:
 
 @handler("answerCallbackQuery")
 async def answer_callback_query(emu: EmulatorState, call: Call) -> bool:
-    """Answer a pending callback query once; recorded in answered_callbacks."""
+    """Answer a pending callback query once; recorded in answered_callbacks.
+
+    As on Telegram, an unknown, already answered or expired query (older than the
+    emulator's ``callback_answer_timeout``) gets 400 "query is too old …".
+    """
     query_id = str(call.params.get("callback_query_id") or "")
     pending: dict[str, Any] | None = emu._callbacks.get(query_id)
     if pending is None or pending["answered"]:
+        raise bad_request(_QUERY_INVALID)
+    timeout = emu.callback_answer_timeout
+    if timeout is not None and emu.monotonic() - pending["pressed_at"] > timeout:
         raise bad_request(_QUERY_INVALID)
     text = call.params.get("text")
     if text is not None and len(str(text)) > 200:

@@ -69,6 +69,9 @@ class EmulatorState:
         self.count_429 = 0
         self.webhook_url = ""
         self.allowed_updates: list[str] | None = None
+        #: Seconds after a press within which answerCallbackQuery is accepted; later answers
+        #: get Telegram's 400 "query is too old…". None: no expiry (the default).
+        self.callback_answer_timeout: float | None = None
         self._messages: dict[tuple[int, int], JSON] = {}
         self._sent: list[SentMessage] = []
         self._sent_by_key: dict[tuple[int, int], SentMessage] = {}
@@ -220,6 +223,11 @@ class EmulatorState:
         """Return a copy of any stored message (bot's or user's) as Telegram JSON, or None."""
         stored = self._messages.get((chat_id, message_id))
         return copy.deepcopy(stored) if stored is not None else None
+
+    def update_json(self, update_id: int) -> JSON | None:
+        """Return a copy of any update ever enqueued (confirmed or not), or None."""
+        found = self._history.get(update_id)
+        return copy.deepcopy(found) if found is not None else None
 
     def pending_updates(self) -> list[JSON]:
         """Return copies of the updates not yet confirmed by getUpdates (and repeats not yet

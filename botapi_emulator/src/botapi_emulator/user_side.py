@@ -291,7 +291,8 @@ class UserSideMixin(EmulatorState):
     ) -> str:
         """Enqueue a callback_query for a bot message; return the callback query id.
 
-        With check=True the data must be one of the message's inline buttons.
+        With check=True the data must be one of the message's inline buttons. The query
+        expires ``callback_answer_timeout`` seconds after the press (None: never).
         """
         user, chat = self._user_and_chat(user_id, chat_id)
         sent = self._sent_by_key.get((chat.chat_id, message_id))
@@ -307,7 +308,11 @@ class UserSideMixin(EmulatorState):
             "chat_instance": str(abs(chat.chat_id) * 7919 + self.bot_id),
             "data": callback_data,
         }
-        self._callbacks[query_id] = {"answered": False, "user_id": user_id}
+        self._callbacks[query_id] = {
+            "answered": False,
+            "user_id": user_id,
+            "pressed_at": self.monotonic(),
+        }
         self._enqueue("callback_query", query)
         return query_id
 
