@@ -227,7 +227,10 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     muni = row.promise.municipality
     ps = sets[(muni.slug, row.promise.year)]
     tz = ZoneInfo(ps.timezone)
-    local = start.astimezone(tz)
+    try:
+        local = start.astimezone(tz)
+    except OverflowError:  # an instant at the very end of the calendar: year 10000 here
+        local = datetime.max.replace(tzinfo=tz)
     if local.year != row.promise.year:
         raise UserError("move_outside_year", when=local.strftime("%Y-%m-%d %H:%M"),
                         year=row.promise.year)

@@ -211,3 +211,26 @@ async def test_each_role_s_help_lists_only_its_own_commands(bot: Harness) -> Non
     assert "/rapport" in chief and "/bjud" not in chief
     coordinator = await bot.say(1, "/hjalp")
     assert "/bjud" in coordinator and "/avsluta" in coordinator
+
+
+async def test_forged_move_buttons_get_a_clear_answer_and_move_nothing(bot: Harness) -> None:
+    await _people(bot)
+    task = _first(bot, "narkotika")
+    await bot.say(OFFICER, "/mina")
+    await _quiet(bot)
+    card = bot.emu.last_message(OFFICER)
+    assert card is not None
+    answers, last = {}, card.message_id
+    for when in ("9999-12-31T23:59:00+00:00", "2015-06-01T22:00", "2015-02-30T22:00:00+01:00",
+                 "0001-01-01T00:00:00+00:00", "nästa vecka"):
+        await bot.emu.press_button(OFFICER, OFFICER, card.message_id, f"mv:{task.id}:{when}",
+                                   check=False)
+        answer = await bot.emu.wait_for_message(OFFICER, after=last)
+        answers[when], last = answer.text or "", answer.message_id
+    assert "utanför planens år" in answers["9999-12-31T23:59:00+00:00"]
+    assert "utanför planens år" in answers["0001-01-01T00:00:00+00:00"]
+    for when in ("2015-06-01T22:00", "2015-02-30T22:00:00+01:00", "nästa vecka"):
+        assert "fre 22:00" in answers[when], (when, answers[when])  # how to write a time
+    assert not [a for a in answers.values() if "Något gick fel" in a]
+    with bot.db.sessions() as s:
+        assert s.get_one(m.Task, task.id).start_at == task.start_at
