@@ -293,6 +293,12 @@ class Secrets:
     ids_by_team: dict[str | None, set[int]]
     times: dict[int, tuple[str, ...]]
     words: tuple[str, ...]
+    all_times: dict[int, tuple[str, ...]]  # every task's, police-only or not
+
+    def times_shown(self, forbidden: frozenset[int]) -> set[str]:
+        """How the times of the tasks outside ``forbidden`` read: a time two tasks share is
+        no leak in a message about the one the reader may see."""
+        return {w for tid, ws in self.all_times.items() if tid not in forbidden for w in ws}
 
     def ids_except(self, teams: set[str]) -> set[int]:
         """Police-only task ids of teams other than these."""
@@ -313,11 +319,13 @@ def secrets_of(*snapshots: Snapshot) -> Secrets:
     """The police-only facts in any of the snapshots (a moved task's old time stays secret)."""
     ids: dict[str | None, set[int]] = {}
     times: dict[int, set[str]] = {}
+    every: dict[int, set[str]] = {}
     words: set[str] = set()
     shared_kinds = {t.kind for s in snapshots for t in s.tasks.values()
                     if t.visibility != "police"}
     for snap in snapshots:
         for t in snap.tasks.values():
+            every.setdefault(t.id, set()).update(_when(t.start_at, lang) for lang in ("sv", "en"))
             if t.promise_police:
                 words.add(t.promise_title)
             if t.visibility != "police":
@@ -326,7 +334,8 @@ def secrets_of(*snapshots: Snapshot) -> Secrets:
             times.setdefault(t.id, set()).update(_when(t.start_at, lang) for lang in ("sv", "en"))
             if t.kind not in shared_kinds:
                 words.update(texts.kind(t.kind, lang) for lang in ("sv", "en"))
-    return Secrets(ids, {k: tuple(v) for k, v in times.items()}, tuple(sorted(words)))
+    return Secrets(ids, {k: tuple(v) for k, v in times.items()}, tuple(sorted(words)),
+                   {k: tuple(v) for k, v in every.items()})
 
 
 @dataclass(frozen=True)
@@ -375,8 +384,11 @@ def leaks(content: str, buttons: list[str], photo: bool, who: Audience, secrets:
         hit = _DATA_ID.match(data)
         if hit and int(hit[1]) in who.forbidden_ids:
             found.append(f"a button for police-only task {hit[1]} ({data!r})")
+    shown: set[str] | None = None
     for tid in who.forbidden_ids:
         for when in secrets.times.get(tid, ()):
             if when in content and when not in typed:
-                found.append(f"the time of police-only task {tid} ({when!r})")
+                shown = secrets.times_shown(who.forbidden_ids) if shown is None else shown
+                if when not in shown:
+                    found.append(f"the time of police-only task {tid} ({when!r})")
     return found

@@ -79,8 +79,13 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
     watches: int = 0
     slowest_watch: float = 0.0
-    unsignalled: int = 0  # updates the bot took without running a handler to the end
+    dropped: dict[int, int] = field(default_factory=dict)  # update id -> deliveries not run
     seconds: float = 0.0
+
+    @property
+    def unsignalled(self) -> int:
+        """Deliveries the bot took without running a handler to the end (repeats, floods)."""
+        return sum(self.dropped.values())
 
     @property
     def total_updates(self) -> int:
@@ -186,8 +191,9 @@ class Runner:
                     and app.update_processor.current_concurrent_updates == 0)
             quiet = quiet + 1 if idle else 0
             if quiet >= 3:  # taken, and nothing running: dropped before any handler ended
-                self.report.unsignalled += sum(
-                    1 for u, n in deliveries.items() if self.handled[u] < n)
+                for u, n in deliveries.items():  # a step settles more than once: count once
+                    if self.handled[u] < n:
+                        self.report.dropped[u] = n - self.handled[u]
                 return
             if loop.time() > deadline:
                 what.problems.append(("timeout", f"updates {sorted(deliveries)} not dealt "

@@ -21,7 +21,8 @@ def _task(tid: int, team: str, visibility: str = "police", kind: str = "narcotic
 
 def _world() -> Snapshot:
     snap = Snapshot()
-    snap.tasks = {12: _task(12, "lag-1"), 15: _task(15, "lag-2", "partners", "risk_night")}
+    snap.tasks = {12: _task(12, "lag-1"), 15: _task(15, "lag-2", "partners", "risk_night",
+                                                    start=START + timedelta(days=1))}
     snap.members = {
         1: MemberRow(1, 2001, "officer", "lag-1", None, True, "sv"),
         2: MemberRow(2, 2002, "officer", "lag-2", None, True, "sv"),
@@ -68,7 +69,7 @@ def test_a_language_change_is_the_member_s_own_and_a_risk_night_never_moves() ->
     assert oracle.check_changes(before, after, [], {3001}, False) == []
     assert "sent nothing" in oracle.check_changes(before, after, [], {2001}, False)[0]
     moved = _world()
-    moved.tasks[15] = _task(15, "lag-2", "partners", "risk_night", start=START + timedelta(1))
+    moved.tasks[15] = _task(15, "lag-2", "partners", "risk_night", start=START + timedelta(3))
     found = oracle.rule_breaks(before, moved)
     assert found and "risk night 15 moved" in found[0]
 
@@ -86,6 +87,26 @@ def test_police_only_ids_times_titles_and_buttons_are_leaks_unless_typed() -> No
     assert oracle.leaks("Riktade insatser mot narkotika: 0/6", [], False, partner, secrets, "")
     assert oracle.leaks("", [], True, partner, secrets, "") == [
         "a chart (every promise, police-only ones included)"]
+
+
+def test_a_time_shared_with_a_task_the_reader_may_see_is_no_leak() -> None:
+    snap = _world()
+    snap.tasks[16] = _task(16, "lag-2", "partners", "risk_night")  # at START, as #12
+    secrets = oracle.secrets_of(snap)
+    partner = oracle.audience(3001, snap, snap, secrets)
+    when = texts.when(START.astimezone(oracle.TZ), "sv")
+    assert oracle.leaks(f"#16 {when}", [], False, partner, secrets, "") == []
+    later = texts.when((START + timedelta(days=1)).astimezone(oracle.TZ), "sv")
+    snap.tasks[13] = _task(13, "lag-1", start=START + timedelta(days=1))
+    secrets = oracle.secrets_of(snap)
+    officer = oracle.audience(2002, snap, snap, secrets)
+    assert oracle.leaks(f"#15 {later}", [], False, officer, secrets, "") == []
+    snap.tasks[14] = _task(14, "lag-1", start=START + timedelta(days=2))
+    secrets = oracle.secrets_of(snap)
+    officer = oracle.audience(2002, snap, snap, secrets)
+    alone = texts.when((START + timedelta(days=2)).astimezone(oracle.TZ), "sv")
+    assert oracle.leaks(alone, [], False, officer, secrets, "") == [
+        f"the time of police-only task 14 ({alone!r})"]
 
 
 def test_a_team_group_may_hear_its_own_team_but_no_other() -> None:
