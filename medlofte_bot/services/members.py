@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
@@ -42,10 +42,13 @@ def group_team(session: Session, chat_id: int) -> int | None:
     return session.scalar(select(m.Team.id).where(m.Team.group_chat_id == chat_id))
 
 
+_BY_TELEGRAM_ID = select(m.Member).where(  # built once: it runs on every update
+    m.Member.telegram_id == bindparam("telegram_id"), m.Member.active.is_(True))
+
+
 def by_telegram_id(session: Session, telegram_id: int) -> m.Member | None:
     """The active member with this Telegram id, if any."""
-    return session.scalar(select(m.Member).where(
-        m.Member.telegram_id == telegram_id, m.Member.active.is_(True)))
+    return session.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 def create_invite(session: Session, sets: Sets, role: str, now: datetime, *,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.policy import (
@@ -209,14 +209,18 @@ def log_sent(session: Session, chat_id: int, message_id: int, kind: MessageKind,
         "member_id": member_id, "sent_at": now}])
 
 
+_REPLIED = select(m.SentMessage.task_id, m.SentMessage.kind).where(  # built once: every reply
+    m.SentMessage.chat_id == bindparam("chat_id"),
+    m.SentMessage.message_id == bindparam("message_id"))
+
+
 def replied_task(session: Session, chat_id: int, message_id: int
                  ) -> tuple[int, MessageKind] | None:
     """(task id, message kind) of the bot's message with this id in this chat, if any.
 
     Message ids repeat across chats: the pair is the key (and the unique index).
     """
-    row = session.execute(select(m.SentMessage.task_id, m.SentMessage.kind).where(
-        m.SentMessage.chat_id == chat_id, m.SentMessage.message_id == message_id)).first()
+    row = session.execute(_REPLIED, {"chat_id": chat_id, "message_id": message_id}).first()
     return (row[0], row[1]) if row and row[0] is not None else None
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -147,6 +147,11 @@ def acting(session: Session, member: m.Member, task_id: int) -> m.Task:
     return row
 
 
+_INSERT_COMPLETION = insert(m.table_of(m.Completion))
+_MARK_DONE = update(m.table_of(m.Task)).where(m.table_of(m.Task).c.id == bindparam("task")).values(
+    status=TaskStatus.DONE, updated_at=bindparam("at"))
+
+
 def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
               note: str = "", early_ok: bool = False) -> Done:
     """Record the task as done by ``member``; a second confirmation counts nothing twice.
@@ -165,14 +170,12 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
         raise UserError("task_cancelled", id=row.id)
     if not early_ok and row.start_at - now > EARLY_CONFIRM:
         return Done(view(session, row), False, member.display_name, now, early=True)
-    # plain Core statements, not the unit of work: this runs on every confirmation
+    # plain Core statements built once, not the unit of work: this runs on every confirmation
     connection = session.connection()
-    connection.execute(insert(m.table_of(m.Completion)), {
+    connection.execute(_INSERT_COMPLETION, {
         "task_id": row.id, "member_id": member.id, "done_at": now, "note": note[:NOTE_MAX],
         "counters": {}, "fields": {}})
-    tasks = m.table_of(m.Task)
-    connection.execute(update(tasks).where(tasks.c.id == row.id)
-                       .values(status=TaskStatus.DONE, updated_at=now))
+    connection.execute(_MARK_DONE, {"task": row.id, "at": now})
     set_committed_value(row, "status", TaskStatus.DONE)
     set_committed_value(row, "updated_at", now)
     PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,

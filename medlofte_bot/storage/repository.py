@@ -112,9 +112,12 @@ class PlanRepository:
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
         """Write one audit row."""
-        self.session.connection().execute(insert(m.table_of(m.AuditEntry)), {
+        self.session.connection().execute(_INSERT_AUDIT, {
             "at": at, "actor": actor, "action": action, "entity": entity,
             "entity_id": str(entity_id), "before": before, "after": after})
+
+
+_INSERT_AUDIT = insert(m.table_of(m.AuditEntry))  # built once: every change writes one
 
 
 def as_planned(row: m.Task, tz: ZoneInfo) -> PlannedTask:
