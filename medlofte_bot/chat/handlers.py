@@ -29,6 +29,7 @@ from medlofte_bot.chat.sender import send_chart
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, confirmed
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.invites import ROLE_WORDS
+from medlofte_bot.domain.parsing import done_note
 from medlofte_bot.domain.states import MessageKind
 from medlofte_bot.services.usecases import MINE_DAYS, PLAN_DAYS
 from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
@@ -189,7 +190,11 @@ async def on_text(update: Update, context: BotContext) -> None:
     target = message.reply_to_message
     if target is None or target.from_user is None or target.from_user.id != context.bot.id:
         if is_private(update):
-            await on_unknown_command(update, context)
+            note = done_note(kept_text(context, message.text))
+            if note is None:
+                await on_unknown_command(update, context)
+            else:
+                await _done_now(update, context, actor, note)
         return
     text = kept_text(context, message.text)
     async with answering(update, context):
@@ -215,6 +220,21 @@ async def on_text(update: Update, context: BotContext) -> None:
             hint = texts.t(render.follow_up_key(result.task), lang)
             await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint),
                         to=to)
+
+
+async def _done_now(update: Update, context: BotContext, actor: Actor, note: str) -> None:
+    """A plain "klar" in private: the one task it means is confirmed, or the choices shown."""
+    async with answering(update, context):
+        answer = await call(context.usecases.done_now, actor, note)
+        lang, found = answer.member.language, answer.value
+        if found.confirmation is not None:
+            await confirmed(update, context, answer.member, found.confirmation,
+                            answer.member.telegram_id)
+        elif found.candidates:
+            await reply(update, texts.t("done_which", lang),
+                        reply_markup=render.choose_done(found.candidates, lang))
+        else:
+            await reply(update, texts.t("done_none", lang))
 
 
 async def _private_answer(update: Update, context: BotContext, key: str) -> None:

@@ -132,6 +132,13 @@ def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
         InlineKeyboardButton(texts.t("button.skip", lang), callback_data=f"s:{task_id}")]])
 
 
+def choose_done(tasks: Sequence[TaskView], lang: str) -> InlineKeyboardMarkup:
+    """One ✅ per task a plain "klar" could mean."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        texts.t("done_choice", lang, id=t.id, kind=texts.kind(t.kind, lang),
+                time=texts.clock(t.start, lang)), callback_data=f"d:{t.id}")] for t in tasks])
+
+
 def early_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
     """Ja, gjord nu: the second step of a confirmation long before the task's start."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(

@@ -25,6 +25,7 @@ from medlofte_bot.domain.policy import (
     Shows,
     answer_place,
     can_read_summary,
+    is_police,
     task_answer_place,
 )
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
@@ -47,6 +48,7 @@ from medlofte_bot.storage import models as m
 
 T = TypeVar("T")
 MINE_DAYS, MINE_MAX, PLAN_DAYS = 30, 8, 14
+DONE_NOW_AFTER = timedelta(hours=12)  # a plain "klar" means a task under way or this recent
 
 
 class NotMember(UserError):
@@ -62,6 +64,14 @@ class Confirmation:
 
     done: Done
     followed: bool
+
+
+@dataclass(frozen=True)
+class DoneNow:
+    """A plain "klar": the one task it confirmed, or the tasks it could mean (maybe none)."""
+
+    confirmation: Confirmation | None
+    candidates: tuple[TaskView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,6 +282,23 @@ class UseCases:
         followed = (not done.already and not done.early and bool(note)
                     and tasks.apply_follow_up(session, member, done.task, note, now))
         return Confirmation(done, followed)
+
+    def done_now(self, actor: Actor, note: str) -> Answer[DoneNow]:
+        """A plain "klar" (not a reply): my one task that is under way or ended in the last
+        DONE_NOW_AFTER is confirmed; when several could be meant, they are handed back to
+        choose from; when none, nothing is stored."""
+        def body(session: Session, member: m.Member) -> DoneNow:
+            now = self.ctx.clock.now()
+            if not is_police(members.viewer(session, member)):
+                raise NotAllowed("not_police")
+            found = tasks.visible_tasks(session, member, now - timedelta(days=2),
+                                        now + timedelta(seconds=1), mine_only=True)
+            open_now = [t for t in found if t.status == TaskStatus.PENDING
+                        and t.start <= now and t.end >= now - DONE_NOW_AFTER]
+            if len(open_now) == 1:
+                return DoneNow(self._confirm(session, member, open_now[0].id, note))
+            return DoneNow(None, tuple(open_now[:MINE_MAX]))
+        return self._run(actor, body)
 
     def task_for(self, actor: Actor, task_id: int, police: bool = True,
                  chat: ChatRef | None = None) -> Answer[TaskView]:

@@ -9,6 +9,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 
@@ -234,3 +235,35 @@ async def test_forged_move_buttons_get_a_clear_answer_and_move_nothing(bot: Harn
     assert not [a for a in answers.values() if "Något gick fel" in a]
     with bot.db.sessions() as s:
         assert s.get_one(m.Task, task.id).start_at == task.start_at
+
+
+async def test_a_plain_klar_confirms_my_one_task_under_way_or_offers_the_choices(
+        bot: Harness) -> None:
+    await _people(bot)
+    task = _first(bot, "narkotika")
+    bot.clock.current = task.start_at + timedelta(minutes=45)
+    done = await bot.say(OFFICER, "klar, lugnt")
+    assert f"Uppgift {task.id} är registrerad" in done, done
+    with bot.db.sessions() as s:
+        assert s.get_one(m.Task, task.id).status == "done"
+    bot.clock.current = task.start_at + timedelta(days=3, hours=13)
+    assert "Jag hittar ingen uppgift som pågår" in await bot.say(OFFICER, "gjort")
+    with bot.db.sessions() as s:  # two pending tasks close together, of any team
+        rows = s.scalars(select(m.Task).where(m.Task.status == "pending",
+                                              m.Task.start_at > bot.clock.current)
+                         .order_by(m.Task.start_at)).all()
+        first, second = next((a, b) for a, b in pairwise(rows)
+                             if b.start_at - a.end_at < timedelta(hours=11))
+    bot.clock.current = second.start_at + timedelta(minutes=1)
+    which = await bot.say(1, "klar")  # the coordinator could mean either
+    assert which == "Vilken uppgift är klar?"
+    choice = bot.emu.last_message(1)
+    assert choice is not None
+    assert {f"d:{first.id}", f"d:{second.id}"} <= set(choice.button_data())
+    with bot.db.sessions() as s:
+        assert s.scalars(select(m.Completion).where(
+            m.Completion.task_id.in_((first.id, second.id)))).all() == []
+    await bot.emu.press_button(1, 1, choice.message_id, f"d:{second.id}")
+    await bot.emu.wait_for_message(1, lambda x: f"Uppgift {second.id} är registrerad"
+                                   in (x.text or ""))
+    assert "bara polisen" in await bot.say(PARTNER, "klar")
