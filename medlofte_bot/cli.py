@@ -1,4 +1,4 @@
-"""Command line: ``python -m medlofte_bot plan|invite|report ...``."""
+"""Command line: ``python -m medlofte_bot plan|invite|report|calendar ...``."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from medlofte_bot.domain.invites import (
 from medlofte_bot.planning.planner import plan_year
 from medlofte_bot.scheduling.clock import clock_from_setting
 from medlofte_bot.services.members import store_invite
-from medlofte_bot.services.plans import ApplyResult, apply_promise_set
+from medlofte_bot.services.plans import ApplyResult, apply_promise_set, stored_tasks
 from medlofte_bot.services.report import year_report
 from medlofte_bot.settings import Settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
-from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table
+from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table, tasks_ics
 from medlofte_bot.views.year_report import render_report
 
 EXIT_USAGE = 2
@@ -63,6 +63,13 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     report.add_argument("--year", type=int)
     report.add_argument("--format", choices=["md", "csv", "html"], default="md")
     report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    calendar = sub.add_parser("calendar", help="the stored year as an iCalendar file "
+                                               "(moves and cancellations included)")
+    calendar.add_argument("config", nargs="+", type=Path,
+                          help="promise-set TOML file(s) or a folder")
+    calendar.add_argument("--year", type=int)
+    calendar.add_argument("--output", type=Path, metavar="FILE", required=True)
+    calendar.add_argument("--include-police-only", action="store_true")
     return parser
 
 
@@ -182,6 +189,36 @@ def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     return 0
 
 
+def _calendar(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """The stored year of each set (what was done, moved and cancelled) as one calendar."""
+    sets, lang = load_many(args.config, args.year), args.lang
+    where = database_url(settings.database_url).split("@")[-1]
+    db = _open(settings)
+    try:
+        with db.transaction(write=False) as session:
+            found = [(s, stored_tasks(session, s.promise_set)) for s in sets]
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", lang, url=where, reason=type(exc).__name__),
+              file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    events = []
+    for s, stored in found:
+        if stored is None:
+            raise UserError("report.no_data", municipality=s.promise_set.municipality,
+                            year=s.promise_set.year, url=where, file=s.path)
+        events += [(s.promise_set, task, changed) for task, changed in stored]
+    title = texts.t("calendar.title", lang, year=sets[0].promise_set.year, municipalities=", ".join(
+        s.promise_set.municipality for s in sets))
+    data, left_out = tasks_ics(title, events, clock.now(), args.include_police_only, lang)
+    args.output.write_bytes(data)
+    print(texts.t("plan.ics_written", lang, count=len(events) - left_out, file=args.output))
+    if left_out:
+        print(texts.t("plan.ics_police_left_out", lang, count=left_out))
+    return 0
+
+
 def _print_apply(result: ApplyResult, lang: str, out: Callable[[str], None]) -> None:
     if result.unchanged:
         out(texts.t("apply.unchanged", lang, municipality=result.municipality,
@@ -265,6 +302,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
             return _invite(args, settings, clock)
         if args.command == "report":
             return _report(args, settings, clock)
+        if args.command == "calendar":
+            return _calendar(args, settings, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.configuration import LoadedSet
@@ -126,3 +127,14 @@ def _record_digest(session: Session, row: m.PromiseSetRow | None,
         session.add(row)
     row.digest, row.source, row.applied_at = loaded.digest, str(loaded.path), now
     session.flush()
+
+
+def stored_tasks(session: Session, ps: PromiseSet) -> list[tuple[PlannedTask, datetime]] | None:
+    """The tasks of ``ps``'s year as stored, moves and cancellations included, each with
+    the time it last changed; None when nothing is stored for it."""
+    rows = list(session.scalars(select(m.Task).join(m.Promise).join(m.Municipality).where(
+        m.Municipality.slug == ps.slug, m.Promise.year == ps.year)
+        .order_by(m.Task.start_at, m.Task.id)))
+    if not rows:
+        return None
+    return [(as_planned(row, ps.tz), row.updated_at) for row in rows]

@@ -35,6 +35,7 @@ TEXTS: dict[str, str] = {
     "plan.total": "{count} tasks.",
     "plan.shortfall": "⚠ {title}: the target {target} can no longer be met, at most {reachable}.",
     "plan.shortfall_joint": "⚠ {title}: {joint_target} joint ones can no longer be met, at most {joint_reachable}.",
+    "calendar.title": "Citizen promises {year}: {municipalities}",
     "plan.ics_written": "Wrote {count} events to {file}.",
     "plan.ics_police_left_out": "{count} police-only tasks left out (--include-police-only adds them).",
     "apply.added": "+ {key}  {when}  {team}",

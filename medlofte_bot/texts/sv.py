@@ -35,6 +35,7 @@ TEXTS: dict[str, str] = {
     "plan.total": "{count} uppgifter.",
     "plan.shortfall": "⚠ {title}: målet {target} kan inte längre nås, högst {reachable}.",
     "plan.shortfall_joint": "⚠ {title}: {joint_target} gemensamma kan inte längre nås, högst {joint_reachable}.",
+    "calendar.title": "Medborgarlöften {year}: {municipalities}",
     "plan.ics_written": "Skrev {count} händelser till {file}.",
     "plan.ics_police_left_out": "{count} polisiära uppgifter utelämnade (--include-police-only tar med dem).",
     "apply.added": "+ {key}  {when}  {team}",

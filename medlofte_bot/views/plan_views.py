@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from itertools import groupby
 from typing import Any
@@ -89,24 +90,48 @@ def plan_table(plan: Plan, ps: PromiseSet, lang: str = "sv") -> str:
     return "\n".join(lines)
 
 
+#: RFC 5545 CLASS by who may see a task: police-only work is the most restricted
+ICS_CLASS = {"police": "CONFIDENTIAL", "partners": "PRIVATE", "public": "PUBLIC"}
+#: an event's STATUS by the task's: a cancelled task stays in the file, marked, so a
+#: calendar that imported it before removes it
+ICS_STATUS = {"pending": "CONFIRMED", "done": "CONFIRMED", "missed": "CONFIRMED",
+              "cancelled": "CANCELLED"}
+
+
 def plan_ics(plan: Plan, ps: PromiseSet, now: datetime, include_police_only: bool = False,
              lang: str = "sv") -> tuple[bytes, int]:
-    """An RFC 5545 calendar, one event per task; police-only tasks left out unless asked."""
+    """The plan as computed from the file (before it is applied), as an iCalendar file."""
+    title = texts.t("plan.title", lang, municipality=plan.municipality, year=plan.year)
+    return tasks_ics(title, [(ps, t, None) for t in plan.tasks], now, include_police_only,
+                     lang)
+
+
+def tasks_ics(title: str, tasks: Sequence[tuple[PromiseSet, PlannedTask, datetime | None]],
+              now: datetime, include_police_only: bool = False, lang: str = "sv"
+              ) -> tuple[bytes, int]:
+    """An RFC 5545 calendar, one event per task (with the time it last changed, if known);
+    police-only tasks left out unless asked. Returns the bytes and how many were left out.
+
+    The UID is the task's key in its promise set and year, so a calendar that imports the
+    file again updates moved tasks and drops cancelled ones instead of doubling them.
+    """
     cal = Calendar()
     cal.add("prodid", "-//medlofte-bot//medborgarlöften//SV")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", texts.t("plan.title", lang, municipality=plan.municipality,
-                                    year=plan.year))
-    titles = {p.id: p.title for p in ps.promises}
-    teams = {t.id: t.name for t in ps.teams}
+    cal.add("x-wr-calname", title)
     left_out = 0
-    for t in plan.tasks:
+    for ps, t, changed in tasks:
         if t.visibility == "police" and not include_police_only:
             left_out += 1
             continue
+        titles = {p.id: p.title for p in ps.promises}
+        teams = {team.id: team.name for team in ps.teams}
         event = Event()
-        event.add("uid", f"{t.key}.{ps.slug}.{plan.year}@medlofte-bot")
+        event.add("uid", f"{t.key}.{ps.slug}.{ps.year}@medlofte-bot")
         event.add("dtstamp", now)
+        if changed is not None:
+            event.add("last-modified", changed)
+            event.add("sequence", int(changed.timestamp()) // 60)  # grows with every change
         event.add("dtstart", t.start)
         event.add("dtend", t.end)
         summary = texts.kind(t.kind, lang) + (f": {t.label}" if t.label else "")
@@ -114,8 +139,9 @@ def plan_ics(plan: Plan, ps: PromiseSet, now: datetime, include_police_only: boo
         event.add("description", "\n".join(filter(None, [
             titles.get(t.promise, t.promise), teams.get(t.team, t.team),
             task_extra(ps, t, lang)])))
-        event.add("categories", [t.kind])
-        event.add("class", "PRIVATE" if t.visibility == "police" else "CONFIDENTIAL")
+        event.add("categories", [texts.kind(t.kind, lang)])
+        event.add("class", ICS_CLASS.get(t.visibility, "CONFIDENTIAL"))
+        event.add("status", ICS_STATUS.get(str(t.status), "CONFIRMED"))
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical(), left_out

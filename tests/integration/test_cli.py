@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from icalendar import Calendar
@@ -55,18 +56,71 @@ def test_the_table_is_swedish_and_grouped_by_month(capsys: pytest.CaptureFixture
     assert "46 uppgifter." in out
 
 
+def _categories(event: Any) -> set[str]:
+    """An event's CATEGORIES as words."""
+    return {str(c) for c in event["categories"].cats}
+
+
 @pytest.mark.usefixtures("capsys")  # the command's "written" lines are captured, not checked
 def test_ics_leaves_police_only_tasks_out_unless_asked(tmp_path: Path) -> None:
     ics = tmp_path / "plan.ics"
     assert main(["plan", CONFIG, "--ics", str(ics)], clock=NEW_YEAR) == 0
     events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
     assert len(events) == 9 + 2  # risk nights and the two joint bar inspections
-    assert all(str(e["class"]) == "CONFIDENTIAL" for e in events)
+    assert all(str(e["class"]) == "PRIVATE" for e in events)  # partners invited, no one else
+    assert {c for e in events for c in _categories(e)} == {"Riskkväll", "Krogtillsyn"}
     assert main(["plan", CONFIG, "--ics", str(ics), "--include-police-only"],
                 clock=NEW_YEAR) == 0
     events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
     assert len(events) == 46
     assert events[0].decoded("dtstart").tzinfo is not None
+    police = [e for e in events if str(e["class"]) == "CONFIDENTIAL"]
+    assert len(police) == 46 - 11 and {"Narkotikainsats"} <= {
+        c for e in police for c in _categories(e)}
+
+
+def test_the_calendar_from_the_database_shows_moves_and_cancellations(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import timedelta
+
+    assert main(["plan", CONFIG, "--apply"], clock=NEW_YEAR) == 0
+    engine = create_engine(f"sqlite:///{tmp_path}/data/medlofte.db")
+    with engine.begin() as conn:
+        moved, cancelled = conn.execute(text(
+            "SELECT id, key, start_at FROM task WHERE visibility != 'police' "
+            "ORDER BY start_at LIMIT 2")).all()
+        conn.execute(text("UPDATE task SET start_at = :s, end_at = :e, updated_at = :u "
+                          "WHERE id = :id"),
+                     {"s": "2015-03-21 21:00:00.000000", "e": "2015-03-22 01:00:00.000000",
+                      "u": "2015-03-01 10:00:00.000000", "id": moved.id})
+        conn.execute(text("UPDATE task SET status = 'cancelled' WHERE id = :id"),
+                     {"id": cancelled.id})
+    engine.dispose()
+    capsys.readouterr()
+    ics = tmp_path / "year.ics"
+    assert main(["calendar", CONFIG, "--output", str(ics)], clock=NEW_YEAR) == 0
+    assert "Skrev 11 händelser" in capsys.readouterr().out
+    events = {str(e["uid"]).split(".")[0]: e
+              for e in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")}
+    assert len(events) == 11  # police-only work stays out of a file meant to be shared
+    assert events[moved.key].decoded("dtstart").astimezone(UTC) == \
+        datetime(2015, 3, 21, 21, 0, tzinfo=UTC)
+    assert events[moved.key].decoded("dtend") - events[moved.key].decoded("dtstart") == \
+        timedelta(hours=4)
+    assert str(events[cancelled.key]["status"]) == "CANCELLED"
+    assert str(events[moved.key]["status"]) == "CONFIRMED"
+    assert int(str(events[moved.key]["sequence"])) > 0
+    assert main(["calendar", CONFIG, "--output", str(ics), "--include-police-only"],
+                clock=NEW_YEAR) == 0
+    assert len(Calendar.from_ical(ics.read_bytes()).walk("VEVENT")) == 46
+
+
+def test_the_calendar_says_so_when_nothing_is_stored(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calendar", CONFIG, "--output", str(tmp_path / "x.ics")],
+                clock=NEW_YEAR) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "x.ics").exists()
 
 
 def test_apply_prints_the_diff_then_nothing_the_second_time(
