@@ -32,6 +32,7 @@ Result = bool | dict[str, Any] | list[dict[str, Any]]
 ChatKey = int | str | None
 _PACED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage", "stopPoll",
                    "stopMessageLiveLocation")
+GAP_MARGIN = 0.05  # the gaps' margin over Telegram's limits (1.05 s for its 1 s)
 _NOT_PACED = frozenset({"sendChatAction"})  # no message; Telegram's flood limits ignore it
 
 
@@ -144,6 +145,7 @@ class Pacer(BaseRateLimiter[dict[str, object]]):
                     log.debug("%s to %s: 429, retrying in %.1f s", endpoint, ticket.chat, wait)
                 finally:
                     ticket.busy = False
+                    self._finished(ticket.chat)
         finally:
             self._remove(ticket)
 
@@ -183,6 +185,16 @@ class Pacer(BaseRateLimiter[dict[str, object]]):
             if best is None or (head.bulk, head.seq) < (best.bulk, best.seq):
                 best = head
         return best
+
+    def _finished(self, chat: ChatKey) -> None:
+        """A send to ``chat`` came back. Telegram counts a chat's messages as they arrive,
+        and a request can reach it late (a busy loop, a slow network): the next one to the
+        chat waits the gap less its margin from now too, so two never arrive closer than
+        Telegram's limit, however late the first one went out."""
+        gap = self._gap(chat)
+        if gap > GAP_MARGIN:
+            self._next_chat[chat] = max(self._next_chat.get(chat, -math.inf),
+                                        self._monotonic() + gap - GAP_MARGIN)
 
     def _hold(self, chat: ChatKey, wait: float) -> None:
         """After a 429: nothing to this chat, nor (the 429 may be global) anywhere, for wait s."""

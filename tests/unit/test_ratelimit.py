@@ -278,3 +278,26 @@ async def test_a_cancelled_request_gives_up_its_place(clock: FakeTime, api: Reco
     doomed.cancel()
     await run(first, last)
     assert api.calls == [("first", 0.0), ("last", 1.05)]
+
+
+class LateArrivals(Recorder):
+    """A fake Bot API that some requests reach late (a busy loop, a slow network): it
+    records each call when it arrives."""
+
+    def __init__(self, time: FakeTime, delays: dict[str, float]) -> None:
+        super().__init__(time)
+        self.delays = delays
+
+    async def __call__(self, _endpoint: str, data: dict[str, Any], **_: Any) -> Result:
+        await self.time.sleep(self.delays.get(str(data["label"]), 0.0))
+        return await super().__call__(_endpoint, data)
+
+
+async def test_a_message_that_reaches_telegram_late_still_leaves_its_chat_a_full_second(
+        clock: FakeTime) -> None:
+    pacer = make_pacer(clock)
+    api = LateArrivals(clock, {"m0": 0.5})
+    await run(send(pacer, api, 5, "m0"), send(pacer, api, 5, "m1"), send(pacer, api, 5, "m2"))
+    arrived = api.times()
+    assert arrived[1] - arrived[0] >= 1.0  # 0.55 before: a 429 from Telegram
+    assert arrived[2] - arrived[1] == pytest.approx(1.05)  # on time: the usual gap
