@@ -154,13 +154,19 @@ def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboard
 def status_text(rows: list[PromiseStatus], lang: str) -> str:
     """The status as a message."""
     lines = [texts.t("status_title", lang)]
-    for r in rows:
+    several = len({r.municipality for r in rows}) > 1
+    for n, r in enumerate(rows):
+        if several and (n == 0 or rows[n - 1].municipality != r.municipality):
+            lines.append(texts.t("status_municipality", lang, municipality=r.municipality))
         if r.target is None:
             lines.append(texts.t("status_counters", lang, title=r.title,
                                  counters=texts.counters(r.counters, lang) or "–"))
             continue
         joint = texts.t("status_joint", lang, joint_done=r.joint_done,
-                        joint_target=r.joint_target) if r.joint_target else ""
+                        joint_target=r.joint_target,
+                        joint_state=texts.t(f"state.{r.joint_state}", lang,
+                                            expected=r.joint_expected,
+                                            reachable=r.joint_target)) if r.joint_target else ""
         state = texts.t(f"state.{r.state}", lang, expected=r.expected, reachable=r.reachable)
         lines.append(texts.t("status_line", lang, title=r.title, done=r.done, target=r.target,
                              joint=joint, state=state))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.standing import Standing, standing
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.services.status import add_counts
 from medlofte_bot.storage import models as m
@@ -79,7 +80,8 @@ class PromiseReport:
         """Whether the target (and the joint target) is met; None when there is no target."""
         if self.target is None:
             return None
-        return self.done >= self.target and self.joint_done >= self.joint_target
+        return standing(self.target, self.done, self.done, joint_target=self.joint_target,
+                        joint_done=self.joint_done, over=True) == Standing.FULFILLED
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.policy import PromiseFacts, can_see_promise
 from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.standing import Standing, standing
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.planning.planner import replan
 from medlofte_bot.services.members import viewer
@@ -35,17 +37,32 @@ class PromiseStatus:
     reachable: int | None = None
     counters: dict[str, int] = field(default_factory=dict)
     police_only: bool = False
+    joint_expected: int = 0
+    over: bool = False  # the promise's year has ended
+    municipality: str = ""
+    counted: frozenset[int] = frozenset()  # the tasks whose counters are summed here
 
     @property
-    def state(self) -> str:
-        """ahead, on_track, behind or at_risk."""
-        if self.target is None:
-            return "on_track"
-        if self.reachable is not None and self.reachable < self.target:
-            return "at_risk"
-        if self.done > self.expected:
-            return "ahead"
-        return "on_track" if self.done >= self.expected else "behind"
+    def state(self) -> Standing:
+        """The one rule (domain.standing) over this promise's numbers."""
+        return standing(self.target, self.done, self.expected, joint_target=self.joint_target,
+                        joint_done=self.joint_done, joint_expected=self.joint_expected,
+                        reachable=self.reachable, over=self.over)
+
+    @property
+    def joint_state(self) -> Standing:
+        """The joint sub-target's own state (with a partner who joined)."""
+        return standing(self.joint_target, self.joint_done, self.joint_expected,
+                        over=self.over)
+
+
+def _expected(rows: list[m.Task], now: datetime, cap: int) -> int:
+    """What should be done by now, by the plan as it stands: tasks that have ended and are
+    still to count. A cancelled task does not count, nor a missed one: the re-plan gave it
+    a replacement (or says the target is at risk), so each planned task counts once."""
+    ended = sum(1 for r in rows if r.end_at <= now
+                and r.status not in (TaskStatus.CANCELLED, TaskStatus.MISSED))
+    return min(ended, cap)
 
 
 def _joint_done(session: Session, rows: list[m.Task]) -> int:
@@ -74,6 +91,17 @@ def _counters(session: Session, task_ids: list[int]) -> dict[str, int]:
     return totals
 
 
+def year_over(year: int, tz: ZoneInfo, now: datetime) -> bool:
+    """Whether a promise set's year has ended at ``now`` (midnight, New Year, local)."""
+    return now >= datetime(year + 1, 1, 1, tzinfo=tz)
+
+
+def counter_totals(session: Session, rows: list[PromiseStatus]) -> dict[str, int]:
+    """The counters of several promises summed once per task: a promise that counts the
+    same tasks as another (Kronoberg counts on the risk nights) adds nothing twice."""
+    return _counters(session, sorted(set().union(*(r.counted for r in rows))))
+
+
 def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                    now: datetime) -> list[PromiseStatus]:
     """Every promise the member may see (policy.can_see_promise) at ``now``: leaders their
@@ -97,12 +125,15 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
             mine = [r for r in rows if r.promise.key == p.id]
             counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
             target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)
-            expected = sum(1 for r in mine if r.status != TaskStatus.CANCELLED and r.end_at <= now)
+            joint_target = p.joint.count if p.joint else 0
             short = shortfalls.get(p.id)
             out.append(PromiseStatus(
                 p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == TaskStatus.DONE),
-                min(expected, target or 0), p.joint.count if p.joint else 0,
+                _expected(mine, now, target or 0), joint_target,
                 _joint_done(session, mine), short.reachable if short else None,
                 _counters(session, [r.id for r in counted]) if p.counters else {},
-                p.visibility == "police"))
+                p.visibility == "police", _expected([r for r in mine if r.joint], now,
+                                                    joint_target),
+                year_over(ps.year, ps.tz, now), muni.name,
+                frozenset(r.id for r in counted) if p.counters else frozenset()))
     return out

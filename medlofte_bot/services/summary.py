@@ -13,7 +13,7 @@ from medlofte_bot.domain.policy import is_police
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import Role, TaskStatus
 from medlofte_bot.services.members import area_of, viewer
-from medlofte_bot.services.status import PromiseStatus, add_counts, promise_status
+from medlofte_bot.services.status import PromiseStatus, counter_totals, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
 from medlofte_bot.storage import models as m
 
@@ -87,8 +87,7 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
     if police:
         summary.unconfirmed = _unconfirmed(session, now, area_of(session, member))
     summary.without_partner = [t for t in summary.upcoming if t.joint and not t.partners_joined]
-    for p in promises:
-        add_counts(summary.counters, p.counters)
+    summary.counters = counter_totals(session, promises)
     return summary
 
 

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no display: charts are files sent as photos
 import matplotlib.pyplot as plt
 
 from medlofte_bot import texts
+from medlofte_bot.domain.standing import BAD
 from medlofte_bot.services.status import PromiseStatus
 
 
@@ -23,10 +24,20 @@ def progress_chart(rows: list[PromiseStatus], lang: str, title: str) -> bytes:
         ys = list(range(len(rows)))
         ax.barh(ys, [r.target or 0 for r in rows], color="#dde3ea",
                 label=texts.t("chart.target", lang))
-        colors = ["#c0392b" if r.state in ("behind", "at_risk") else "#2e7d32" for r in rows]
-        ax.barh(ys, [r.done for r in rows], color=colors, label=texts.t("chart.done", lang))
+        bad = [r.state in BAD for r in rows]
+        bars = ax.barh(ys, [r.done for r in rows],
+                       color=["#c0392b" if b else "#2e7d32" for b in bad],
+                       label=texts.t("chart.done", lang))
+        for bar, b in zip(bars, bad, strict=True):  # a shape besides the colour
+            bar.set_hatch("//" if b else "")
+        for y, r in zip(ys, rows, strict=True):  # the numbers and the word, not colour alone
+            ax.text(max(r.done, r.target or 0) + 0.2, y, f"{r.done}/{r.target} "
+                    + texts.t(f"state.{r.state}", lang, expected=r.expected,
+                              reachable=r.reachable), va="center", fontsize="small")
         ax.scatter([r.expected for r in rows], ys, marker="|", s=400, color="#1f3a5f",
                    label=texts.t("chart.pace", lang), zorder=3)
+        widest = max([r.target or 0 for r in rows] + [r.done for r in rows] + [1])
+        ax.set_xlim(0, widest * 1.9)  # room for the numbers and the word right of each bar
         ax.set_yticks(ys, names)
         ax.invert_yaxis()
         ax.set_title(title)
