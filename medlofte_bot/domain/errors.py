@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Words:
+    """A parameter said in the reader's language (the texts render it): ``kind`` is
+    "weekdays" (codes such as "fri") or "hours" (windows such as "22:00-02:00")."""
+
+    kind: str
+    values: tuple[str, ...]
 
 
 class UserError(Exception):

@@ -20,6 +20,13 @@ _WEEKDAYS = {
 }
 _RELATIVE = {"idag": 0, "i dag": 0, "today": 0, "imorgon": 1, "i morgon": 1, "tomorrow": 1,
              "övermorgon": 2, "i övermorgon": 2}
+_MONTHS = {name: n for n, names in enumerate((
+    ("jan", "januari", "january"), ("feb", "februari", "february"), ("mar", "mars", "march"),
+    ("apr", "april"), ("maj", "may"), ("jun", "juni", "june"), ("jul", "juli", "july"),
+    ("aug", "augusti", "august"), ("sep", "sept", "september"),
+    ("okt", "oktober", "oct", "october"), ("nov", "november"), ("dec", "december")),
+    start=1) for name in names}
+_NAMED_DATE = re.compile(r"(?:(\w+),?\s+)?(?:den\s+)?(\d{1,2})\s+([a-zåäö]+\.?)(?:\s+(\d{4}))?")
 _TIME = re.compile(r"(?:kl\.?\s*|at\s+)?(\d{1,2})(?:[:.](\d{2}))?\s*$")
 TASK_NUMBER_MAX = 2_147_483_647  # PostgreSQL's integer: a larger id is no task, and no query
 _TASK_NUMBER = re.compile(r"#?([0-9]{1,10})")  # ASCII only: "²" and "٣" are digits to isdigit()
@@ -67,6 +74,9 @@ def _day_part(text: str, today: date) -> date | None:
     iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
     if iso:
         return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    named = _NAMED_DATE.fullmatch(text)
+    if named:
+        return _named_day(named, today)
     dm = re.fullmatch(r"(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?", text)
     if dm:
         year = int(dm[3]) if dm[3] else today.year
@@ -78,11 +88,29 @@ def _day_part(text: str, today: date) -> date | None:
     return None
 
 
+def _named_day(found: re.Match[str], today: date) -> date | None:
+    """'lördag 21 mars', '21 mars 2015', 'den 3 juni': the next such date (this year, or
+    next if it has passed); a weekday that is not that date's makes it unreadable."""
+    weekday, number, month_word, year_text = found.groups()
+    weekday = None if weekday == "den" else weekday  # "den 3 juni"
+    month = _MONTHS.get(month_word.rstrip("."))
+    if month is None or (weekday is not None and weekday not in _WEEKDAYS):
+        return None
+    year = int(year_text) if year_text else today.year
+    candidate = date(year, month, int(number))
+    if not year_text and candidate < today:
+        candidate = candidate.replace(year=year + 1)
+    if weekday is not None and candidate.weekday() != _WEEKDAYS[weekday]:
+        return None
+    return candidate
+
+
 def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """An aware local datetime from Swedish or English text, or None if unreadable.
 
     Understands "fre 22:00", "fredag kl 22", "12/6 21.00", "2015-06-12 21:00",
-    "tomorrow 7:30", "i morgon 7.30". A weekday means the next one (today if later).
+    "lördag 21 mars 22:00", "21 mars kl 22", "tomorrow 7:30", "i morgon 7.30". A weekday
+    means the next one (today if later).
     """
     text = " ".join(text.strip().split())
     match = _TIME.search(text)

@@ -31,7 +31,7 @@ def fits(ps: PromiseSet, p: Promise, start: datetime, minutes: int) -> list[str]
     return problems
 
 
-def allowed_hours(ps: PromiseSet, p: Promise) -> str:
-    """The promise's windows as text, e.g. '22:00-02:00'."""
+def allowed_hours(ps: PromiseSet, p: Promise) -> list[str]:
+    """The promise's windows, e.g. ['22:00-02:00']."""
     windows = list(ps.school.windows.values()) if p.use_school_windows and ps.school else p.hours
-    return ", ".join(str(w) for w in windows)
+    return [str(w) for w in windows]

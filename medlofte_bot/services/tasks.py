@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
+from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError, Words
 from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_word
 from medlofte_bot.domain.policy import (
     Action,
@@ -244,7 +244,8 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     problems = fits(ps, promise, local, minutes)
     if problems:
         raise UserError("move_outside_window", problems=",".join(problems),
-                        hours=allowed_hours(ps, promise), weekdays=",".join(promise.weekdays))
+                        hours=Words("hours", tuple(allowed_hours(ps, promise))),
+                        weekdays=Words("weekdays", tuple(promise.weekdays)))
     before = task_fields(as_planned(row, tz))
     row.start_at, row.end_at = start, start + timedelta(minutes=minutes)
     row.moved, row.updated_at = True, now

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_day_names
 
+from medlofte_bot.domain.errors import Words
 from medlofte_bot.texts import en, sv
 
 CATALOGS: dict[str, dict[str, str]] = {"sv": sv.TEXTS, "en": en.TEXTS}
@@ -16,9 +17,28 @@ DEFAULT_LANGUAGE = "sv"
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
-    """The text ``key`` in ``lang`` (Swedish when unknown), filled with ``params``."""
+    """The text ``key`` in ``lang`` (Swedish when unknown), filled with ``params`` (a
+    ``Words`` parameter is said in ``lang``)."""
     catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
-    return catalog[key].format(**params)
+    said = {k: words(v, lang) if isinstance(v, Words) else v for k, v in params.items()}
+    return catalog[key].format(**said)
+
+
+_DAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+
+def words(value: Words, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'fredag eller lördag', '22.00–02.00': weekdays and hours as people say them."""
+    if value.kind == "weekdays":
+        names = get_day_names("wide", locale=lang)
+        parts = [str(names[_DAY_INDEX[code]]) for code in value.values if code in _DAY_INDEX]
+    else:
+        sep = "." if lang == "sv" else ":"
+        parts = [window.replace(":", sep).replace("-", "–") for window in value.values]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])["or"] + \
+        parts[-1]
 
 
 def has(key: str) -> bool:

@@ -267,3 +267,15 @@ async def test_a_plain_klar_confirms_my_one_task_under_way_or_offers_the_choices
     await bot.emu.wait_for_message(1, lambda x: f"Uppgift {second.id} är registrerad"
                                    in (x.text or ""))
     assert "bara polisen" in await bot.say(PARTNER, "klar")
+
+
+async def test_a_refused_move_says_the_days_and_hours_in_words_and_month_names_are_read(
+        bot: Harness) -> None:
+    await _people(bot)
+    task = _first(bot, "narkotika")
+    refused = await bot.say(OFFICER, f"/flytta {task.id} 2015-03-05 03:00")
+    assert "passar inte löftet, som gäller" in refused, refused
+    assert not re.search(r"\b(mon|tue|wed|thu|fri|sat|sun)\b", refused), refused
+    assert re.search(r"(måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag)", refused)
+    answer = await bot.say(OFFICER, f"/flytta {task.id} lördag 21 mars 22:00")
+    assert "Jag kan inte läsa tiden" not in answer, answer

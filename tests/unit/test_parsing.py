@@ -116,3 +116,21 @@ def test_clean_text_leaves_no_control_character_and_is_idempotent(text: str) -> 
     assert all(c in "\n\t" or not (c < " " or "\x7f" <= c <= "\x9f") for c in cleaned)
     assert clean_text(cleaned) == cleaned
     assert len(cleaned) <= len(text)
+
+
+def test_dates_with_weekday_and_month_names_are_read() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from medlofte_bot.domain.parsing import parse_when
+
+    tz = ZoneInfo("Europe/Stockholm")
+    now = datetime(2015, 3, 1, 9, tzinfo=tz)
+    march_21 = datetime(2015, 3, 21, 22, tzinfo=tz)
+    for text in ("lördag 21 mars 22:00", "21 mars kl 22", "lör 21 mars 22.00",
+                 "Saturday 21 March 22:00", "den 21 mars kl. 22", "21 mar 22:00"):
+        assert parse_when(text, now, tz) == march_21, text
+    assert parse_when("3 juni 2016 7:30", now, tz) == datetime(2016, 6, 3, 7, 30, tzinfo=tz)
+    assert parse_when("2 februari 20:00", now, tz) == datetime(2016, 2, 2, 20, tzinfo=tz)
+    for wrong in ("fredag 21 mars 22:00", "31 april 22:00", "21 marsipan 22:00"):
+        assert parse_when(wrong, now, tz) is None, wrong
