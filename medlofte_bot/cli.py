@@ -155,7 +155,7 @@ def _csv_specs(path: Path, known: dict[str, Catalogue], lang: str) -> list[Invit
         message = texts.t(p.error.key, lang, **p.error.params)
         print(texts.t("cli.invite_csv_problem", lang, file=path, row=p.row, column=p.column,
                       message=message), file=sys.stderr)
-    print(texts.t("cli.invite_csv_nothing", lang, count=len(problems)), file=sys.stderr)
+    print(texts.plural("cli.invite_csv_nothing", len(problems), lang), file=sys.stderr)
     return None
 
 

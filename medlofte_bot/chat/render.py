@@ -96,7 +96,7 @@ def task_line(task: TaskView, lang: str) -> str:
     """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'."""
     extra = texts.t("task_done_mark", lang) if task.status == "done" else ""
     if task.joint:
-        extra = texts.t("task_joint_mark", lang, joined=task.partners_joined) + extra
+        extra = texts.plural("task_joint_mark", task.partners_joined, lang) + extra
     return texts.t("task_line", lang, id=task.id, when=texts.when(task.start, lang),
                    kind=texts.kind(task.kind, lang),
                    label=f": {task.label}" if task.label else "", team=task.team, extra=extra)

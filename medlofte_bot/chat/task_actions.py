@@ -97,8 +97,10 @@ def target_text(result: Replanned, lang: str) -> str:
     if not result.target_holds:
         return texts.t("target_at_risk", lang, title=result.task.title, target=result.target,
                        reachable=result.reachable)
-    key = "target_holds_added" if result.added else "target_holds"
-    return texts.t(key, lang, title=result.task.title, target=result.target, added=result.added)
+    if result.added:
+        return texts.plural("target_holds_added", result.added, lang, title=result.task.title,
+                            target=result.target)
+    return texts.t("target_holds", lang, title=result.task.title, target=result.target)
 
 
 async def ask_move(update: Update, context: BotContext, task_id: int) -> None:

@@ -41,6 +41,13 @@ def words(value: Words, lang: str = DEFAULT_LANGUAGE) -> str:
         parts[-1]
 
 
+def plural(key: str, count: int, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """``key.none`` (if there is one) for 0, ``key.one`` for 1, else ``key.many``, filled
+    with ``count`` and ``params``: "1 ny uppgift", "2 nya uppgifter", never "ny(a)"."""
+    form = "none" if count == 0 and has(f"{key}.none") else "one" if count == 1 else "many"
+    return t(f"{key}.{form}", lang, count=count, **params)
+
+
 def has(key: str) -> bool:
     """Whether a text exists under ``key``."""
     return key in CATALOGS[DEFAULT_LANGUAGE]

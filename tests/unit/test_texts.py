@@ -120,3 +120,16 @@ def test_when_says_a_moment_in_each_language() -> None:
 
 def test_chat_modules_keep_their_user_facing_words_in_the_text_catalogs() -> None:
     assert _chat_literals() == []
+
+
+def test_counts_are_said_in_the_right_form_never_with_brackets() -> None:
+    from medlofte_bot import texts
+
+    assert texts.plural("task_joint_mark", 0, "sv") == ", gemensam (ingen partner anmäld än)"
+    assert texts.plural("task_joint_mark", 1, "sv") == ", gemensam (en partner anmäld)"
+    assert texts.plural("task_joint_mark", 3, "sv") == ", gemensam (3 partner anmälda)"
+    assert texts.plural("target_holds_added", 2, "en", title="X", target=6) == \
+        "The plan got 2 new tasks so that the target for X holds (6)."
+    for lang in texts.LANGUAGES:
+        assert not [k for k, v in texts.CATALOGS[lang].items()
+                    if "(a)" in v or "(er)" in v or "(s)" in v], lang
