@@ -7,8 +7,10 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from medlofte_bot import texts
 from medlofte_bot.configuration import LoadedSet, load_many
@@ -32,6 +34,7 @@ from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table, tasks
 from medlofte_bot.views.year_report import render_report
 
 EXIT_USAGE = 2
+T = TypeVar("T")
 
 
 def _parser(settings: Settings) -> argparse.ArgumentParser:
@@ -159,28 +162,40 @@ def _csv_specs(path: Path, known: dict[str, Catalogue], lang: str) -> list[Invit
     return None
 
 
-def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    sets, lang = load_many(args.config, args.year), args.lang
+def _read_stored(sets: Sequence[LoadedSet], settings: Settings, lang: str,
+                 read: Callable[[Session, LoadedSet], T | None]
+                 ) -> list[tuple[LoadedSet, T]] | None:
+    """``read`` each set's stored year in one transaction: None after printing a database
+    error; a set with nothing stored is a UserError that says to apply it first."""
     where = database_url(settings.database_url).split("@")[-1]
     db: Database | None = None
     try:
         db = _open(settings)
-        with db.transaction() as session:
-            found = [(s, year_report(session, s.promise_set, clock.now())) for s in sets]
+        with db.transaction(write=False) as session:
+            found = [(s, read(session, s)) for s in sets]
     except SQLAlchemyError as exc:
         print(texts.t("cli.db_error", lang, url=where, reason=type(exc).__name__),
               file=sys.stderr)
-        return 1
+        return None
     finally:
         if db is not None:
             db.dispose()
-    reports = []
-    for s, report in found:
-        if report is None:
+    out = []
+    for s, value in found:
+        if value is None:
             raise UserError("report.no_data", municipality=s.promise_set.municipality,
                             year=s.promise_set.year, url=where, file=s.path)
-        reports.append(report)
-    text = render_report(reports, args.format, lang)
+        out.append((s, value))
+    return out
+
+
+def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    sets, lang = load_many(args.config, args.year), args.lang
+    found = _read_stored(sets, settings, lang,
+                         lambda session, s: year_report(session, s.promise_set, clock.now()))
+    if found is None:
+        return 1
+    text = render_report([report for _, report in found], args.format, lang)
     if args.output:
         args.output.write_text(text, encoding="utf-8", newline="")
         print(texts.t("report.written", lang, file=args.output))
@@ -192,25 +207,13 @@ def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
 def _calendar(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """The stored year of each set (what was done, moved and cancelled) as one calendar."""
     sets, lang = load_many(args.config, args.year), args.lang
-    where = database_url(settings.database_url).split("@")[-1]
-    db = _open(settings)
-    try:
-        with db.transaction(write=False) as session:
-            found = [(s, stored_tasks(session, s.promise_set)) for s in sets]
-    except SQLAlchemyError as exc:
-        print(texts.t("cli.db_error", lang, url=where, reason=type(exc).__name__),
-              file=sys.stderr)
+    found = _read_stored(sets, settings, lang,
+                         lambda session, s: stored_tasks(session, s.promise_set))
+    if found is None:
         return 1
-    finally:
-        db.dispose()
-    events = []
-    for s, stored in found:
-        if stored is None:
-            raise UserError("report.no_data", municipality=s.promise_set.municipality,
-                            year=s.promise_set.year, url=where, file=s.path)
-        events += [(s.promise_set, task, changed) for task, changed in stored]
-    title = texts.t("calendar.title", lang, year=sets[0].promise_set.year, municipalities=", ".join(
-        s.promise_set.municipality for s in sets))
+    events = [(s.promise_set, task, changed) for s, stored in found for task, changed in stored]
+    title = texts.t("calendar.title", lang, year=sets[0].promise_set.year,
+                    municipalities=", ".join(s.promise_set.municipality for s in sets))
     data, left_out = tasks_ics(title, events, clock.now(), args.include_police_only, lang)
     args.output.write_bytes(data)
     print(texts.t("plan.ics_written", lang, count=len(events) - left_out, file=args.output))
