@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from seeding import variant_set as _variant
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from medlofte_bot.configuration import LoadedSet, load_promise_set
 from medlofte_bot.domain.errors import NotFound
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import MessageKind
@@ -19,36 +16,13 @@ from medlofte_bot.services import members, tasks
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.status import promise_status
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.database import make_engine, migrate, session_factory
 
-CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 NOW = datetime(2015, 1, 1, 6, tzinfo=UTC)
 
 
-def _variant(slug: str, area: str) -> LoadedSet:
-    base = load_promise_set(CONFIG)
-    ps = base.promise_set.model_copy(update={"slug": slug, "municipality": slug.title(),
-                                             "police_area": area})
-    return LoadedSet(base.path, ps, hashlib.sha256(f"{base.digest}{slug}".encode()).hexdigest())
-
-
-# the sessions of a migrated database with three municipalities planned, and their promise sets
+# the `area` fixture (conftest): three municipalities planned, and their promise sets
 Sets = dict[tuple[str, int], PromiseSet]
 World = tuple[sessionmaker[Session], Sets]
-
-
-@pytest.fixture
-def world(db_url: str) -> Iterator[World]:
-    engine = make_engine(db_url)
-    migrate(engine)
-    sessions = session_factory(engine)
-    sets = [_variant("arvidsjaur", "LPO Piteå Älvdal"), _variant("arjeplog", "LPO Piteå Älvdal"),
-            _variant("kiruna", "LPO Kiruna")]
-    with sessions.begin() as s:
-        for loaded in sets:
-            apply_promise_set(s, loaded, NOW)
-    yield sessions, {(x.promise_set.slug, 2015): x.promise_set for x in sets}
-    engine.dispose()
 
 
 def _member(s: Session, sets: Sets, role: str, slug: str | None, telegram_id: int
@@ -57,8 +31,8 @@ def _member(s: Session, sets: Sets, role: str, slug: str | None, telegram_id: in
     return members.redeem(s, invite.code, telegram_id, role, "sv", NOW)
 
 
-def test_a_chief_sees_the_municipalities_of_their_police_area_only(world: World) -> None:
-    sessions, sets = world
+def test_a_chief_sees_the_municipalities_of_their_police_area_only(area: World) -> None:
+    sessions, sets = area
     with sessions.begin() as s:
         chief = _member(s, sets, "chief", "arvidsjaur", 10)
         seen = tasks.visible_tasks(s, chief, NOW, NOW + timedelta(days=365))
@@ -75,8 +49,8 @@ def test_a_chief_sees_the_municipalities_of_their_police_area_only(world: World)
         assert len(promise_status(s, sets, chief, NOW)) == 2 * 6 and titles
 
 
-def test_a_coordinator_from_the_settings_sees_every_area(world: World) -> None:
-    sessions, sets = world
+def test_a_coordinator_from_the_settings_sees_every_area(area: World) -> None:
+    sessions, sets = area
     with sessions.begin() as s:
         admin = members.ensure_coordinator(s, 1, "Cora", NOW)
         assert len(promise_status(s, sets, admin, NOW)) == 3 * 6
@@ -86,8 +60,8 @@ def test_a_coordinator_from_the_settings_sees_every_area(world: World) -> None:
         assert tasks.get_visible(s, admin, kiruna_task.id).id == kiruna_task.id
 
 
-def test_an_officer_follows_the_promises_of_their_team_municipality(world: World) -> None:
-    sessions, sets = world
+def test_an_officer_follows_the_promises_of_their_team_municipality(area: World) -> None:
+    sessions, sets = area
     with sessions.begin() as s:
         team = s.scalars(select(m.Team).join(m.Municipality).where(
             m.Municipality.slug == "arjeplog", m.Team.key == "lag-1")).one()
@@ -99,20 +73,20 @@ def test_an_officer_follows_the_promises_of_their_team_municipality(world: World
         assert len(rows) == 6
 
 
-def test_a_team_name_used_in_several_municipalities_must_be_told_apart(world: World) -> None:
+def test_a_team_name_used_in_several_municipalities_must_be_told_apart(area: World) -> None:
     from medlofte_bot.domain.errors import UserError
 
-    sessions, sets = world
+    sessions, sets = area
     with sessions.begin() as s, pytest.raises(UserError) as err:
         members.create_invite(s, sets, "officer", NOW, team="lag-1")
     assert err.value.key == "invite_team_ambiguous"
     assert "kiruna" in err.value.params["municipalities"]
 
 
-def test_a_reply_is_matched_to_the_message_in_its_own_chat(world: World) -> None:
+def test_a_reply_is_matched_to_the_message_in_its_own_chat(area: World) -> None:
     from medlofte_bot.services.reminders import log_sent, replied_task
 
-    sessions, _ = world
+    sessions, _ = area
     with sessions.begin() as s:
         first, second = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(2)).all()
         log_sent(s, 111, 5, MessageKind.CARD, first, None, NOW)
@@ -126,10 +100,10 @@ def test_a_reply_is_matched_to_the_message_in_its_own_chat(world: World) -> None
         assert replied_task(s, 333, 5) is None
 
 
-def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world: World) -> None:
+def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(area: World) -> None:
     from medlofte_bot.services.reminders import round_robin_by_chat
 
-    sessions, _ = world
+    sessions, _ = area
     with sessions.begin() as s:
         task_ids = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(3)).all()
         rows = [m.Reminder(task_id=t, kind="x", chat_id=chat, due_at=NOW)
@@ -144,11 +118,11 @@ def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(world: World) -> None
         assert round_robin_by_chat(s, []) == []
 
 
-def test_area_alerts_go_to_the_coordinators_of_that_area_only(world: World) -> None:
+def test_area_alerts_go_to_the_coordinators_of_that_area_only(area: World) -> None:
     from medlofte_bot.services.outbox import Outbox
     from medlofte_bot.services.reminders import ensure_reminders
 
-    sessions, sets = world
+    sessions, sets = area
     with sessions.begin() as s:
         here = _member(s, sets, "coordinator", "arjeplog", 30)  # LPO Piteå Älvdal, as Arvidsjaur
         _member(s, sets, "coordinator", "kiruna", 31)  # another police area
@@ -170,12 +144,12 @@ def test_area_alerts_go_to_the_coordinators_of_that_area_only(world: World) -> N
         assert told == {here.id, admin.id}
 
 
-def test_partner_summaries_follow_each_promise_sets_own_setting(world: World) -> None:
+def test_partner_summaries_follow_each_promise_sets_own_setting(area: World) -> None:
     from zoneinfo import ZoneInfo
 
     from medlofte_bot.services.reminders import SUMMARY_KIND, ensure_summaries
 
-    sessions, sets = world
+    sessions, sets = area
     with sessions.begin() as s:
         partners = {slug: members.redeem(s, members.create_invite(
             s, sets, "partner", NOW, municipality=slug, partner_role="alkoholhandlaggare").code,

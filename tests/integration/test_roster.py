@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from seeding import variant_set as _variant
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,29 +12,12 @@ from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import ReminderState, Role
 from medlofte_bot.services import members, roster
-from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.reminders import ensure_reminders
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.database import make_engine, migrate, session_factory
 
 ADMINS = frozenset({1})
 NOW = datetime(2015, 1, 1, 6, tzinfo=UTC)
 Sets = dict[tuple[str, int], PromiseSet]
-
-
-@pytest.fixture
-def area(db_url: str) -> Iterator[tuple[sessionmaker[Session], Sets]]:
-    """Arvidsjaur and Arjeplog (one police area) and Kiruna (another), planned."""
-    engine = make_engine(db_url)
-    migrate(engine)
-    sessions = session_factory(engine)
-    sets = [_variant("arvidsjaur", "LPO Piteå Älvdal"), _variant("arjeplog", "LPO Piteå Älvdal"),
-            _variant("kiruna", "LPO Kiruna")]
-    with sessions.begin() as s:
-        for loaded in sets:
-            apply_promise_set(s, loaded, NOW)
-    yield sessions, {(x.promise_set.slug, 2015): x.promise_set for x in sets}
-    engine.dispose()
 
 
 def _join(s: Session, sets: Sets, telegram_id: int, name: str, role: str, *,
