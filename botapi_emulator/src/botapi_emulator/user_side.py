@@ -122,15 +122,7 @@ class UserSideMixin(EmulatorState):
         msg = self._messages.get((chat_id, message_id))
         if msg is None or "from" in msg:
             raise ValueError(f"no channel post {message_id} in {chat_id}")
-        msg["text"] = new_text
-        msg["edit_date"] = int(self.clock())
-        ents = command_entities(new_text)
-        if ents:
-            msg["entities"] = ents
-        else:
-            msg.pop("entities", None)
-        update_id = self._enqueue("edited_channel_post", dict(msg))
-        return UserAction(update_id, message_id, chat_id)
+        return self._edited(msg, new_text, "edited_channel_post", chat_id, message_id)
 
     def _user_and_chat(self, user_id: int, chat_id: int | None) -> tuple[UserState, ChatState]:
         user = self.users.get(user_id)
@@ -270,6 +262,11 @@ class UserSideMixin(EmulatorState):
         msg = self._messages.get((chat.chat_id, message_id))
         if msg is None or msg["from"]["id"] != user_id:
             raise ValueError(f"user {user_id} has no message {message_id} in {chat.chat_id}")
+        return self._edited(msg, new_text, "edited_message", chat.chat_id, message_id)
+
+    def _edited(self, msg: JSON, new_text: str, update_type: str, chat_id: int,
+                message_id: int) -> UserAction:
+        """Give a stored message its new text (and entities, and edit date); enqueue the edit."""
         msg["text"] = new_text
         msg["edit_date"] = int(self.clock())
         ents = command_entities(new_text)
@@ -277,8 +274,8 @@ class UserSideMixin(EmulatorState):
             msg["entities"] = ents
         else:
             msg.pop("entities", None)
-        update_id = self._enqueue("edited_message", dict(msg))
-        return UserAction(update_id, message_id, chat.chat_id)
+        update_id = self._enqueue(update_type, dict(msg))
+        return UserAction(update_id, message_id, chat_id)
 
     async def press_button(
         self,
