@@ -18,6 +18,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.policy import (
+    Viewer,
     audience_role,
     can_read_summary,
     gets_partner_summary,
@@ -242,7 +243,11 @@ def ensure_summaries(session: Session, now: datetime, tz: ZoneInfo,
     on = set(session.scalars(select(m.Municipality.id).where(
         m.Municipality.slug.in_(partner_summaries)))) if partner_summaries else set()
     rows = []
-    for member in session.scalars(select(m.Member).where(m.Member.active.is_(True))):
+    # only roles the policy could give a summary are read: this runs on every tick
+    roles = [r for r in Role if can_read_summary(Viewer(r))
+             or (on and gets_partner_summary(Viewer(r), True))]
+    for member in session.scalars(select(m.Member).where(m.Member.active.is_(True),
+                                                         m.Member.role.in_(roles))):
         if member.id in have or member.created_at > due:
             continue
         who = viewer(session, member)

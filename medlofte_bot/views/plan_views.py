@@ -120,12 +120,15 @@ def tasks_ics(title: str, tasks: Sequence[tuple[PromiseSet, PlannedTask, datetim
     cal.add("version", "2.0")
     cal.add("x-wr-calname", title)
     left_out = 0
+    names: dict[tuple[str, int], tuple[dict[str, str], dict[str, str]]] = {}
     for ps, t, changed in tasks:
         if t.visibility == "police" and not include_police_only:
             left_out += 1
             continue
-        titles = {p.id: p.title for p in ps.promises}
-        teams = {team.id: team.name for team in ps.teams}
+        if (ps.slug, ps.year) not in names:  # once per promise set, not per event
+            names[(ps.slug, ps.year)] = ({p.id: p.title for p in ps.promises},
+                                         {team.id: team.name for team in ps.teams})
+        titles, teams = names[(ps.slug, ps.year)]
         event = Event()
         event.add("uid", f"{t.key}.{ps.slug}.{ps.year}@medlofte-bot")
         event.add("dtstamp", now)
