@@ -217,7 +217,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         elif result.action == "ask_cancel_reason" and result.task is not None:
             await ask_cancel_prompt(update, context, answer.member, result.task.id, to)
         elif result.action.startswith("follow_up_") and result.task is not None:
-            hint = texts.t(render.follow_up_key(result.task), lang)
+            hint = render.follow_up_question(result.task, lang)
             await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint),
                         to=to)
 

@@ -14,7 +14,7 @@ from medlofte_bot.services.tasks import TaskView, follow_up_key
 
 MESSAGE_MAX = 4096
 MORE = "\n…"  # what a cut message ends with
-__all__ = ["cut_words", "fit", "follow_up_key", "message", "pack", "task_line"]
+__all__ = ["cut_words", "fit", "follow_up_question", "message", "pack", "task_line"]
 T = TypeVar("T")
 
 
@@ -107,6 +107,19 @@ def task_list(title_key: str, tasks: list[TaskView], lang: str, days: int) -> st
     if not tasks:
         return texts.t("no_tasks", lang, days=days)
     return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in tasks)])
+
+
+def follow_up_question(task: TaskView, lang: str) -> str:
+    """The follow-up question for a task: for counters, the task's own counters by name."""
+    key = follow_up_key(task)
+    if key != "follow_up.counters":
+        return texts.t(key, lang)
+    labels = [texts.label("counter", c, lang) for c in task.counters]
+    example = ", ".join(f"{label} {n}" for label, n in zip(labels[:2], (12, 3), strict=False))
+    question = texts.t(key, lang, example=example, count=len(labels), labels=", ".join(labels))
+    if "vehicles_checked" in task.follow_up:
+        question += texts.t("follow_up.vehicles_checked", lang)
+    return question
 
 
 def task_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:

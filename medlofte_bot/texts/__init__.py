@@ -29,6 +29,8 @@ _DAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun":
 
 def words(value: Words, lang: str = DEFAULT_LANGUAGE) -> str:
     """'fredag eller lördag', '22.00–02.00': weekdays and hours as people say them."""
+    if value.kind == "when":
+        return when(datetime.fromisoformat(value.values[0]), lang)
     if value.kind == "weekdays":
         names = get_day_names("wide", locale=lang)
         parts = [str(names[_DAY_INDEX[code]]) for code in value.values if code in _DAY_INDEX]
