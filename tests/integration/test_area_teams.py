@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def _overlaps(rows: list[m.Task]) -> list[tuple[int, int]]:
     found = []
     for team_rows in by_team.values():
         team_rows.sort(key=lambda r: r.start_at)
-        for a, b in zip(team_rows, team_rows[1:], strict=False):
+        for a, b in pairwise(team_rows):
             if b.start_at < a.end_at:
                 found.append((a.id, b.id))
     return found
