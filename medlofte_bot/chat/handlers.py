@@ -93,10 +93,11 @@ async def on_mine(update: Update, context: BotContext) -> None:
             return
         await reply(update, texts.t("mine_title", lang), to=to)
         sent: list[SentRecord] = []
+        place = render.several_places(answer.value)
         for task in answer.value:
             markup = render.task_buttons(task.id, lang) if member.police \
                 else render.join_buttons(task.id, lang)
-            message = await reply(update, render.task_line(task, lang), to=to,
+            message = await reply(update, render.task_line(task, lang, place), to=to,
                                   reply_markup=markup)
             if message is not None:
                 sent.append(SentRecord(to, message.message_id, MessageKind.CARD, task.id,

@@ -57,6 +57,7 @@ class TaskView:
     follow_up: tuple[str, ...]
     counters: tuple[str, ...]
     team_id: int | None = None
+    municipality: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def view(session: Session, row: m.Task) -> TaskView:
         row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
         row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
         row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
-        tuple(spec.get("counters", ())), row.team_id)
+        tuple(spec.get("counters", ())), row.team_id, row.promise.municipality.name)
 
 
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:

@@ -86,8 +86,11 @@ def label(prefix: str, key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return t(full, lang) if has(full) else key.replace("_", " ")
 
 
-def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The name of a kind of task."""
+def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE, title: str = "") -> str:
+    """The name of a kind of task; a kind a config made up (no text) reads as its promise's
+    ``title`` when given."""
+    if title and not has(f"kind.{kind_id}"):
+        return title
     return label("kind", kind_id, lang)
 
 
