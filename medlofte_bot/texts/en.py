@@ -327,3 +327,30 @@ TEXTS["flooding"] = (
     "You are sending too many messages too fast. I won't read anything from you for the next"
     " minute; then send one at a time."
 )
+TEXTS.update({
+    "new_year.confirm": "BEKRÄFTA (confirm): moved to {year} from {was} by rule",
+    "new_year.header": (
+        "Citizen promises {year}, written by `new-year` {today} from {source}.\n"
+        "Every rule is carried over and the seed is new. Lines marked BEKRÄFTA were moved to {year}\n"
+        "by a rule (a month's first and last day stay; dates near Easter, Ascension and\n"
+        "Pentecost follow Easter; others keep their week and weekday) and must be confirmed\n"
+        "locally before `plan --apply`. The outcome of {old} is at the top of each promise."),
+    "new_year.header_no_outcome": "No outcome for {old} was found in the database ({where}).",
+    "new_year.outcome_missing": "Outcome {year}: the promise is not in the database.",
+    "new_year.outcome_counts": "Outcome {year}: no number promised; counted: {counters}.",
+    "new_year.outcome_so_far": "Outcome {year} so far (as of {as_of}): {done} of {target} done.",
+    "new_year.outcome_met": "Outcome {year}: met, {done} of {target} done",
+    "new_year.outcome_over.none": ".",
+    "new_year.outcome_over.one": ", one more than the target.",
+    "new_year.outcome_over.many": ", {count} more than the target.",
+    "new_year.outcome_not_met": "Outcome {year}: not met, {done} of {target} done",
+    "new_year.outcome_short.none": "; the number was reached but not the joint ones.",
+    "new_year.outcome_short.one": ", one short of the target.",
+    "new_year.outcome_short.many": ", {count} short of the target.",
+    "new_year.outcome_joint": " Joint with a partner: {done} of {target}.",
+    "new_year.written": (
+        "Wrote {file}: {moved} dates to confirm, outcome of {old} for {promises} of {total} promises.\n"
+        "Review the file, then: python -m medlofte_bot plan {file}"),
+    "new_year.exists": "{file} already exists. Choose another file with --output, or overwrite with --force.",
+    "new_year.not_later": "{file} is for {have}; the next year must be later, not {year}.",
+})

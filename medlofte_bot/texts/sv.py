@@ -327,3 +327,30 @@ TEXTS["flooding"] = (
     "Du skickar för många meddelanden på kort tid. Jag läser inget från dig den närmaste"
     " minuten; skicka sedan ett i taget."
 )
+TEXTS.update({
+    "new_year.confirm": "BEKRÄFTA: flyttad till {year} från {was} efter regel",
+    "new_year.header": (
+        "Medborgarlöften {year}, skriven av `new-year` {today} ur {source}.\n"
+        "Alla regler är överförda och fröet är nytt. Rader märkta BEKRÄFTA är flyttade till {year}\n"
+        "efter en regel (en månads första och sista dag står kvar; datum nära påsk, Kristi\n"
+        "himmelsfärd och pingst följer påsken; övriga behåller vecka och veckodag) och ska\n"
+        "bekräftas lokalt innan `plan --apply`. Utfallet {old} står överst i varje löfte."),
+    "new_year.header_no_outcome": "Inget utfall för {old} hittades i databasen ({where}).",
+    "new_year.outcome_missing": "Utfall {year}: löftet finns inte i databasen.",
+    "new_year.outcome_counts": "Utfall {year}: inget antal lovat; räknat: {counters}.",
+    "new_year.outcome_so_far": "Utfall {year} hittills (per {as_of}): {done} av {target} genomförda.",
+    "new_year.outcome_met": "Utfall {year}: uppfyllt, {done} av {target} genomförda",
+    "new_year.outcome_over.none": ".",
+    "new_year.outcome_over.one": ", en fler än målet.",
+    "new_year.outcome_over.many": ", {count} fler än målet.",
+    "new_year.outcome_not_met": "Utfall {year}: ej uppfyllt, {done} av {target} genomförda",
+    "new_year.outcome_short.none": "; antalet nåddes men inte de gemensamma.",
+    "new_year.outcome_short.one": ", en färre än målet.",
+    "new_year.outcome_short.many": ", {count} färre än målet.",
+    "new_year.outcome_joint": " Gemensamma med partner: {done} av {target}.",
+    "new_year.written": (
+        "Skrev {file}: {moved} datum att bekräfta, utfall {old} för {promises} av {total} löften.\n"
+        "Granska filen, sedan: python -m medlofte_bot plan {file}"),
+    "new_year.exists": "{file} finns redan. Välj en annan fil med --output, eller skriv över med --force.",
+    "new_year.not_later": "{file} gäller {have}; nästa år måste vara senare, inte {year}.",
+})

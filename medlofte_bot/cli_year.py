@@ -1,0 +1,103 @@
+"""Command line for year after year: ``new-year``, ``clear-notes``, ``person``, ``backup``,
+``restore``. ``cli.py`` registers these and renders their UserErrors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from medlofte_bot import texts
+from medlofte_bot.configuration import LoadedSet, load_promise_set
+from medlofte_bot.domain.clock import Clock
+from medlofte_bot.domain.errors import UserError
+from medlofte_bot.next_year import default_output, next_year_text, outcome_lines
+from medlofte_bot.planning.planner import plan_year
+from medlofte_bot.services.report import YearReport, year_report
+from medlofte_bot.services.status import year_over
+from medlofte_bot.settings import Settings
+from medlofte_bot.storage.database import DEFAULT_SQLITE, Database, database_url
+
+COMMANDS = ("new-year",)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The year-after-year subcommands."""
+    new_year = sub.add_parser("new-year", help="write next year's promise-set file from this "
+                                               "year's (rules kept, dates to confirm marked)")
+    new_year.add_argument("file", type=Path, help="this year's promise-set TOML file")
+    new_year.add_argument("year", type=int, help="the year to write, e.g. 2016")
+    new_year.add_argument("--output", type=Path, metavar="FILE",
+                          help="where to write (default: beside FILE, the year in its name)")
+    new_year.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    new_year.add_argument("--seed", type=int, help="the new seed (default: a random one)")
+
+
+def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Run one of COMMANDS."""
+    return _new_year(args, settings, clock)
+
+
+def _where(settings: Settings) -> str:
+    return (settings.database_url or DEFAULT_SQLITE).split("@")[-1]
+
+
+def _stored_outcome(loaded: LoadedSet, settings: Settings, clock: Clock) -> YearReport | None:
+    """Last year's report from the database when there is one; None (nothing created)
+    when there is no database, nothing stored, or it cannot be reached."""
+    if settings.database_url is None and not Path(DEFAULT_SQLITE.split("///")[1]).exists():
+        return None
+    db: Database | None = None
+    try:
+        db = Database(database_url(settings.database_url))
+        db.migrate()
+        with db.transaction(write=False) as session:
+            return year_report(session, loaded.promise_set, clock.now())
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", "sv" if loaded.promise_set.language == "sv" else "en",
+                      url=_where(settings), reason=type(exc).__name__), file=sys.stderr)
+        return None
+    finally:
+        if db is not None:
+            db.dispose()
+
+
+def _new_year(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Write next year's file beside this year's; check it as ``plan`` would."""
+    lang = args.lang
+    loaded = load_promise_set(args.file)
+    ps = loaded.promise_set
+    if args.year <= ps.year:
+        raise UserError("new_year.not_later", file=str(args.file), have=ps.year, year=args.year)
+    out: Path = args.output or default_output(args.file, ps.year, args.year)
+    if out.exists() and not args.force:
+        raise UserError("new_year.exists", file=str(out))
+    now = clock.now()
+    report = _stored_outcome(loaded, settings, clock)
+    file_lang = ps.language
+    outcome = outcome_lines(report, ps, year_over(ps.year, ps.tz, now),
+                            now.astimezone(ps.tz).date(), file_lang)
+    header = texts.t("new_year.header", file_lang, year=args.year, old=ps.year,
+                     today=now.astimezone(ps.tz).date().isoformat(),
+                     source=args.file.name).split("\n")
+    if report is None:
+        header.append(texts.t("new_year.header_no_outcome", file_lang, old=ps.year,
+                              where=_where(settings)))
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31 - 1) + 1
+    written = next_year_text(loaded.path.read_text(encoding="utf-8"), ps, args.year, seed,
+                             outcome, [*header, ""])
+    # checked as `plan` would read it before it takes the name: a bad file is never left
+    temporary = out.with_name(f".{out.name}.new")
+    temporary.write_text(written.text, encoding="utf-8")
+    try:
+        plan_year(load_promise_set(temporary).promise_set)
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
+    print(texts.t("new_year.written", lang, file=out, moved=written.marked, old=ps.year,
+                  promises=len(outcome), total=len(ps.promises)))
+    return 0
