@@ -20,9 +20,10 @@ from medlofte_bot.planning.planner import plan_year
 from medlofte_bot.services.report import YearReport, year_report
 from medlofte_bot.services.status import year_over
 from medlofte_bot.settings import Settings
+from medlofte_bot.storage import backup as storage_backup
 from medlofte_bot.storage.database import DEFAULT_SQLITE, Database, database_url
 
-COMMANDS = ("new-year",)
+COMMANDS = ("new-year", "backup", "restore")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,11 +36,37 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                           help="where to write (default: beside FILE, the year in its name)")
     new_year.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     new_year.add_argument("--seed", type=int, help="the new seed (default: a random one)")
+    backup = sub.add_parser("backup", help="a consistent copy of DATABASE_URL while the bot "
+                                           "runs (SQLite online backup; PostgreSQL pg_dump -Fc)")
+    backup.add_argument("file", type=Path, help="the backup file to write (never over one)")
+    restore = sub.add_parser("restore", help="put a backup back into DATABASE_URL, which must "
+                                             "be empty")
+    restore.add_argument("file", type=Path, help="a file written by backup")
 
 
 def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Run one of COMMANDS."""
+    if args.command in ("backup", "restore"):
+        return _copy(args, settings)
     return _new_year(args, settings, clock)
+
+
+def _copy(args: argparse.Namespace, settings: Settings) -> int:
+    """backup or restore; a database that cannot be reached is said in words."""
+    lang = args.lang
+    url = database_url(settings.database_url)
+    try:
+        if args.command == "backup":
+            done = storage_backup.backup(url, args.file)
+        else:
+            done = storage_backup.restore(url, args.file)
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", lang, url=_where(settings), reason=type(exc).__name__),
+              file=sys.stderr)
+        return 1
+    print(texts.t(f"{args.command}.done", lang, file=done.file, size=done.size, tool=done.tool,
+                  url=_where(settings)))
+    return 0
 
 
 def _where(settings: Settings) -> str:

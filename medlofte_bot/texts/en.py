@@ -354,3 +354,14 @@ TEXTS.update({
     "new_year.exists": "{file} already exists. Choose another file with --output, or overwrite with --force.",
     "new_year.not_later": "{file} is for {have}; the next year must be later, not {year}.",
 })
+TEXTS.update({
+    "backup.done": "Backup {file} written ({size} bytes, {tool}) from {url}.",
+    "restore.done": "{file} restored into {url} ({tool}); the schema is brought to the newest revision.",
+    "backup.exists": "{file} already exists. Choose a new file name; a backup is never written over.",
+    "backup.no_file": "The database {url} is not a file and cannot be copied.",
+    "backup.no_database": "The database {url} does not exist.",
+    "backup.no_pg_tool": "No {tool} for PostgreSQL {server} or later found (found: {found}). Install postgresql-client-{server}.",
+    "backup.tool_failed": "{tool} stopped (code {code}): {reason}",
+    "restore.not_empty": "The database {url} is not empty. Restore only into an empty database: create a new one and point DATABASE_URL at it.",
+    "restore.wrong_kind": "{file} is not a backup of the right kind: this needs a {expected} file from backup.",
+})

@@ -354,3 +354,14 @@ TEXTS.update({
     "new_year.exists": "{file} finns redan. Välj en annan fil med --output, eller skriv över med --force.",
     "new_year.not_later": "{file} gäller {have}; nästa år måste vara senare, inte {year}.",
 })
+TEXTS.update({
+    "backup.done": "Säkerhetskopian {file} är skriven ({size} byte, {tool}) från {url}.",
+    "restore.done": "{file} är återläst i {url} ({tool}); schemat är uppdaterat till den senaste versionen.",
+    "backup.exists": "{file} finns redan. Välj ett nytt filnamn; en säkerhetskopia skrivs aldrig över.",
+    "backup.no_file": "Databasen {url} är ingen fil och kan inte kopieras.",
+    "backup.no_database": "Databasen {url} finns inte.",
+    "backup.no_pg_tool": "Hittar inget {tool} för PostgreSQL {server} eller senare (hittade: {found}). Installera postgresql-client-{server}.",
+    "backup.tool_failed": "{tool} avbröts (kod {code}): {reason}",
+    "restore.not_empty": "Databasen {url} är inte tom. Återläs bara i en tom databas: skapa en ny och sätt DATABASE_URL till den.",
+    "restore.wrong_kind": "{file} är ingen säkerhetskopia av rätt slag: här behövs en {expected}-fil från backup.",
+})

@@ -1,0 +1,190 @@
+"""Backups that restore: a consistent copy while the bot runs, put back into an empty database.
+
+SQLite: the online backup API (``sqlite3.Connection.backup``) copies a snapshot page by page
+while other connections read and write. PostgreSQL: ``pg_dump -Fc`` (one consistent
+snapshot) and ``pg_restore``, of a major version no older than the server's.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import inspect, make_url, text
+from sqlalchemy.engine import URL
+
+from medlofte_bot.domain.errors import UserError
+from medlofte_bot.storage.database import make_engine, migrate
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_MAGIC = b"PGDMP"
+
+
+@dataclass(frozen=True)
+class Copied:
+    """What a backup or restore did: the file, its size, and the tool that did it."""
+
+    file: Path
+    size: int
+    tool: str
+
+
+def _sqlite_path(url: URL) -> Path:
+    if not url.database or url.database == ":memory:":
+        raise UserError("backup.no_file", url=url.render_as_string(hide_password=True))
+    return Path(url.database)
+
+
+def _major(version_text: str) -> int:
+    """15 from 'pg_dump (PostgreSQL) 15.10 (Debian 15.10-1.pgdg120+1)'."""
+    match = re.search(r"\)\s*(\d+)", version_text)
+    return int(match[1]) if match else 0
+
+
+def find_pg_tool(name: str, server_major: int) -> tuple[Path, int]:
+    """``pg_dump`` or ``pg_restore`` of the server's major version (or the nearest newer):
+    on PATH first, then /usr/lib/postgresql/*/bin, as tests/pgserver.py looks."""
+    found: list[tuple[int, Path]] = []
+    candidates = [shutil.which(name), *sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))]
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        try:
+            said = subprocess.run([candidate, "--version"], capture_output=True, text=True,
+                                  timeout=30, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            continue
+        found.append((_major(said), Path(candidate)))
+    usable = sorted((v, p) for v, p in found if v >= server_major)
+    if not usable:
+        have = ", ".join(f"{p} ({v})" for v, p in found) or "-"
+        raise UserError("backup.no_pg_tool", tool=name, server=server_major, found=have)
+    version, path = usable[0]
+    return path, version
+
+
+def _pg_server_major(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    finally:
+        engine.dispose()
+
+
+def _pg_args(url: URL) -> tuple[list[str], dict[str, str]]:
+    """Connection arguments for the libpq tools; the password goes in the environment,
+    never on the command line where others could see it."""
+    args = [f"--dbname={url.database}"]
+    if url.host:
+        args.append(f"--host={url.host}")
+    if url.port:
+        args.append(f"--port={url.port}")
+    if url.username:
+        args.append(f"--username={url.username}")
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return args, env
+
+
+def _run(command: list[str], env: dict[str, str], tool: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise UserError("backup.tool_failed", tool=tool, code=done.returncode,
+                        reason=lines[-1] if lines else "-")
+
+
+def backup(url_text: str, file: Path) -> Copied:
+    """Write a consistent copy of the database at ``url_text`` to ``file`` (never over one)."""
+    if file.exists():
+        raise UserError("backup.exists", file=str(file))
+    url = make_url(url_text)
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        if url.get_backend_name() == "sqlite":
+            source_path = _sqlite_path(url)
+            if not source_path.exists():
+                raise UserError("backup.no_database", url=str(source_path))
+            source = sqlite3.connect(source_path)
+            target = sqlite3.connect(partial)
+            try:
+                with target:
+                    source.backup(target)
+                # one self-contained file: no -wal beside it to forget when it is copied
+                target.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                target.close()
+                source.close()
+            tool = f"sqlite3 {sqlite3.sqlite_version} (online backup)"
+        else:
+            major = _pg_server_major(url_text)
+            pg_dump, version = find_pg_tool("pg_dump", major)
+            args, env = _pg_args(url)
+            _run([str(pg_dump), "--format=custom", f"--file={partial}", *args], env, "pg_dump")
+            tool = f"pg_dump {version} (server {major})"
+        os.replace(partial, file)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Copied(file, file.stat().st_size, tool)
+
+
+def _empty(url_text: str) -> bool:
+    engine = make_engine(url_text)
+    try:
+        with engine.connect() as conn:
+            return not inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def restore(url_text: str, file: Path) -> Copied:
+    """Put a backup back into the database at ``url_text``, which must be empty; then bring
+    the schema to the newest revision (a backup may be older than the code)."""
+    try:
+        with file.open("rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise UserError("config_unreadable", file=str(file),
+                        reason=exc.strerror or str(exc)) from exc
+    url = make_url(url_text)
+    sqlite = url.get_backend_name() == "sqlite"
+    if not head.startswith(SQLITE_MAGIC if sqlite else PG_MAGIC):
+        raise UserError("restore.wrong_kind", file=str(file),
+                        expected="SQLite" if sqlite else "pg_dump -Fc")
+    where = url.render_as_string(hide_password=True)
+    if sqlite:
+        target_path = _sqlite_path(url)
+        if target_path.exists() and not _empty(url_text):
+            raise UserError("restore.not_empty", url=where)
+        source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        target = sqlite3.connect(target_path)
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            target.close()
+            source.close()
+        tool = f"sqlite3 {sqlite3.sqlite_version} (online backup)"
+    else:
+        if not _empty(url_text):
+            raise UserError("restore.not_empty", url=where)
+        major = _pg_server_major(url_text)
+        pg_restore, version = find_pg_tool("pg_restore", major)
+        args, env = _pg_args(url)
+        _run([str(pg_restore), "--no-owner", "--no-privileges", "--exit-on-error", *args,
+              str(file)], env, "pg_restore")
+        tool = f"pg_restore {version} (server {major})"
+    engine = make_engine(url_text)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return Copied(file, file.stat().st_size, tool)
