@@ -20,10 +20,12 @@ from medlofte_bot.domain.policy import (
     ChatFacts,
     can_see,
     gets_area_alert,
+    is_coordinator,
     is_partner,
     may_show_in_chat,
 )
-from medlofte_bot.domain.states import MessageKind, ReminderState, SendOutcome, TaskStatus
+from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
+from medlofte_bot.domain.years import in_force, named, new_year_command
 from medlofte_bot.services import reminders, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import group_team, viewer
@@ -33,6 +35,7 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
 
 UNREACHABLE, UNREACHABLE_GROUP, DIGEST = "unreachable", "unreachable_group", "digest"
+NO_PROMISE_SET = "no_promise_set"  # no promise set covers today: told to coordinators once
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Outgoing:
     late: bool = False
     name: str = ""  # whom an alert is about
     member_id: int | None = None
+    year: tuple[str, str, str] | None = None  # no set in force: (year, sets loaded, command)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,18 @@ class Outbox:
                 partners = frozenset(ps.slug for ps in self.ctx.sets.values()
                                      if ps.partner_summary)
                 reminders.ensure_summaries(session, now, self.ctx.tz, partners)
+            self._year_alerts(session, now)
+
+    def _year_alerts(self, session: Session, now: datetime) -> None:
+        """When no promise set covers today, one alert per coordinator and year."""
+        if not self.ctx.sets or in_force(self.ctx.sets.values(), now):
+            return
+        subject = f"year:{now.astimezone(self.ctx.tz).year}"
+        rows = [reminders.new_row(subject, NO_PROMISE_SET, now, member_id=c.id)
+                for c in session.scalars(select(m.Member).where(
+                    m.Member.active.is_(True), m.Member.role == Role.COORDINATOR))
+                if is_coordinator(viewer(session, c))]
+        insert_ignoring_duplicates(session, m.Reminder, rows)
 
     def claim(self, now: datetime, batch: int = 500, stale: bool = False) -> list[int]:
         """Claim due rows for this worker, one chat at a time in turn."""
@@ -135,6 +151,12 @@ class Outbox:
             if member is None:
                 return None
             return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
+        if row.kind == NO_PROMISE_SET:
+            if in_force(self.ctx.sets.values(), now):
+                return None  # a set for this year was loaded before it went out
+            sets = self.ctx.sets.values()
+            return replace(base, year=(str(now.astimezone(self.ctx.tz).year), named(sets),
+                                       new_year_command(sets, now)))
         if row.kind in (UNREACHABLE, UNREACHABLE_GROUP):
             about = session.get(m.Member, m.subject_id(row.subject))
             if about is None or not about.unreachable:

@@ -365,3 +365,10 @@ TEXTS.update({
     "restore.not_empty": "The database {url} is not empty. Restore only into an empty database: create a new one and point DATABASE_URL at it.",
     "restore.wrong_kind": "{file} is not a backup of the right kind: this needs a {expected} file from backup.",
 })
+TEXTS.update({
+    "status.in_force": "Promise sets in force: {sets}.",
+    "no_promise_set": (
+        "⚠ No citizen promises cover {year}: the bot only has {have}. Reminders and plans are"
+        " for a year that is over. Write this year's file and load it:\n{command}\n"
+        "Review the file, name it in MEDLOFTE_CONFIG and restart the bot."),
+})

@@ -365,3 +365,10 @@ TEXTS.update({
     "restore.not_empty": "Databasen {url} är inte tom. Återläs bara i en tom databas: skapa en ny och sätt DATABASE_URL till den.",
     "restore.wrong_kind": "{file} är ingen säkerhetskopia av rätt slag: här behövs en {expected}-fil från backup.",
 })
+TEXTS.update({
+    "status.in_force": "Löften i kraft: {sets}.",
+    "no_promise_set": (
+        "⚠ Inga medborgarlöften gäller för {year}: boten har bara {have}. Påminnelser och"
+        " planer gäller ett år som är slut. Skriv årets fil och läs in den:\n{command}\n"
+        "Granska filen, ange den i MEDLOFTE_CONFIG och starta om boten."),
+})
