@@ -127,7 +127,8 @@ def prepare(settings: Settings, clock: Clock, worker: str = "bot",
         raise
     sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set for s in loaded}
     log_year(sets.values(), clock.now())
-    ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker)
+    ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker,
+                         settings.names_kept_months)
     return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer or Pacer())
 
 

@@ -12,18 +12,20 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from medlofte_bot import texts
-from medlofte_bot.configuration import LoadedSet, load_promise_set
+from medlofte_bot.configuration import LoadedSet, load_many, load_promise_set
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.next_year import default_output, next_year_text, outcome_lines
 from medlofte_bot.planning.planner import plan_year
+from medlofte_bot.services.records import clear_due, person_record
 from medlofte_bot.services.report import YearReport, year_report
 from medlofte_bot.services.status import year_over
 from medlofte_bot.settings import Settings
 from medlofte_bot.storage import backup as storage_backup
 from medlofte_bot.storage.database import DEFAULT_SQLITE, Database, database_url
+from medlofte_bot.views.person import person_text
 
-COMMANDS = ("new-year", "backup", "restore")
+COMMANDS = ("new-year", "backup", "restore", "person", "clear-notes")
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,13 +44,59 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     restore = sub.add_parser("restore", help="put a backup back into DATABASE_URL, which must "
                                              "be empty")
     restore.add_argument("file", type=Path, help="a file written by backup")
+    person = sub.add_parser("person", help="everything stored about one person")
+    person.add_argument("--telegram-id", type=int, required=True, metavar="N")
+    clear = sub.add_parser("clear-notes", help="clear now what the retention rules say is due "
+                                               "(notes_kept_months, MEDLOFTE_NAMES_KEPT_MONTHS)")
+    clear.add_argument("config", nargs="*", type=Path,
+                       help="promise-set files whose notes_kept_months apply (default: the "
+                            "rule stored with each applied year)")
 
 
 def run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Run one of COMMANDS."""
     if args.command in ("backup", "restore"):
         return _copy(args, settings)
+    if args.command in ("person", "clear-notes"):
+        return _records(args, settings, clock)
     return _new_year(args, settings, clock)
+
+
+def _records(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """person (read only) or clear-notes (one transaction), with clear words for a database
+    that cannot be reached or a person who is not there."""
+    lang = args.lang
+    sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set
+            for s in load_many(args.config)} if args.command == "clear-notes" else {}
+    db: Database | None = None
+    try:
+        db = Database(database_url(settings.database_url))
+        db.migrate()
+        if args.command == "person":
+            with db.transaction(write=False) as session:
+                record = person_record(session, args.telegram_id)
+                text = person_text(record, lang) if record is not None else None
+            if text is None:
+                raise UserError("person.unknown", telegram_id=args.telegram_id,
+                                url=_where(settings))
+            sys.stdout.write(text)
+            return 0
+        with db.transaction() as session:
+            cleared = clear_due(session, sets, clock.now(), settings.names_kept_months)
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", lang, url=_where(settings), reason=type(exc).__name__),
+              file=sys.stderr)
+        return 1
+    finally:
+        if db is not None:
+            db.dispose()
+    if not (cleared.sets or cleared.names):
+        print(texts.t("clear.nothing", lang, months=settings.names_kept_months or "-"))
+    else:
+        print(texts.t("clear.done", lang, notes=cleared.notes, reasons=cleared.reasons,
+                      sets=", ".join(cleared.sets) or "-", audits=cleared.audits,
+                      names=cleared.names))
+    return 0
 
 
 def _copy(args: argparse.Namespace, settings: Settings) -> int:

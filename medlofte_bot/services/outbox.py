@@ -8,9 +8,10 @@ when it is no longer needed), and ``record`` stores what Telegram answered.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from medlofte_bot.domain.policy import (
 )
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
 from medlofte_bot.domain.years import in_force, named, new_year_command
-from medlofte_bot.services import reminders, tasks
+from medlofte_bot.services import records, reminders, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import group_team, viewer
 from medlofte_bot.services.summary import Summary, build_summary
@@ -35,6 +36,8 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
 
 UNREACHABLE, UNREACHABLE_GROUP, DIGEST = "unreachable", "unreachable_group", "digest"
+RECORDS_EVERY = timedelta(hours=1)
+log = logging.getLogger(__name__)
 NO_PROMISE_SET = "no_promise_set"  # no promise set covers today: told to coordinators once
 
 
@@ -90,6 +93,7 @@ class Outbox:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._records_checked: datetime | None = None
 
     def prepare(self, now: datetime) -> None:
         """Mark missed tasks, and make the rows for reminders and Monday summaries."""
@@ -101,6 +105,20 @@ class Outbox:
                                      if ps.partner_summary)
                 reminders.ensure_summaries(session, now, self.ctx.tz, partners)
             self._year_alerts(session, now)
+        if self._records_checked is None or now - self._records_checked >= RECORDS_EVERY:
+            self._records_checked = now
+            self.clear_records(now)
+
+    def clear_records(self, now: datetime) -> records.Cleared:
+        """Clear what the retention rules say is due (notes, names), in its own transaction;
+        the tick asks at most once an hour of clock time."""
+        with self.ctx.db.transaction() as session:
+            cleared = records.clear_due(session, self.ctx.sets, now, self.ctx.names_kept_months)
+        if cleared.sets or cleared.names:
+            log.info("records cleared: notes of %s (%d notes, %d reasons), %d names",
+                     ", ".join(cleared.sets) or "-", cleared.notes, cleared.reasons,
+                     cleared.names)
+        return cleared
 
     def _year_alerts(self, session: Session, now: datetime) -> None:
         """When no promise set covers today, one alert per coordinator and year."""
