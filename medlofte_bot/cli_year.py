@@ -121,7 +121,8 @@ def _where(settings: Settings) -> str:
     return (settings.database_url or DEFAULT_SQLITE).split("@")[-1]
 
 
-def _stored_outcome(loaded: LoadedSet, settings: Settings, clock: Clock) -> YearReport | None:
+def _stored_outcome(loaded: LoadedSet, settings: Settings, clock: Clock,
+                    lang: str) -> YearReport | None:
     """Last year's report from the database when there is one; None (nothing created)
     when there is no database, nothing stored, or it cannot be reached."""
     if settings.database_url is None and not Path(DEFAULT_SQLITE.split("///")[1]).exists():
@@ -133,8 +134,8 @@ def _stored_outcome(loaded: LoadedSet, settings: Settings, clock: Clock) -> Year
         with db.transaction(write=False) as session:
             return year_report(session, loaded.promise_set, clock.now())
     except SQLAlchemyError as exc:
-        print(texts.t("cli.db_error", "sv" if loaded.promise_set.language == "sv" else "en",
-                      url=_where(settings), reason=type(exc).__name__), file=sys.stderr)
+        print(texts.t("cli.db_error", lang, url=_where(settings), reason=type(exc).__name__),
+              file=sys.stderr)
         return None
     finally:
         if db is not None:
@@ -152,7 +153,7 @@ def _new_year(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     if out.exists() and not args.force:
         raise UserError("new_year.exists", file=str(out))
     now = clock.now()
-    report = _stored_outcome(loaded, settings, clock)
+    report = _stored_outcome(loaded, settings, clock, lang)
     file_lang = ps.language
     outcome = outcome_lines(report, ps, year_over(ps.year, ps.tz, now),
                             now.astimezone(ps.tz).date(), file_lang)
