@@ -160,9 +160,10 @@ def _new_year(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     header = texts.t("new_year.header", file_lang, year=args.year, old=ps.year,
                      today=now.astimezone(ps.tz).date().isoformat(),
                      source=args.file.name).split("\n")
-    if report is None:
-        header.append(texts.t("new_year.header_no_outcome", file_lang, old=ps.year,
-                              where=_where(settings)))
+    header.append(texts.t("new_year.header_outcome", file_lang, old=ps.year, year=args.year)
+                  if report is not None else
+                  texts.t("new_year.header_no_outcome", file_lang, old=ps.year,
+                          where=_where(settings)))
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31 - 1) + 1
     written = next_year_text(loaded.path.read_text(encoding="utf-8"), ps, args.year, seed,
                              outcome, [*header, ""])

@@ -334,7 +334,8 @@ TEXTS.update({
         "Every rule is carried over and the seed is new. Lines marked BEKRÄFTA were moved to {year}\n"
         "by a rule (a month's first and last day stay; dates near Easter, Ascension and\n"
         "Pentecost follow Easter; others keep their week and weekday) and must be confirmed\n"
-        "locally before `plan --apply`. The outcome of {old} is at the top of each promise."),
+        "locally before `plan --apply`."),
+    "new_year.header_outcome": "The outcome of {old} is at the top of each promise: set the {year} targets with it in front of you.",
     "new_year.header_no_outcome": "No outcome for {old} was found in the database ({where}).",
     "new_year.outcome_missing": "Outcome {year}: the promise is not in the database.",
     "new_year.outcome_counts": "Outcome {year}: no number promised; counted: {counters}.",

@@ -334,7 +334,8 @@ TEXTS.update({
         "Alla regler är överförda och fröet är nytt. Rader märkta BEKRÄFTA är flyttade till {year}\n"
         "efter en regel (en månads första och sista dag står kvar; datum nära påsk, Kristi\n"
         "himmelsfärd och pingst följer påsken; övriga behåller vecka och veckodag) och ska\n"
-        "bekräftas lokalt innan `plan --apply`. Utfallet {old} står överst i varje löfte."),
+        "bekräftas lokalt innan `plan --apply`."),
+    "new_year.header_outcome": "Utfallet {old} står överst i varje löfte: sätt målen för {year} med det framför dig.",
     "new_year.header_no_outcome": "Inget utfall för {old} hittades i databasen ({where}).",
     "new_year.outcome_missing": "Utfall {year}: löftet finns inte i databasen.",
     "new_year.outcome_counts": "Utfall {year}: inget antal lovat; räknat: {counters}.",

@@ -75,6 +75,7 @@ def test_two_commands_from_the_2015_file_to_a_2016_plan_with_last_years_outcome(
     assert "# Utfall 2015: ej uppfyllt, 6 av 6 genomförda; antalet nåddes men inte de " \
            "gemensamma. Gemensamma med partner: 1 av 2." in text
     assert "seed = 20150101" not in text
+    assert "# Utfallet 2015 står överst i varje löfte" in text
     assert main(["plan", "config/arvidsjaur-2016.toml"], settings=settings) == 0
     plan = capsys.readouterr().out
     assert "Arvidsjaur 2016: plan för medborgarlöftena" in plan and "Studenten" in plan
