@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT, Array, Table
+from tomlkit.items import AoT, Array, Date, InlineTable, Table
 
 from medlofte_bot import texts
 from medlofte_bot.domain.promise_set import PromiseSet
@@ -103,25 +103,43 @@ class _Writer:
             was = before.isoformat()
         return texts.t("new_year.confirm", self.lang, was=was, year=self.new)
 
-    def ranges(self, items: Array, what: str, within: bool) -> Array:
-        """An array of {name, start, end} rebuilt one line each, each with its comment."""
+    def ranges(self, items: Array | AoT, what: str, within: bool) -> Array | AoT:
+        """Ranges {name, start, end} moved, each with its comment: an inline array is rebuilt
+        one range a line; an array of tables ([[school.terms]]) is moved in place."""
+        if isinstance(items, AoT):
+            for table in items:
+                self.one_range(table, str(table.get("name", what)), within)
+            return items
         out = tomlkit.array()
         for item in list(items):
             start, end = item["start"], item["end"]
             name = str(item.get("name", what))
             item["start"] = tomlkit.date(self.day(name, start, within).isoformat())
             new_end = self.day(name, end, within)
-            new_end = max(new_end, item["start"])
-            item["end"] = tomlkit.date(new_end.isoformat())
+            item["end"] = tomlkit.date(max(new_end, item["start"]).isoformat())
             out.add_line(item, indent="  ", comment=self.note((start, end)))
         out.add_line(indent="")
         return out
 
-    def one_range(self, table: Any, what: str) -> None:
+    def one_range(self, table: Any, what: str, within: bool = True) -> None:
+        """A {start, end} table moved; the comment goes after an inline table, or after the
+        start date of a table with its own header."""
         start, end = table["start"], table["end"]
-        table["start"] = tomlkit.date(self.day(what, start, True).isoformat())
-        table["end"] = tomlkit.date(max(self.day(what, end, True), table["start"]).isoformat())
-        table.comment(self.note((start, end)))
+        new_start = tomlkit.date(self.day(what, start, within).isoformat())
+        table["end"] = tomlkit.date(max(self.day(what, end, within), new_start).isoformat())
+        note = self.note((start, end))
+        if isinstance(table, InlineTable):
+            table["start"] = new_start
+            table.comment(note)
+        else:
+            table["start"] = self.commented(new_start, start, note)
+
+    @staticmethod
+    def commented(item: Date, old: Any, note: str) -> Date:
+        """``item`` with ``note`` as its comment, after the comment the old value had."""
+        had = getattr(getattr(old, "trivia", None), "comment", "").lstrip("#").strip()
+        item.comment(f"{had} – {note}" if had else note)
+        return item
 
 
 def _comment_first(table: Table, lines: Sequence[str]) -> None:
@@ -143,17 +161,16 @@ def next_year_text(source: str, ps: PromiseSet, new_year: int, seed: int,
     school = doc.get("school")
     if isinstance(school, Table):
         for key in ("terms", "breaks"):
-            if isinstance(school.get(key), Array):
+            if isinstance(school.get(key), (Array, AoT)):
                 school[key] = w.ranges(school[key], key, within=False)
     for role in doc.get("partner_roles", []):
-        if isinstance(role.get("unavailable"), Array):
+        if isinstance(role.get("unavailable"), (Array, AoT)):
             role["unavailable"] = w.ranges(role["unavailable"], role.get("id", ""), within=True)
     for night in doc.get("risk_nights", []):
         if night.get("rule") == "date" and isinstance(night.get("date"), date):
             before = night["date"]
             moved = tomlkit.date(w.day(str(night["name"]), before, True).isoformat())
-            moved.comment(w.note(before))
-            night["date"] = moved
+            night["date"] = w.commented(moved, before, w.note(before))
     promises = doc.get("promises")
     for promise in promises if isinstance(promises, AoT) else []:
         if promise.get("period") is not None:

@@ -104,3 +104,58 @@ def test_outcome_lines_sit_under_each_promise_header(tmp_path: Path) -> None:
     lines = text.splitlines()
     at = lines.index("# Utfall 2015: uppfyllt")
     assert lines[at - 1] == "[[promises]]" and lines[at + 1] == 'id = "krogtillsyn"'
+
+
+SMALL = """\
+municipality = "Byn"
+slug = "byn"
+police_area = "LPO Test"
+year = 2015
+seed = 1
+
+[[teams]]
+id = "lag-1"
+name = "Lag 1"
+
+[[risk_nights]]
+name = "Studenten"
+rule = "date"
+date = 2015-06-11  # sätts lokalt
+
+[school]
+windows = { lunch = "11:00-12:30" }
+
+[[school.terms]]
+name = "Vårtermin"
+start = 2015-01-08
+end = 2015-06-12
+
+[[promises]]
+id = "buskorning"
+title = "Sommarnätter"
+kind = "summer_night_patrol"
+frequency = { count = 1, per = "week" }
+hours = ["21:00-03:00"]
+
+[promises.period]
+start = 2015-06-01
+end = 2015-08-31
+"""
+
+
+def test_tables_with_their_own_headers_are_moved_and_old_comments_kept(
+        tmp_path: Path) -> None:
+    source = tmp_path / "byn-2015.toml"
+    source.write_text(SMALL, encoding="utf-8")
+    old = load_promise_set(source).promise_set
+    written = next_year_text(SMALL, old, 2016, 2, {"buskorning": ["Utfall 2015: –"]}, [])
+    target = tmp_path / "byn-2016.toml"
+    target.write_text(written.text, encoding="utf-8")
+    new = load_promise_set(target).promise_set
+    assert new.school is not None and new.school.terms[0].start == date(2016, 1, 14)
+    period = new.promise("buskorning").period
+    assert period is not None and (period.start, period.end) == \
+        (date(2016, 6, 1), date(2016, 8, 31))
+    assert "date = 2016-06-16 # sätts lokalt – BEKRÄFTA: flyttad till 2016 från 2015-06-11" \
+        in written.text
+    assert written.marked == 3 and plan_year(new).tasks
