@@ -13,6 +13,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,21 @@ def _run(command: list[str], env: dict[str, str], tool: str) -> None:
                         reason=lines[-1] if lines else "-")
 
 
+def _sqlite_copy(source_path: Path | str, target_path: Path, single_file: bool) -> None:
+    """SQLite's online backup from one file to another; its errors said in words."""
+    uri = str(source_path).startswith("file:")
+    try:
+        with closing(sqlite3.connect(source_path, uri=uri)) as source, \
+                closing(sqlite3.connect(target_path)) as target:
+            with target:
+                source.backup(target)
+            if single_file:  # no -wal beside it to forget when the file is copied
+                target.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise UserError("backup.sqlite_failed", source=str(source_path),
+                        target=str(target_path), reason=str(exc)) from exc
+
+
 def backup(url_text: str, file: Path) -> Copied:
     """Write a consistent copy of the database at ``url_text`` to ``file`` (never over one)."""
     if file.exists():
@@ -113,16 +129,7 @@ def backup(url_text: str, file: Path) -> Copied:
             source_path = _sqlite_path(url)
             if not source_path.exists():
                 raise UserError("backup.no_database", url=str(source_path))
-            source = sqlite3.connect(source_path)
-            target = sqlite3.connect(partial)
-            try:
-                with target:
-                    source.backup(target)
-                # one self-contained file: no -wal beside it to forget when it is copied
-                target.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                target.close()
-                source.close()
+            _sqlite_copy(source_path, partial, single_file=True)
             tool = f"sqlite3 {sqlite3.sqlite_version} (online backup)"
         else:
             major = _pg_server_major(url_text)
@@ -164,14 +171,7 @@ def restore(url_text: str, file: Path) -> Copied:
         target_path = _sqlite_path(url)
         if target_path.exists() and not _empty(url_text):
             raise UserError("restore.not_empty", url=where)
-        source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-        target = sqlite3.connect(target_path)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(f"file:{file}?mode=ro", target_path, single_file=False)
         tool = f"sqlite3 {sqlite3.sqlite_version} (online backup)"
     else:
         if not _empty(url_text):

@@ -437,3 +437,4 @@ TEXTS.update({
     "clear.done": "Cleared: free text of {notes} tasks done and {reasons} cancelled ({sets}), {audits} audit entries, {names} names replaced by the role.",
     "clear.nothing": "Nothing to clear now: no stored year is past its notes_kept_months, and no deactivated member's name is older than {months} months.",
 })
+TEXTS["backup.sqlite_failed"] = "Could not copy {source} to {target}: {reason}."

@@ -437,3 +437,4 @@ TEXTS.update({
     "clear.done": "Rensat: fritext i {notes} genomförda uppgifter och {reasons} inställda ({sets}), {audits} ändringsposter, {names} namn ersatta med roll.",
     "clear.nothing": "Inget att rensa nu: ingen lagrad årgång har passerat sin notes_kept_months, och inga avslutade medlemmars namn är äldre än {months} månader.",
 })
+TEXTS["backup.sqlite_failed"] = "Kunde inte kopiera {source} till {target}: {reason}."

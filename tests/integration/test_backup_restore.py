@@ -153,3 +153,15 @@ def test_restore_refuses_a_file_that_is_no_backup(tmp_path: Path,
     settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path}/new.db"})
     assert main(["restore", str(file)], settings=settings) == 2
     assert "ingen säkerhetskopia av rätt slag" in capsys.readouterr().err
+
+
+def test_a_backup_into_a_folder_that_does_not_exist_is_said_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path}/live.db"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    assert main(["backup", str(tmp_path / "nowhere" / "copy.db")],
+                settings=load_settings({"DATABASE_URL": url})) == 2
+    err = capsys.readouterr().err
+    assert "Kunde inte kopiera" in err and "Traceback" not in err
