@@ -23,7 +23,7 @@ from medlofte_bot.configuration import load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.years import in_force, named, new_year_command
+from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.scheduling.clock import clock_from_setting, seconds_counter
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
@@ -93,11 +93,13 @@ class Services:
 
 
 def log_year(sets: Iterable[PromiseSet], now: datetime) -> None:
-    """One line at start: the promise sets in force, or plainly that none covers today."""
+    """One line at start: the promise sets in force, or plainly that every one is over."""
     sets = list(sets)
     current = in_force(sets, now)
     if current:
         log.info("promise sets in force: %s", named(current))
+    elif not outdated(sets, now):
+        log.info("promise sets loaded, not in force yet: %s", named(sets))
     else:
         log.warning("no promise set covers today (%s); loaded: %s. Write this year's file and "
                     "restart with it in MEDLOFTE_CONFIG:\n%s", now.date().isoformat(),

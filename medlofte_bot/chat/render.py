@@ -181,7 +181,8 @@ def status_answer(view: StatusView, lang: str) -> str:
     if note is None:
         return fit(text)
     if note.covered:
-        return fit(text + "\n\n" + texts.t("status.in_force", lang, sets=note.sets))
+        key = "status.in_force" if note.started else "status.starts_later"
+        return fit(text + "\n\n" + texts.t(key, lang, sets=note.sets))
     return fit(text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
                                         command=note.command))
 

@@ -13,6 +13,13 @@ def in_force(sets: Iterable[PromiseSet], now: datetime) -> list[PromiseSet]:
     return [ps for ps in sets if now.astimezone(ps.tz).year == ps.year]
 
 
+def outdated(sets: Iterable[PromiseSet], now: datetime) -> bool:
+    """Whether every set's year is over: the bot serves a year long gone (a set for a year
+    still to come is not outdated, only not in force yet)."""
+    sets = list(sets)
+    return bool(sets) and all(now.astimezone(ps.tz).year > ps.year for ps in sets)
+
+
 def named(sets: Iterable[PromiseSet]) -> str:
     """'Arvidsjaur 2015, Arjeplog 2015' (sorted), or '–'."""
     return ", ".join(sorted(f"{ps.municipality} {ps.year}" for ps in sets)) or "–"

@@ -26,7 +26,7 @@ from medlofte_bot.domain.policy import (
     may_show_in_chat,
 )
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
-from medlofte_bot.domain.years import in_force, named, new_year_command
+from medlofte_bot.domain.years import named, new_year_command, outdated
 from medlofte_bot.services import records, reminders, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import group_team, viewer
@@ -121,8 +121,8 @@ class Outbox:
         return cleared
 
     def _year_alerts(self, session: Session, now: datetime) -> None:
-        """When no promise set covers today, one alert per coordinator and year."""
-        if not self.ctx.sets or in_force(self.ctx.sets.values(), now):
+        """When every promise set's year is over, one alert per coordinator and year."""
+        if not outdated(self.ctx.sets.values(), now):
             return
         subject = f"year:{now.astimezone(self.ctx.tz).year}"
         rows = [reminders.new_row(subject, NO_PROMISE_SET, now, member_id=c.id)
@@ -170,7 +170,7 @@ class Outbox:
                 return None
             return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
         if row.kind == NO_PROMISE_SET:
-            if in_force(self.ctx.sets.values(), now):
+            if not outdated(self.ctx.sets.values(), now):
                 return None  # a set for this year was loaded before it went out
             sets = self.ctx.sets.values()
             return replace(base, year=(str(now.astimezone(self.ctx.tz).year), named(sets),

@@ -30,7 +30,7 @@ from medlofte_bot.domain.policy import (
     task_answer_place,
 )
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
-from medlofte_bot.domain.years import in_force, named, new_year_command
+from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.services import members, roster, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
@@ -56,8 +56,9 @@ class YearNote:
 
     year: str
     sets: str
-    covered: bool
+    covered: bool  # False: every set's year is over
     command: str = ""
+    started: bool = True  # False: the sets loaded are for a year still to come
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,10 @@ class UseCases:
             if not is_coordinator(members.viewer(session, member)):
                 return StatusView(rows)
             sets = self.ctx.sets.values()
-            current = in_force(sets, now)
+            current, over = in_force(sets, now), outdated(sets, now)
             return StatusView(rows, YearNote(
                 str(now.astimezone(self.ctx.tz).year), named(current or sets),
-                bool(current), "" if current else new_year_command(sets, now)))
+                not over, new_year_command(sets, now) if over else "", bool(current)))
         return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:

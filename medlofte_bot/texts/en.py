@@ -438,3 +438,4 @@ TEXTS.update({
     "clear.nothing": "Nothing to clear now: no stored year is past its notes_kept_months, and no deactivated member's name is older than {months} months.",
 })
 TEXTS["backup.sqlite_failed"] = "Could not copy {source} to {target}: {reason}."
+TEXTS["status.starts_later"] = "Promise sets loaded, not in force yet: {sets}."

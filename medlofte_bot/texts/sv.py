@@ -438,3 +438,4 @@ TEXTS.update({
     "clear.nothing": "Inget att rensa nu: ingen lagrad årgång har passerat sin notes_kept_months, och inga avslutade medlemmars namn är äldre än {months} månader.",
 })
 TEXTS["backup.sqlite_failed"] = "Kunde inte kopiera {source} till {target}: {reason}."
+TEXTS["status.starts_later"] = "Inlästa löften, som ännu inte börjat gälla: {sets}."

@@ -30,6 +30,7 @@ CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 IN_2015 = datetime(2015, 3, 2, 9, tzinfo=STOCKHOLM)
 IN_2026 = datetime(2026, 11, 29, 9, tzinfo=STOCKHOLM)
+BEFORE = datetime(2014, 12, 31, 12, tzinfo=STOCKHOLM)
 COMMAND = "python -m medlofte_bot new-year config/arvidsjaur-2015.toml 2026"
 
 
@@ -74,9 +75,11 @@ def test_coordinators_are_told_once_when_no_set_covers_today(
     assert "Arvidsjaur 2015" in text
 
 
-def test_no_alert_while_the_year_is_covered(world: tuple[Database, ServiceContext]) -> None:
+def test_no_alert_while_the_year_is_covered_or_still_to_come(
+        world: tuple[Database, ServiceContext]) -> None:
     db, ctx = world
     Outbox(ctx).prepare(IN_2015)
+    Outbox(ctx).prepare(BEFORE)
     assert _alerts(db) == []
 
 
@@ -92,6 +95,9 @@ def test_status_names_the_sets_in_force_to_coordinators_only(
     ctx.clock = ManualClock(IN_2015)
     now_covered = usecases.status(Actor(1, "Sam")).value
     assert "Löften i kraft: Arvidsjaur 2015." in status_answer(now_covered, "sv")
+    ctx.clock = ManualClock(BEFORE)
+    to_come = status_answer(usecases.status(Actor(1, "Sam")).value, "sv")
+    assert "som ännu inte börjat gälla: Arvidsjaur 2015." in to_come and "new-year" not in to_come
 
 
 def test_the_start_log_says_which_year_it_serves(caplog: pytest.LogCaptureFixture) -> None:
@@ -99,9 +105,11 @@ def test_the_start_log_says_which_year_it_serves(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.INFO, logger="medlofte_bot.bootstrap"):
         log_year([ps], IN_2015)
         log_year([ps], IN_2026)
+        log_year([ps], BEFORE)
     assert "promise sets in force: Arvidsjaur 2015" in caplog.messages[0]
     assert "no promise set covers today (2026-11-29)" in caplog.messages[1]
     assert COMMAND in caplog.messages[1]
+    assert "not in force yet: Arvidsjaur 2015" in caplog.messages[2]
 
 
 def test_without_medlofte_config_the_current_years_file_is_served(
