@@ -169,7 +169,11 @@ def _new_year(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
                              outcome, [*header, ""])
     # checked as `plan` would read it before it takes the name: a bad file is never left
     temporary = out.with_name(f".{out.name}.new")
-    temporary.write_text(written.text, encoding="utf-8")
+    try:
+        temporary.write_text(written.text, encoding="utf-8")
+    except OSError as exc:
+        raise UserError("new_year.unwritable", file=str(out),
+                        reason=exc.strerror or str(exc)) from exc
     try:
         plan_year(load_promise_set(temporary).promise_set)
         os.replace(temporary, out)

@@ -328,7 +328,7 @@ TEXTS["flooding"] = (
     " minute; then send one at a time."
 )
 TEXTS.update({
-    "new_year.confirm": "BEKRÄFTA (confirm): moved to {year} from {was} by rule",
+    "new_year.confirm": "BEKRÄFTA lokalt (confirm locally): moved to {year} from {was} by rule",
     "new_year.header": (
         "Citizen promises {year}, written by `new-year` {today} from {source}.\n"
         "Every rule is carried over and the seed is new. Lines marked BEKRÄFTA were moved to {year}\n"
@@ -439,3 +439,4 @@ TEXTS.update({
 })
 TEXTS["backup.sqlite_failed"] = "Could not copy {source} to {target}: {reason}."
 TEXTS["status.starts_later"] = "Promise sets loaded, not in force yet: {sets}."
+TEXTS["new_year.unwritable"] = "Cannot write {file}: {reason}."

@@ -328,7 +328,7 @@ TEXTS["flooding"] = (
     " minuten; skicka sedan ett i taget."
 )
 TEXTS.update({
-    "new_year.confirm": "BEKRÄFTA: flyttad till {year} från {was} efter regel",
+    "new_year.confirm": "BEKRÄFTA lokalt: flyttad till {year} från {was} efter regel",
     "new_year.header": (
         "Medborgarlöften {year}, skriven av `new-year` {today} ur {source}.\n"
         "Alla regler är överförda och fröet är nytt. Rader märkta BEKRÄFTA är flyttade till {year}\n"
@@ -439,3 +439,4 @@ TEXTS.update({
 })
 TEXTS["backup.sqlite_failed"] = "Kunde inte kopiera {source} till {target}: {reason}."
 TEXTS["status.starts_later"] = "Inlästa löften, som ännu inte börjat gälla: {sets}."
+TEXTS["new_year.unwritable"] = "Kan inte skriva {file}: {reason}."

@@ -100,3 +100,11 @@ def test_a_year_not_later_is_refused_in_words(capsys: pytest.CaptureFixture[str]
     assert main(["--lang", "en", "new-year", str(CONFIG), "2015"], clock=JANUARY) == 2
     err = capsys.readouterr().err
     assert "the next year must be later, not 2015" in err and "Traceback" not in err
+
+
+def test_a_folder_that_does_not_exist_is_said_in_words(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new-year", str(CONFIG), "2016", "--output",
+                 str(tmp_path / "nowhere" / "x.toml")], clock=JANUARY) == 2
+    err = capsys.readouterr().err
+    assert "Kan inte skriva" in err and "Traceback" not in err

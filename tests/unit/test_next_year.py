@@ -74,7 +74,7 @@ def test_every_rule_is_carried_over_and_only_dates_year_and_seed_change(tmp_path
     assert all(r.start.year == 2016 for r in new.school.terms + new.school.breaks)
     # the coordinator's comments stay, the moved dates say they must be confirmed
     assert "Hemliga i förväg" in text and "# Rubrik" in text.splitlines()[0]
-    assert "date = 2016-06-16 # BEKRÄFTA: flyttad till 2016 från 2015-06-11" in text
+    assert "date = 2016-06-16 # BEKRÄFTA lokalt: flyttad till 2016 från 2015-06-11" in text
 
 
 def test_the_written_year_plans_risk_nights_and_school_controls_in_2016(
@@ -156,6 +156,6 @@ def test_tables_with_their_own_headers_are_moved_and_old_comments_kept(
     period = new.promise("buskorning").period
     assert period is not None and (period.start, period.end) == \
         (date(2016, 6, 1), date(2016, 8, 31))
-    assert "date = 2016-06-16 # sätts lokalt – BEKRÄFTA: flyttad till 2016 från 2015-06-11" \
+    assert "date = 2016-06-16 # sätts lokalt – BEKRÄFTA lokalt: flyttad till 2016 från 2015-06-11" \
         in written.text
     assert written.marked == 3 and plan_year(new).tasks
