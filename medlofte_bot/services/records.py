@@ -184,7 +184,8 @@ def _task_name(session: Session, task_id: int | None) -> str:
     if task is None:
         return "-"
     label = f" ({task.label})" if task.label else ""
-    return f"#{task.id} {task.promise.title}{label}, {task.start_at.isoformat()}"
+    start = task.start_at.astimezone(ZoneInfo(task.promise.municipality.timezone))
+    return f"#{task.id} {task.promise.title}{label}, {start:%Y-%m-%d %H:%M}"
 
 
 def person_record(session: Session, telegram_id: int) -> PersonRecord | None:

@@ -179,6 +179,7 @@ def test_person_prints_everything_about_one_person_and_refuses_an_unknown_id(
     out = capsys.readouterr().out
     assert "Everything stored about Anna Polis (Telegram id 501)" in out
     assert "role: officer" in out and "team: Arvidsjaur lag 1" in out
+    assert "Krogtillsyner, 2015-03-14 22:00" in out
     assert "One task done:" in out and NOTE in out and REMARK in out
     assert "follow_up" in out and "done" in out  # the audit entries they made
     assert main(["person", "--telegram-id", "999"], settings=settings) == 2
