@@ -13,7 +13,9 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from contextlib import closing
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,24 +81,28 @@ def _pg_server_major(url: str) -> int:
         engine.dispose()
 
 
-def _pg_args(url: URL) -> tuple[list[str], dict[str, str]]:
-    """Connection arguments for the libpq tools; the password goes in the environment,
-    never on the command line where others could see it."""
-    args = [f"--dbname={url.database}"]
-    if url.host:
-        args.append(f"--host={url.host}")
-    if url.port:
-        args.append(f"--port={url.port}")
-    if url.username:
-        args.append(f"--username={url.username}")
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    return args, env
+def _conninfo_value(value: object) -> str:
+    text_value = str(value)
+    return "'" + text_value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _run(command: list[str], env: dict[str, str], tool: str) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+@contextmanager
+def _pg_dbname(url: URL) -> Iterator[str]:
+    """A libpq connection string for ``--dbname``. A password goes into a passfile readable
+    by this user only, named in the string: never on a command line others can see."""
+    parts = {"dbname": url.database, "host": url.host, "port": url.port, "user": url.username}
+    with tempfile.TemporaryDirectory(prefix="medlofte-pg-") as folder:
+        if url.password:
+            passfile = Path(folder) / "pgpass"
+            secret = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
+            passfile.write_text(f"*:*:*:*:{secret}\n", encoding="utf-8")
+            passfile.chmod(0o600)
+            parts["passfile"] = str(passfile)
+        yield " ".join(f"{k}={_conninfo_value(v)}" for k, v in parts.items() if v)
+
+
+def _run(command: list[str], tool: str) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise UserError("backup.tool_failed", tool=tool, code=done.returncode,
@@ -134,8 +140,9 @@ def backup(url_text: str, file: Path) -> Copied:
         else:
             major = _pg_server_major(url_text)
             pg_dump, version = find_pg_tool("pg_dump", major)
-            args, env = _pg_args(url)
-            _run([str(pg_dump), "--format=custom", f"--file={partial}", *args], env, "pg_dump")
+            with _pg_dbname(url) as dbname:
+                _run([str(pg_dump), "--format=custom", f"--file={partial}",
+                      f"--dbname={dbname}"], "pg_dump")
             tool = f"pg_dump {version} (server {major})"
         os.replace(partial, file)
     finally:
@@ -178,9 +185,9 @@ def restore(url_text: str, file: Path) -> Copied:
             raise UserError("restore.not_empty", url=where)
         major = _pg_server_major(url_text)
         pg_restore, version = find_pg_tool("pg_restore", major)
-        args, env = _pg_args(url)
-        _run([str(pg_restore), "--no-owner", "--no-privileges", "--exit-on-error", *args,
-              str(file)], env, "pg_restore")
+        with _pg_dbname(url) as dbname:
+            _run([str(pg_restore), "--no-owner", "--no-privileges", "--exit-on-error",
+                  f"--dbname={dbname}", str(file)], "pg_restore")
         tool = f"pg_restore {version} (server {major})"
     engine = make_engine(url_text)
     try:
