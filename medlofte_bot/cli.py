@@ -1,4 +1,4 @@
-"""Command line: ``python -m medlofte_bot plan|invite|report|calendar ...``."""
+"""Command line: ``python -m medlofte_bot plan|invite|report|calendar|new-year|backup ...``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from medlofte_bot import texts
+from medlofte_bot import cli_year, texts
 from medlofte_bot.configuration import LoadedSet, load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
@@ -73,6 +73,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     calendar.add_argument("--year", type=int)
     calendar.add_argument("--output", type=Path, metavar="FILE", required=True)
     calendar.add_argument("--include-police-only", action="store_true")
+    cli_year.add_parsers(sub)
     return parser
 
 
@@ -307,6 +308,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
             return _report(args, settings, clock)
         if args.command == "calendar":
             return _calendar(args, settings, clock)
+        if args.command in cli_year.COMMANDS:
+            return cli_year.run(args, settings, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

@@ -113,7 +113,7 @@ async def on_plan(update: Update, context: BotContext) -> None:
 
 async def on_status(update: Update, context: BotContext) -> None:
     """/status: each promise, done against target, and the pace."""
-    await _show(update, context, context.usecases.status, render.status_text)
+    await _show(update, context, context.usecases.status, render.status_answer)
 
 
 async def on_language(update: Update, context: BotContext) -> None:

@@ -71,6 +71,9 @@ def render_outgoing(message: Outgoing, bot_username: str
         return render.split("\n".join([texts.t("digest.title", lang), *lines])), None
     if message.summary is not None:
         return render.split(render.summary_text(message.summary, lang, message.late)), None
+    if message.kind == ob.NO_PROMISE_SET and message.year is not None:
+        year, have, command = message.year
+        return [texts.t("no_promise_set", lang, year=year, have=have, command=command)], None
     if message.kind in (ob.UNREACHABLE, ob.UNREACHABLE_GROUP):
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
             texts.t("button.start", lang), url=f"https://t.me/{bot_username}")]]) \

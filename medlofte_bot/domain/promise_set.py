@@ -243,6 +243,8 @@ class PromiseSet(_Frozen):
     risk_nights: list[RiskNight] = Field(default_factory=list)
     risk_night_hours: TimeWindow = TimeWindow.model_validate("20:00-02:00")
     partner_summary: bool = False
+    # free-text notes and reasons are cleared this many months after the year ends (None: kept)
+    notes_kept_months: int | None = Field(default=None, ge=0, le=1200)
     promises: list[Promise] = Field(min_length=1)
 
     @field_validator("timezone")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.standing import Standing, standing
 from medlofte_bot.domain.states import TaskStatus
+from medlofte_bot.services.records import notes_cleared_at
 from medlofte_bot.services.status import add_counts
 from medlofte_bot.storage import models as m
 
@@ -97,6 +98,7 @@ class YearReport:
     promises: tuple[PromiseReport, ...]
     counters: dict[str, int]
     partner_roles: dict[str, str]
+    notes_cleared_at: datetime | None = None  # free text cleared by the set's retention rule
 
 
 def _names(session: Session, ids: Iterable[int]) -> dict[int, str]:
@@ -204,4 +206,9 @@ def year_report(session: Session, ps: PromiseSet, now: datetime) -> YearReport |
     return YearReport(
         muni.name, muni.police_area, muni.slug, ps.year, muni.timezone, now.astimezone(tz),
         tuple(_promise_report(p, by_promise.get(p.key, []), by_promise) for p in promises),
-        totals, {r.id: r.title for r in ps.partner_roles})
+        totals, {r.id: r.title for r in ps.partner_roles},
+        _local_at(notes_cleared_at(session, muni.slug, ps.year), tz))
+
+
+def _local_at(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    return moment.astimezone(tz) if moment is not None else None

@@ -25,10 +25,12 @@ from medlofte_bot.domain.policy import (
     Shows,
     answer_place,
     can_read_summary,
+    is_coordinator,
     is_police,
     task_answer_place,
 )
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
+from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.services import members, roster, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
@@ -45,6 +47,26 @@ from medlofte_bot.services.views import (
     member_view,
 )
 from medlofte_bot.storage import models as m
+
+
+@dataclass(frozen=True)
+class YearNote:
+    """Which promise sets are in force (for coordinators): this year, the sets named, whether
+    they cover this year, and the `new-year` command when they do not."""
+
+    year: str
+    sets: str
+    covered: bool  # False: every set's year is over
+    command: str = ""
+    started: bool = True  # False: the sets loaded are for a year still to come
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """/status: every promise's standing, and for a coordinator the year note."""
+
+    rows: list[PromiseStatus]
+    year: YearNote | None = None
 
 T = TypeVar("T")
 MINE_DAYS, MINE_MAX, PLAN_DAYS = 30, 8, 14
@@ -252,11 +274,20 @@ class UseCases:
                                        chat=self._shown_in(session, member, chat))
         return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
-    def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[list[PromiseStatus]]:
-        """Where each promise I follow stands."""
-        return self._run(actor, lambda s, mem: promise_status(s, self.ctx.sets, mem,
-                                                              self.ctx.clock.now()),
-                         write=False, chat=chat, shows=Shows.AREA)
+    def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[StatusView]:
+        """Where each promise I follow stands; a coordinator also hears which promise sets
+        are in force (or that none covers today, and what to run)."""
+        def body(session: Session, member: m.Member) -> StatusView:
+            now = self.ctx.clock.now()
+            rows = promise_status(session, self.ctx.sets, member, now)
+            if not is_coordinator(members.viewer(session, member)):
+                return StatusView(rows)
+            sets = self.ctx.sets.values()
+            current, over = in_force(sets, now), outdated(sets, now)
+            return StatusView(rows, YearNote(
+                str(now.astimezone(self.ctx.tz).year), named(current or sets),
+                not over, new_year_command(sets, now) if over else "", bool(current)))
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:
         """The Monday summary on demand (chief and coordinators)."""

@@ -42,6 +42,7 @@ class PromiseSetRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[datetime]
+    notes_kept_months: Mapped[int | None]  # as last applied; None: notes are kept
 
 
 class Team(Base):
@@ -124,6 +125,8 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(default=True)
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]  # the name is replaced by the role some time after
+    name_cleared_at: Mapped[datetime | None]
     team: Mapped[Team | None] = relationship()  # loaded when read: most answers need no team
 
 

@@ -334,3 +334,116 @@ TEXTS["flooding"] = (
     "You are sending too many messages too fast. I won't read anything from you for the next"
     " minute; then send one at a time."
 )
+TEXTS.update({
+    "new_year.confirm": "BEKRÄFTA lokalt (confirm locally): moved to {year} from {was} by rule",
+    "new_year.header": (
+        "Citizen promises {year}, written by `new-year` {today} from {source}.\n"
+        "Every rule is carried over and the seed is new. Lines marked BEKRÄFTA were moved to {year}\n"
+        "by a rule (a month's first and last day stay; dates near Easter, Ascension and\n"
+        "Pentecost follow Easter; others keep their week and weekday) and must be confirmed\n"
+        "locally before `plan --apply`."),
+    "new_year.header_outcome": "The outcome of {old} is at the top of each promise: set the {year} targets with it in front of you.",
+    "new_year.header_no_outcome": "No outcome for {old} was found in the database ({where}).",
+    "new_year.outcome_missing": "Outcome {year}: the promise is not in the database.",
+    "new_year.outcome_counts": "Outcome {year}: no number promised; counted: {counters}.",
+    "new_year.outcome_so_far": "Outcome {year} so far (as of {as_of}): {done} of {target} done.",
+    "new_year.outcome_met": "Outcome {year}: met, {done} of {target} done",
+    "new_year.outcome_over.none": ".",
+    "new_year.outcome_over.one": ", one more than the target.",
+    "new_year.outcome_over.many": ", {count} more than the target.",
+    "new_year.outcome_not_met": "Outcome {year}: not met, {done} of {target} done",
+    "new_year.outcome_short.none": "; the number was reached but not the joint ones.",
+    "new_year.outcome_short.one": ", one short of the target.",
+    "new_year.outcome_short.many": ", {count} short of the target.",
+    "new_year.outcome_joint": " Joint with a partner: {done} of {target}.",
+    "new_year.written": (
+        "Wrote {file}: {moved} dates to confirm, outcome of {old} for {promises} of {total} promises.\n"
+        "Review the file, then: python -m medlofte_bot plan {file}"),
+    "new_year.exists": "{file} already exists. Choose another file with --output, or overwrite with --force.",
+    "new_year.not_later": "{file} is for {have}; the next year must be later, not {year}.",
+})
+TEXTS.update({
+    "backup.done": "Backup {file} written ({size} bytes, {tool}) from {url}.",
+    "restore.done": "{file} restored into {url} ({tool}); the schema is brought to the newest revision.",
+    "backup.exists": "{file} already exists. Choose a new file name; a backup is never written over.",
+    "backup.no_file": "The database {url} is not a file and cannot be copied.",
+    "backup.no_database": "The database {url} does not exist.",
+    "backup.no_pg_tool": "No {tool} for PostgreSQL {server} or later found (found: {found}). Install postgresql-client-{server}.",
+    "backup.tool_failed": "{tool} stopped (code {code}): {reason}",
+    "restore.not_empty": "The database {url} is not empty. Restore only into an empty database: create a new one and point DATABASE_URL at it.",
+    "restore.wrong_kind": "{file} is not a backup of the right kind: this needs a {expected} file from backup.",
+})
+TEXTS.update({
+    "status.in_force": "Promise sets in force: {sets}.",
+    "no_promise_set": (
+        "⚠ No citizen promises cover {year}: the bot only has {have}. Reminders and plans are"
+        " for a year that is over. Write this year's file and load it:\n{command}\n"
+        "Review the file, name it in MEDLOFTE_CONFIG and restart the bot."),
+})
+TEXTS["report.notes_cleared"] = (
+    " Free text (notes and reasons) was cleared {when} by the promise-set file's rule"
+    " (notes_kept_months); counts and completed tasks remain.")
+TEXTS.update({
+    "person.field.id": "number",
+    "person.field.telegram_id": "Telegram id",
+    "person.field.display_name": "name",
+    "person.field.role": "role",
+    "person.field.municipality": "municipality",
+    "person.field.team": "team",
+    "person.field.partner_role": "partner role",
+    "person.field.language": "language",
+    "person.field.active": "active",
+    "person.field.unreachable": "unreachable in private",
+    "person.field.created_at": "registered",
+    "person.field.deactivated_at": "deactivated",
+    "person.field.name_cleared_at": "name replaced",
+    "person.field.code": "code (start)",
+    "person.field.name": "name",
+    "person.field.used_at": "used",
+    "person.field.revoked_at": "revoked",
+    "person.field.how": "how",
+    "person.field.task": "task",
+    "person.field.done_at": "done",
+    "person.field.note": "note",
+    "person.field.counters": "counters",
+    "person.field.fields": "fields",
+    "person.field.joins": "joins",
+    "person.field.at": "time",
+    "person.field.kind": "kind",
+    "person.field.subject": "about",
+    "person.field.state": "state",
+    "person.field.due_at": "due",
+    "person.field.sent_at": "sent",
+    "person.field.actor": "by",
+    "person.field.action": "change",
+    "person.field.entity": "on",
+    "person.field.before": "before",
+    "person.field.after": "after",
+    "person.title": "Everything stored about {name} (Telegram id {telegram_id})",
+    "person.yes": "yes",
+    "person.no": "no",
+    "person.invites.none": "Invites: none.",
+    "person.invites.one": "One invite (made or used by the person):",
+    "person.invites.many": "{count} invites (made or used by the person):",
+    "person.completions.none": "Tasks done: none.",
+    "person.completions.one": "One task done:",
+    "person.completions.many": "{count} tasks done:",
+    "person.participations.none": "Answers to joint-task invitations: none.",
+    "person.participations.one": "One answer to a joint-task invitation:",
+    "person.participations.many": "{count} answers to joint-task invitations:",
+    "person.reminders.none": "Reminders and messages to the person: none.",
+    "person.reminders.one": "One reminder or message to the person:",
+    "person.reminders.many": "{count} reminders and messages to the person:",
+    "person.audit.none": "Changes made by or about the person: none.",
+    "person.audit.one": "One change made by or about the person:",
+    "person.audit.many": "{count} changes made by or about the person:",
+    "person.messages.none": "No sent messages about tasks are logged for the person.",
+    "person.messages.one": "One sent message about a task is logged for the person (chat and message number).",
+    "person.messages.many": "{count} sent messages about tasks are logged for the person (chat and message number).",
+    "person.unknown": "No member with Telegram id {telegram_id} is in the database ({url}).",
+    "clear.done": "Cleared: free text of {notes} tasks done and {reasons} cancelled ({sets}), {audits} audit entries, {names} names replaced by the role.",
+    "clear.nothing": "Nothing to clear now: no stored year is past its notes_kept_months, and no deactivated member's name is older than {months} months.",
+})
+TEXTS["backup.sqlite_failed"] = "Could not copy {source} to {target}: {reason}."
+TEXTS["status.starts_later"] = "Promise sets loaded, not in force yet: {sets}."
+TEXTS["new_year.unwritable"] = "Cannot write {file}: {reason}."

@@ -334,3 +334,116 @@ TEXTS["flooding"] = (
     "Du skickar för många meddelanden på kort tid. Jag läser inget från dig den närmaste"
     " minuten; skicka sedan ett i taget."
 )
+TEXTS.update({
+    "new_year.confirm": "BEKRÄFTA lokalt: flyttad till {year} från {was} efter regel",
+    "new_year.header": (
+        "Medborgarlöften {year}, skriven av `new-year` {today} ur {source}.\n"
+        "Alla regler är överförda och fröet är nytt. Rader märkta BEKRÄFTA är flyttade till {year}\n"
+        "efter en regel (en månads första och sista dag står kvar; datum nära påsk, Kristi\n"
+        "himmelsfärd och pingst följer påsken; övriga behåller vecka och veckodag) och ska\n"
+        "bekräftas lokalt innan `plan --apply`."),
+    "new_year.header_outcome": "Utfallet {old} står överst i varje löfte: sätt målen för {year} med det framför dig.",
+    "new_year.header_no_outcome": "Inget utfall för {old} hittades i databasen ({where}).",
+    "new_year.outcome_missing": "Utfall {year}: löftet finns inte i databasen.",
+    "new_year.outcome_counts": "Utfall {year}: inget antal lovat; räknat: {counters}.",
+    "new_year.outcome_so_far": "Utfall {year} hittills (per {as_of}): {done} av {target} genomförda.",
+    "new_year.outcome_met": "Utfall {year}: uppfyllt, {done} av {target} genomförda",
+    "new_year.outcome_over.none": ".",
+    "new_year.outcome_over.one": ", en fler än målet.",
+    "new_year.outcome_over.many": ", {count} fler än målet.",
+    "new_year.outcome_not_met": "Utfall {year}: ej uppfyllt, {done} av {target} genomförda",
+    "new_year.outcome_short.none": "; antalet nåddes men inte de gemensamma.",
+    "new_year.outcome_short.one": ", en färre än målet.",
+    "new_year.outcome_short.many": ", {count} färre än målet.",
+    "new_year.outcome_joint": " Gemensamma med partner: {done} av {target}.",
+    "new_year.written": (
+        "Skrev {file}: {moved} datum att bekräfta, utfall {old} för {promises} av {total} löften.\n"
+        "Granska filen, sedan: python -m medlofte_bot plan {file}"),
+    "new_year.exists": "{file} finns redan. Välj en annan fil med --output, eller skriv över med --force.",
+    "new_year.not_later": "{file} gäller {have}; nästa år måste vara senare, inte {year}.",
+})
+TEXTS.update({
+    "backup.done": "Säkerhetskopian {file} är skriven ({size} byte, {tool}) från {url}.",
+    "restore.done": "{file} är återläst i {url} ({tool}); schemat är uppdaterat till den senaste versionen.",
+    "backup.exists": "{file} finns redan. Välj ett nytt filnamn; en säkerhetskopia skrivs aldrig över.",
+    "backup.no_file": "Databasen {url} är ingen fil och kan inte kopieras.",
+    "backup.no_database": "Databasen {url} finns inte.",
+    "backup.no_pg_tool": "Hittar inget {tool} för PostgreSQL {server} eller senare (hittade: {found}). Installera postgresql-client-{server}.",
+    "backup.tool_failed": "{tool} avbröts (kod {code}): {reason}",
+    "restore.not_empty": "Databasen {url} är inte tom. Återläs bara i en tom databas: skapa en ny och sätt DATABASE_URL till den.",
+    "restore.wrong_kind": "{file} är ingen säkerhetskopia av rätt slag: här behövs en {expected}-fil från backup.",
+})
+TEXTS.update({
+    "status.in_force": "Löften i kraft: {sets}.",
+    "no_promise_set": (
+        "⚠ Inga medborgarlöften gäller för {year}: boten har bara {have}. Påminnelser och"
+        " planer gäller ett år som är slut. Skriv årets fil och läs in den:\n{command}\n"
+        "Granska filen, ange den i MEDLOFTE_CONFIG och starta om boten."),
+})
+TEXTS["report.notes_cleared"] = (
+    " Fritexten (anteckningar och skäl) rensades {when} enligt regeln i löftesfilen"
+    " (notes_kept_months); antal och genomförda uppgifter står kvar.")
+TEXTS.update({
+    "person.field.id": "nummer",
+    "person.field.telegram_id": "Telegram-id",
+    "person.field.display_name": "namn",
+    "person.field.role": "roll",
+    "person.field.municipality": "kommun",
+    "person.field.team": "lag",
+    "person.field.partner_role": "partnerroll",
+    "person.field.language": "språk",
+    "person.field.active": "aktiv",
+    "person.field.unreachable": "nås inte privat",
+    "person.field.created_at": "registrerad",
+    "person.field.deactivated_at": "avslutad",
+    "person.field.name_cleared_at": "namnet ersatt",
+    "person.field.code": "kod (början)",
+    "person.field.name": "namn",
+    "person.field.used_at": "använd",
+    "person.field.revoked_at": "återkallad",
+    "person.field.how": "hur",
+    "person.field.task": "uppgift",
+    "person.field.done_at": "klar",
+    "person.field.note": "anteckning",
+    "person.field.counters": "räknare",
+    "person.field.fields": "uppgifter",
+    "person.field.joins": "deltar",
+    "person.field.at": "tid",
+    "person.field.kind": "slag",
+    "person.field.subject": "gäller",
+    "person.field.state": "läge",
+    "person.field.due_at": "skulle skickas",
+    "person.field.sent_at": "skickad",
+    "person.field.actor": "av",
+    "person.field.action": "ändring",
+    "person.field.entity": "på",
+    "person.field.before": "före",
+    "person.field.after": "efter",
+    "person.title": "Allt som finns lagrat om {name} (Telegram-id {telegram_id})",
+    "person.yes": "ja",
+    "person.no": "nej",
+    "person.invites.none": "Inbjudningar: inga.",
+    "person.invites.one": "En inbjudan (gjord av eller använd av personen):",
+    "person.invites.many": "{count} inbjudningar (gjorda av eller använda av personen):",
+    "person.completions.none": "Genomförda uppgifter: inga.",
+    "person.completions.one": "En genomförd uppgift:",
+    "person.completions.many": "{count} genomförda uppgifter:",
+    "person.participations.none": "Svar på inbjudningar till gemensamma uppgifter: inga.",
+    "person.participations.one": "Ett svar på en inbjudan till en gemensam uppgift:",
+    "person.participations.many": "{count} svar på inbjudningar till gemensamma uppgifter:",
+    "person.reminders.none": "Påminnelser och meddelanden till personen: inga.",
+    "person.reminders.one": "En påminnelse eller ett meddelande till personen:",
+    "person.reminders.many": "{count} påminnelser och meddelanden till personen:",
+    "person.audit.none": "Ändringar gjorda av eller om personen: inga.",
+    "person.audit.one": "En ändring gjord av eller om personen:",
+    "person.audit.many": "{count} ändringar gjorda av eller om personen:",
+    "person.messages.none": "Inga skickade meddelanden om uppgifter är loggade för personen.",
+    "person.messages.one": "Ett skickat meddelande om en uppgift är loggat för personen (chatt och meddelandenummer).",
+    "person.messages.many": "{count} skickade meddelanden om uppgifter är loggade för personen (chatt och meddelandenummer).",
+    "person.unknown": "Ingen medlem med Telegram-id {telegram_id} finns i databasen ({url}).",
+    "clear.done": "Rensat: fritext i {notes} genomförda uppgifter och {reasons} inställda ({sets}), {audits} ändringsposter, {names} namn ersatta med roll.",
+    "clear.nothing": "Inget att rensa nu: ingen lagrad årgång har passerat sin notes_kept_months, och inga avslutade medlemmars namn är äldre än {months} månader.",
+})
+TEXTS["backup.sqlite_failed"] = "Kunde inte kopiera {source} till {target}: {reason}."
+TEXTS["status.starts_later"] = "Inlästa löften, som ännu inte börjat gälla: {sets}."
+TEXTS["new_year.unwritable"] = "Kan inte skriva {file}: {reason}."

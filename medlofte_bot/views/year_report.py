@@ -132,7 +132,9 @@ def _document(report: YearReport, lang: str) -> _Document:
             tuple((texts.label("counter", k, lang), str(v)) for k, v in report.counters.items()))))
     lead = (texts.t("report.subtitle", lang, police_area=report.police_area,
                     municipality=report.municipality, as_of=texts.when(report.as_of, lang)),
-            texts.t("report.notice", lang))
+            texts.t("report.notice", lang) + (texts.t(
+                "report.notes_cleared", lang, when=texts.when(report.notes_cleared_at, lang))
+                if report.notes_cleared_at else ""))
     return _Document(texts.t("report.title", lang, municipality=report.municipality,
                              year=report.year), lead, tuple(sections))
 
