@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -132,43 +133,46 @@ def _report(url: str) -> YearReport:
     return report
 
 
-def test_markdown_shows_promised_against_done_with_joint_only_when_a_partner_joined(
+def test_the_internal_markdown_shows_promised_against_done_with_names_and_times(
         stored: Stored) -> None:
     report = _report(stored.url)
     by_key = {p.key: p for p in report.promises}
     assert (by_key["krogtillsyn"].done, by_key["krogtillsyn"].joint_done) == (3, 1)
     assert by_key["kronobergsmodellen"].counters["young_people_met"] == 15
-    md = report_markdown([report])
+    md = report_markdown([report], public=False)
     assert md.startswith("# Arvidsjaur 2015: uppföljning av medborgarlöftena")
-    assert "allmänna handlingar" in md.split("## ")[0]
+    assert "Intern version" in md.split("## ")[0] and "allmänna handlingar" in md.split("## ")[0]
     for title in ("Riktade insatser mot narkotika", "Närvaro vid riskkvällar", "Krogtillsyner",
                   "Arbeta efter Kronobergsmodellens principer", "Trafikkontroller vid skolor",
                   "Sommarnätter mot buskörning"):
         assert f"\n## {title}\n" in md
-    assert "| Riktade insatser mot narkotika | 6 | 2 | – | nej |" in md
-    assert "| Krogtillsyner | 6 | 3 | 1/2 | nej |" in md
-    assert "| Närvaro vid riskkvällar | 9 | 2 | – | nej |" in md
-    assert "| Trafikkontroller vid skolor | 12 | 1 | – | nej |" in md
-    assert "Genomförda 3 av 6. Gemensamma där en partner deltog: 1 av 2. Uppfyllt: nej." in md
+    # the standing is the word /status gives (domain.standing through services.status)
+    assert "| Krogtillsyner | 6 | 3 | 1/2 | efter (borde vara 5) |" in md
+    assert "Utfall: 3 av 6 – efter (borde vara 5)." in md
+    assert "Gemensamma där en partner deltog: 1 av 2 – " in md
+    assert "| Genomförda | 1 | 0 | 0 | 0 | 1 |" in md  # school controls: done per quarter
     assert "Petra Alkohol" in md and "Anna Polis" in md
+    assert "Krogtillsyner, lördag" in md and ": Petra Alkohol" in md  # the municipality's part
     assert "unga mötta 15, upphällningar 5" in md  # Kronoberg: risk nights and summer nights
     assert "civil bil" in md and "kontrollerade fordon: 14" in md and "besökta ställen: 3" in md
     assert "inställd: sjukdom i laget" in md
+    assert "inställd – sjukdom i laget" in md.split("**Missade och inställda**")[1]
     before, after = texts.when(stored.moved_from), texts.when(stored.moved_to)
     assert f"flyttad från {before} till {after} av Sam Samordnare" in md
-    assert "[endast polis]" in md  # police-only work is in the council's internal report
+    assert "[endast polis]" in md and before.split(" kl.")[0] in md
     assert "\\<script\\>" in md and "\\| ok" in md
 
 
 def test_english_report(stored: Stored) -> None:
-    md = report_markdown([_report(stored.url)], "en")
-    assert "Done 3 of 6. Joint with a partner present: 1 of 2. Met: no." in md
+    md = report_markdown([_report(stored.url)], "en", public=False)
+    assert "Outcome: 3 of 6 – behind" in md and "Joint with a partner present: 1 of 2" in md
     assert "cancelled: sjukdom i laget" in md and "Notes may become public records" in md
+    assert "| Done | 1 | 0 | 0 | 0 | 1 |" in md and "Q4" in md
 
 
 def test_csv_has_one_row_per_task_with_the_documented_columns(stored: Stored) -> None:
     report = _report(stored.url)
-    reader = csv.DictReader(io.StringIO(report_csv([report]), newline=""))
+    reader = csv.DictReader(io.StringIO(report_csv([report], public=False), newline=""))
     assert reader.fieldnames == COLUMNS
     rows = {int(r["task_id"]): r for r in reader}
     assert len(rows) == sum(len(p.tasks) for p in report.promises)
@@ -205,15 +209,21 @@ class _Nesting(HTMLParser):
 
 
 def test_html_is_a_self_contained_page_with_every_value_escaped(stored: Stored) -> None:
-    page = report_html([_report(stored.url)])
-    assert page.startswith("<!doctype html>")
+    page = report_html([_report(stored.url)], public=False)
+    assert page.startswith("<!doctype html>") and '<html lang="sv">' in page
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     parser = _Nesting()
     parser.feed(page)
     parser.close()
     assert parser.errors == [] and parser.stack == []
-    assert parser.tags.count("table") == 1 + 5 + 1  # overview, promises with tasks, totals
-    assert "src=" not in page and "href=" not in page
+    # overview, per quarter and the tasks of the 5 promises with tasks, totals
+    assert parser.tags.count("table") == 1 + 5 * 2 + 1
+    assert parser.tags.count("svg") == 1 and parser.tags.count("figure") == 1
+    # no outside file (the SVG's namespaces are names, not links)
+    assert "src=" not in page and "<link" not in page
+    assert "http" not in page.replace("http://www.w3.org/", "")
+    assert re.findall(r'href="(?!#)', page) == []  # the chart's own references only
+    assert "@media print" in page and "size:A4" in page and 'name="viewport"' in page
 
 
 def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path,
@@ -222,7 +232,7 @@ def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path,
     monkeypatch.setenv("DATABASE_URL", stored.url)
     clock = ManualClock(AS_OF)
     assert main(["report", str(CONFIG), "--year", "2015"], clock=clock) == 0
-    assert "| Krogtillsyner | 6 | 3 | 1/2 | nej |" in capsys.readouterr().out
+    assert "| Krogtillsyner | 6 | 3 | 1/2 | efter (borde vara 5) |" in capsys.readouterr().out
     out = tmp_path / "rapport.html"
     assert main(["--lang", "en", "report", str(CONFIG), "--format", "html", "--output",
                  str(out)], clock=clock) == 0
