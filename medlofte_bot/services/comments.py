@@ -63,7 +63,7 @@ def set_comment(session: Session, sets: Mapping[tuple[str, int], PromiseSet],
     rows = [r for r in session.scalars(query) if can_comment(who, r.municipality_id)]
     chosen = _pick(rows, now, sets)
     if not chosen:
-        known = sorted({r.key for r in session.scalars(select(m.Promise))
+        known = sorted({f"{r.key} ({r.title})" for r in session.scalars(select(m.Promise))
                         if can_comment(who, r.municipality_id)})
         raise NotFound("comment.unknown", promise=promise, known=", ".join(known) or "–")
     if len(chosen) > 1:

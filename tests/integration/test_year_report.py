@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pypdf
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,11 +23,17 @@ from medlofte_bot.configuration import load_promise_set
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.services import tasks
+from medlofte_bot.services.comments import set_comment
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.report import YearReport, year_report
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory
-from medlofte_bot.views.year_report import report_csv, report_html, report_markdown
+from medlofte_bot.views.year_report import (
+    render_report,
+    report_csv,
+    report_html,
+    report_markdown,
+)
 
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -35,6 +43,8 @@ AS_OF = datetime(2015, 12, 1, 12, 0, tzinfo=STOCKHOLM)
 COLUMNS = ["promise", "task_id", "key", "kind", "start", "end", "status", "team", "joint",
            "partners_joined", "done_by", "note", "counters", "moved_from", "cancel_reason"]
 EVIL_NOTE = "3 ställen <script>alert(1)</script> | ok"
+COMMENT = "Två pass blev polisens egna när handläggaren var sjuk."
+NAMES = ("Anna Polis", "Sam Samordnare", "Petra Alkohol")
 
 
 @dataclass
@@ -115,6 +125,7 @@ def stored(db_url: str) -> Stored:
         moved_from = moved.start_at.astimezone(STOCKHOLM)
         moved_to = (moved_from + timedelta(days=1)).replace(hour=20, minute=0)
         tasks.move(s, sets, coordinator, moved.id, moved_to, LATER)
+        set_comment(s, sets, coordinator, "krogtillsyn", COMMENT, LATER)
         ids = (cancelled.id, moved.id, joint[0].id, joint[1].id, solo[0].id)
     engine.dispose()
     return Stored(db_url, ids[0], ids[1], moved_from, moved_to, ids[2], ids[3], ids[4])
@@ -254,3 +265,82 @@ def test_nothing_stored_says_so_and_exits_2(db_url: str, monkeypatch: pytest.Mon
     assert captured.out == ""
     assert said in captured.err and f"plan {CONFIG} --apply" in captured.err
     assert "Traceback" not in captured.err
+
+
+# ----- public and internal versions -----------------------------------------------------
+
+
+def _as_text(data: bytes, fmt: str) -> str:
+    """What a reader of the file sees: the PDF's extracted text (whitespace made single:
+    table cells wrap), the others as they are."""
+    if fmt != "pdf":
+        return data.decode("utf-8")
+    assert data.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert all(round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842
+               for p in reader.pages)  # A4 portrait
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _police_only_times(report: YearReport, fmt: str) -> Iterator[str]:
+    """Every police-only task's time as the format writes it (not the times of tasks anyone
+    may see: a risk night may start at the same hour)."""
+    shown = {t.start for p in report.promises if not p.police_only for t in p.tasks}
+    for p in report.promises:
+        for t in p.tasks:
+            if (p.police_only or t.visibility == "police") and t.start not in shown:
+                yield t.start.isoformat() if fmt == "csv" else texts.when(t.start)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf", "csv"])
+def test_the_public_version_has_no_police_only_time_and_no_name(stored: Stored,
+                                                                 fmt: str) -> None:
+    report = _report(stored.url)
+    public = _as_text(render_report([report], fmt), fmt)
+    times = list(_police_only_times(report, fmt))
+    assert len(times) > 10
+    assert [t for t in times if t in public] == []
+    assert [n for n in NAMES if n in public] == []
+    assert EVIL_NOTE.split()[0] + " ställen <" not in public  # officers' notes stay internal
+    if fmt != "csv":
+        assert "Offentlig version" in public
+        assert "en alkoholhandläggare" in public  # the municipality's part, without her name
+        assert COMMENT in public  # the coordinator's comment, unsigned
+        assert "inställd – sjukdom i laget" in public  # the reason, by quarter
+        assert "K1" in public and "Utfall: 3 av 6 – efter (borde vara 5)." in public
+    risk_night = next(p for p in report.promises if p.key == "riskkvallar").tasks[0]
+    seen = risk_night.start.isoformat() if fmt == "csv" else texts.when(risk_night.start)
+    assert seen in public  # work anyone may see keeps its times
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf", "csv"])
+def test_the_internal_version_has_the_police_only_times_and_the_names(stored: Stored,
+                                                                     fmt: str) -> None:
+    report = _report(stored.url)
+    internal = _as_text(render_report([report], fmt, public=False), fmt)
+    missing = [t for t in _police_only_times(report, fmt) if t not in internal]
+    assert missing == []
+    assert [n for n in NAMES if n not in internal] == ([] if fmt != "csv" else
+                                                       ["Sam Samordnare"])
+    if fmt != "csv":
+        assert "Intern version" in internal
+        assert f"{COMMENT} (Sam Samordnare, " in internal
+
+
+def test_the_comment_written_in_chat_wins_over_the_file_which_is_used_otherwise(
+        stored: Stored) -> None:
+    loaded = load_promise_set(CONFIG).promise_set
+    ps = loaded.model_copy(update={"promises": [
+        p.model_copy(update={"comment": "Ur filen."}) for p in loaded.promises]})
+    engine = make_engine(stored.url)
+    try:
+        with session_factory(engine)() as s:
+            report = year_report(s, ps, AS_OF)
+    finally:
+        engine.dispose()
+    assert report is not None
+    comments = {p.key: (p.comment, p.comment_by) for p in report.promises}
+    assert comments["krogtillsyn"] == (COMMENT, "Sam Samordnare")
+    assert comments["narkotika"] == ("Ur filen.", "")
+    wording = {p.key: p.wording for p in report.promises}
+    assert wording["narkotika"].startswith("Vid minst 6 tillfällen")
