@@ -73,11 +73,18 @@ def _field_value(key: str, value: object, lang: str) -> str:
     return str(value)
 
 
-def facts_text(task: TaskReport, lang: str) -> str:
-    """The task's counters and follow-up fields (places visited, vehicles) in one line."""
+def _fit_to_publish(key: str, value: object) -> bool:
+    """Counts, yes/no and the vehicle; not free text (remarks may name someone)."""
+    return isinstance(value, (bool, int, float)) or key == "vehicle"
+
+
+def facts_text(task: TaskReport, lang: str, public: bool = False) -> str:
+    """The task's counters and follow-up fields (places visited, vehicles) in one line;
+    publicly without the free-text fields."""
     parts = [texts.counters(task.counters, lang)] if task.counters else []
     parts += [f"{texts.label('report.field', k, lang)}: {_field_value(k, v, lang)}"
-              for k, v in task.fields.items() if v not in (None, "")]
+              for k, v in task.fields.items()
+              if v not in (None, "") and (not public or _fit_to_publish(k, v))]
     return "; ".join(parts)
 
 
@@ -134,7 +141,7 @@ def _task_row(task: TaskReport, report: YearReport, public: bool, lang: str) -> 
     if public:
         return (_when(task, lang), _details(task, report, lang),
                 texts.label("report.status", task.status, lang), task.team,
-                _partners(task, report, True, lang), facts_text(task, lang),
+                _partners(task, report, True, lang), facts_text(task, lang, public=True),
                 changes_text(task, lang, public=True))
     return (str(task.id), _when(task, lang), _details(task, report, lang),
             texts.label("report.status", task.status, lang), task.team,
