@@ -80,8 +80,8 @@ async def _act(update: Update, context: BotContext, actor: Actor, action: str, t
         lang = view.member.language
         to = await answer_chat(update, view)
         if to is not None:
-            await reply(update, texts.t("joined" if joins else "declined", lang,
-                                        what=texts.kind(view.value.kind, lang).lower(),
+            what = texts.kind(view.value.kind, lang, view.value.title).lower()
+            await reply(update, texts.t("joined" if joins else "declined", lang, what=what,
                                         when=texts.when(view.value.start, lang)), to=to)
     elif action == "s":
         skipped = await call(usecases.skip_follow_up, actor, task_id, chat_ref(update))

@@ -22,24 +22,39 @@ JITTER = 0.33  # share of a segment a task may move either way from its even spo
 STEP_MINUTES = 30
 
 
-def plan_year(ps: PromiseSet, year: int | None = None) -> Plan:
-    """The whole year's plan from scratch."""
+def plan_year(ps: PromiseSet, year: int | None = None,
+              busy: Sequence[PlannedTask] = ()) -> Plan:
+    """The whole year's plan from scratch (around ``busy``: see ``replan``)."""
     year = year or ps.year
     start = local_instant(date(year, 1, 1), datetime.min.time(), ps.tz) - timedelta(seconds=1)
-    return replan(ps, [], start, year)
+    return replan(ps, [], start, year, busy)
+
+
+def plan_area(sets: Sequence[PromiseSet]) -> list[Plan]:
+    """Each set's plan, in the order given; a team that several sets of one police area
+    name is one team, so each set is planned around what the sets before it booked."""
+    plans: list[Plan] = []
+    for ps in sets:
+        busy = [t for other, plan in zip(sets, plans, strict=False)
+                if other.police_area == ps.police_area for t in plan.tasks]
+        plans.append(plan_year(ps, busy=busy))
+    return plans
 
 
 def replan(
-    ps: PromiseSet, existing: Sequence[PlannedTask], now: datetime, year: int | None = None
+    ps: PromiseSet, existing: Sequence[PlannedTask], now: datetime, year: int | None = None,
+    busy: Sequence[PlannedTask] = (),
 ) -> Plan:
     """Add what is missing after ``now`` so targets hold where possible; never move a task.
 
     Done tasks count; pending ones (past ones await an answer) are expected to count;
     cancelled and missed ones do not. Missing tasks go to days after ``now``, carried
-    forward from buckets (terms, weeks) that are already over.
+    forward from buckets (terms, weeks) that are already over. ``busy`` are other
+    municipalities' tasks in the same police area: their teams' time is taken (only the
+    team and the times are read).
     """
     year = year or ps.year
-    booking = Booking(t for t in existing if t.status != "cancelled")
+    booking = Booking(t for t in [*existing, *busy] if t.status != "cancelled")
     targets: dict[str, Target] = {}
     added: list[PlannedTask] = []
     shortfalls: list[Shortfall] = []

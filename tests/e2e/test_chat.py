@@ -106,7 +106,8 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id}")
     status = await bot.say(1, "/status")
-    assert "Krogtillsyner: 1/6 (gemensamma med partner 1/2: " in status
+    assert "Krogtillsyner: 1/6 – " in status
+    assert "\n   varav gemensamma med partner: 1/2 – " in status
 
 
 async def test_a_partner_never_reaches_a_narcotics_operation(bot: Harness) -> None:
