@@ -30,7 +30,7 @@ HEADING = FontFace(emphasis="BOLD", fill_color=(238, 241, 245))
 
 
 class _Pdf(FPDF):
-    """A4 portrait with a page footer: the report's title and the page number."""
+    """A4 portrait with a page footer: the municipality's report title and the page number."""
 
     footer_text = ""
 
@@ -124,7 +124,8 @@ def documents_pdf(docs: Sequence[Document]) -> bytes:
     title = " · ".join(d.title for d in docs)
     pdf = _new_pdf(title, lang)
     for doc in docs:
-        pdf.add_page()
+        pdf.add_page()  # draws the last page's footer first: then this one's title
+        pdf.footer_text = doc.title
         _text(pdf, doc.title, 17, "B", 2)
         _text(pdf, doc.lead[0])
         _text(pdf, doc.lead[1], SMALL, "I", 3)
