@@ -291,6 +291,7 @@ TEXTS.update({
     "year_report.failed": "The year report could not be sent just now. Please try again shortly.",
     "year_report.file": "year-report-{year}-internal.pdf",
     "year_report.file_public": "year-report-{year}.pdf",
+    "report.wording": "“{wording}”",
     "report.written": "Wrote the public version of the report to {file}.",
     "report.written_internal": "Wrote the internal version of the report to {file}. It is not for publication.",
 })

@@ -291,6 +291,7 @@ TEXTS.update({
     "year_report.failed": "Årsrapporten kunde inte skickas just nu. Försök igen om en stund.",
     "year_report.file": "arsrapport-{year}-intern.pdf",
     "year_report.file_public": "arsrapport-{year}.pdf",
+    "report.wording": "”{wording}”",
     "report.written": "Skrev den offentliga versionen av rapporten till {file}.",
     "report.written_internal": "Skrev den interna versionen av rapporten till {file}. Den är inte för publicering.",
 })

@@ -87,12 +87,12 @@ def _widths(table: Table) -> tuple[float, ...]:
     return tuple(out)
 
 
-def _section(pdf: FPDF, section: Section) -> None:
+def _section(pdf: FPDF, section: Section, lang: str) -> None:
     if pdf.get_y() > pdf.h - 60:  # a heading is not left alone at the foot of a page
         pdf.add_page()
     _text(pdf, section.heading, 13, "B", 1)
     if section.wording:
-        _text(pdf, f"»{section.wording}«", BODY, "I")
+        _text(pdf, texts.t("report.wording", lang, wording=section.wording), BODY, "I")
     for paragraph in section.paragraphs:
         _text(pdf, paragraph)
     for caption, table in section.tables:
@@ -134,7 +134,7 @@ def documents_pdf(docs: Sequence[Document]) -> bytes:
         if doc.chart:
             _chart(pdf, doc)
         for section in doc.sections:
-            _section(pdf, section)
+            _section(pdf, section, lang)
     return bytes(pdf.output())
 
 
