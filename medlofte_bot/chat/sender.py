@@ -141,3 +141,15 @@ async def send_chart(bot: Bot, chat_id: int, summary: Summary, lang: str, bulk: 
         log.warning("chart to %s not sent: %s", chat_id, exc)
         return False
     return True
+
+
+async def send_report_document(bot: Bot, chat_id: int, data: bytes, filename: str,
+                               caption: str) -> bool:
+    """A year report as a document (a person's answer: no bulk priority); False when
+    Telegram refused it, which the caller says in words."""
+    try:
+        await bot.send_document(chat_id, data, filename=filename, caption=caption[:1024])
+    except TelegramError as exc:
+        log.warning("year report to %s not sent: %s", chat_id, exc)
+        return False
+    return True

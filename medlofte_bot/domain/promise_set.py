@@ -206,6 +206,7 @@ class Promise(_Frozen):
     applies_to: list[Slug] = Field(default_factory=list)
     reminders: list[ReminderRule] | None = None
     note: str = ""
+    comment: str = ""  # the coordinator's comment for the year report (chat's /kommentar wins)
 
     @model_validator(mode="after")
     def _coherent(self) -> Promise:

@@ -32,8 +32,10 @@ from medlofte_bot.domain.policy import (
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
 from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.services import members, roster, tasks
+from medlofte_bot.services.comments import Commented, set_comment
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
+from medlofte_bot.services.report import YearReports, area_year_reports
 from medlofte_bot.services.roster import InviteLine, MemberLine, RoleChange
 from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.services.summary import Summary, build_summary
@@ -287,6 +289,22 @@ class UseCases:
             return StatusView(rows, YearNote(
                 str(now.astimezone(self.ctx.tz).year), named(current or sets),
                 not over, new_year_command(sets, now) if over else "", bool(current)))
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
+
+    def comment(self, actor: Actor, promise: str, text: str,
+                chat: ChatRef | None = None) -> Answer[Commented]:
+        """/kommentar: the coordinator's comment on a promise for the year report."""
+        return self._run(actor, lambda s, mem: set_comment(
+            s, self.ctx.sets, mem, promise, text, self.ctx.clock.now()), chat=chat,
+            shows=Shows.AREA)
+
+    def year_reports(self, actor: Actor, year: int | None = None,
+                     chat: ChatRef | None = None) -> Answer[YearReports]:
+        """/arsrapport: the year report of the member's area, in the version the policy
+        gives (chiefs and coordinators: internal)."""
+        def body(session: Session, member: m.Member) -> YearReports:
+            return area_year_reports(session, self.ctx.sets, members.viewer(session, member),
+                                     year, self.ctx.clock.now())
         return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:

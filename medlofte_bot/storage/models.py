@@ -77,6 +77,10 @@ class Promise(Base):
     joint_target: Mapped[int] = mapped_column(default=0)
     visibility: Mapped[Visibility] = mapped_column(StrEnumColumn(Visibility, 10))
     spec: Mapped[dict[str, Any]]
+    # the coordinator's comment for the year report (/kommentar); None: the file's, if any
+    comment: Mapped[str | None] = mapped_column(Text)
+    comment_by: Mapped[int | None]  # the member who wrote it (kept if they leave)
+    comment_at: Mapped[datetime | None]
     municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
