@@ -203,6 +203,28 @@ def record_follow_up(session: Session, member: m.Member, task_id: int, now: date
     PlanRepository(session).audit(now, f"member:{member.id}", "follow_up", "task", row.id,
                                   before, {"counters": completion.counters,
                                            "fields": completion.fields, "note": completion.note})
+    if fields and fields.get("vehicle"):
+        _continue_vehicles(session, row, str(fields["vehicle"]), now, f"member:{member.id}")
+
+
+def _continue_vehicles(session: Session, row: m.Task, used: str, now: datetime,
+                       actor: str) -> None:
+    """The cars alternate from the one actually used: the promise's later pending tasks
+    take the next car in turn after ``used`` (each change audited)."""
+    vehicles = list((row.promise.spec or {}).get("vehicles") or ())
+    if used not in vehicles or len(vehicles) < 2:
+        return
+    later = session.scalars(select(m.Task).where(
+        m.Task.promise_id == row.promise_id, m.Task.status == TaskStatus.PENDING,
+        m.Task.start_at > max(row.start_at, now)).order_by(m.Task.start_at, m.Task.id))
+    repo, previous = PlanRepository(session), used
+    for task in later:
+        wanted = vehicles[(vehicles.index(previous) + 1) % len(vehicles)]
+        if task.vehicle != wanted:
+            repo.audit(now, actor, "vehicle_changed", "task", task.id,
+                       {"vehicle": task.vehicle}, {"vehicle": wanted, "after_task": row.id})
+            task.vehicle, task.updated_at = wanted, now
+        previous = wanted
 
 
 def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:

@@ -78,11 +78,20 @@ def _fit_to_publish(key: str, value: object) -> bool:
     return isinstance(value, (bool, int, float)) or key == "vehicle"
 
 
+def other_vehicle(task: TaskReport) -> bool:
+    """Whether the car used (as answered) was not the one the plan named."""
+    used = task.fields.get("vehicle")
+    return bool(task.vehicle and used and used != task.vehicle)
+
+
 def facts_text(task: TaskReport, lang: str, public: bool = False) -> str:
     """The task's counters and follow-up fields (places visited, vehicles) in one line;
-    publicly without the free-text fields."""
+    publicly without the free-text fields; a car other than the planned one is flagged."""
     parts = [texts.counters(task.counters, lang)] if task.counters else []
     parts += [f"{texts.label('report.field', k, lang)}: {_field_value(k, v, lang)}"
+              + (texts.t("report.vehicle_not_planned", lang,
+                         planned=texts.label("vehicle", task.vehicle or "", lang))
+                 if k == "vehicle" and other_vehicle(task) else "")
               for k, v in task.fields.items()
               if v not in (None, "") and (not public or _fit_to_publish(k, v))]
     return "; ".join(parts)
@@ -193,6 +202,10 @@ def _outcome(p: PromiseReport, report: YearReport, lang: str) -> tuple[str, ...]
                                target=p.joint_target, state=_state_word(p.status, lang, True)))
     if p.counters:
         out.append(texts.t("report.counters", lang, counters=texts.counters(p.counters, lang)))
+    answered = [t for t in p.tasks if t.vehicle and t.fields.get("vehicle")]
+    if answered:
+        out.append(texts.plural("report.vehicles_other", sum(map(other_vehicle, answered)),
+                                lang, answered=len(answered)))
     if not p.tasks and p.target is not None:
         out.append(texts.t("report.no_tasks", lang))
     return tuple(out)
