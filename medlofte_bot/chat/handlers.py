@@ -54,7 +54,9 @@ async def on_start(update: Update, context: BotContext) -> None:
         lang = member.language
         await reply(update, texts.t(
             "welcome", lang, name=member.name, role=texts.t(f"role.{member.role}", lang),
-            team=texts.t("welcome_team", lang, team=member.team) if member.team else ""))
+            team=texts.t("welcome_team", lang, team=member.team) if member.team
+            else texts.t("welcome_partner", lang, partner=member.partner) if member.partner
+            else ""))
 
 
 async def _show(update: Update, context: BotContext,

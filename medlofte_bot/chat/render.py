@@ -205,7 +205,8 @@ def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboard
 
 def status_text(rows: list[PromiseStatus], lang: str) -> str:
     """The status as a message."""
-    lines = [texts.t("status_title", lang)]
+    years = sorted({r.year for r in rows if r.year})
+    lines = [texts.t("status_title", lang, year="/".join(map(str, years)) or "")]
     several = len({r.municipality for r in rows}) > 1
     for n, r in enumerate(rows):
         if several and (n == 0 or rows[n - 1].municipality != r.municipality):
@@ -242,7 +243,9 @@ def status_answer(view: StatusView, lang: str) -> str:
 def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
     """The Monday summary as one message."""
     date = texts.day(summary.now.astimezone(summary.tz).date(), lang)
-    lines = [texts.t("summary.title", lang, date=date)
+    years = sorted({r.year for r in summary.promises if r.year}) or \
+        [summary.now.astimezone(summary.tz).year]
+    lines = [texts.t("summary.title", lang, date=date, year="/".join(map(str, years)))
              + (texts.t("summary.late", lang) if late else ""), ""]
     lines.append(status_text(summary.promises, lang))
     place = len({r.municipality for r in summary.promises}) > 1

@@ -145,6 +145,11 @@ def _managed(session: Session, by: m.Member, member_id: int,
     return who, row
 
 
+def member_line(session: Session, sets: Sets, row: m.Member) -> MemberLine:
+    """One member as the roster names them (team, partner role's title)."""
+    return _Names(session, sets).member(row)
+
+
 def for_deactivation(session: Session, sets: Sets, by: m.Member, member_id: int,
                      admin_ids: Collection[int]) -> MemberLine:
     """The member a coordinator is about to deactivate (the confirmation's question)."""

@@ -41,6 +41,7 @@ class PromiseStatus:
     over: bool = False  # the promise's year has ended
     municipality: str = ""
     counted: frozenset[int] = frozenset()  # the tasks whose counters are summed here
+    year: int = 0  # the promise set's year
 
     @property
     def state(self) -> Standing:
@@ -143,5 +144,5 @@ def set_status(session: Session, ps: PromiseSet, muni: m.Municipality,
             p.visibility == "police", _expected([r for r in mine if r.joint], now,
                                                 joint_target),
             year_over(ps.year, ps.tz, now), muni.name,
-            frozenset(r.id for r in counted) if p.counters else frozenset()))
+            frozenset(r.id for r in counted) if p.counters else frozenset(), ps.year))
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -226,7 +226,14 @@ class UseCases:
                 exc.lang = actor.language
                 raise
             session.flush()
-            return member_view(member, with_team=True)
+            view = member_view(member, with_team=True)
+            if member.partner_role is None:
+                return view
+            line = roster.member_line(session, self.ctx.sets, member)
+            muni = session.get(m.Municipality, member.municipality_id) \
+                if member.municipality_id else None
+            partner = ", ".join(x for x in (line.partner_role, muni.name if muni else "") if x)
+            return replace(view, partner=partner)
 
     def set_language(self, actor: Actor, language: str) -> MemberView:
         """Change the member's language."""

@@ -40,6 +40,7 @@ class MemberView:
     language: str
     team: str | None = None
     police: bool = True  # police get done/move/cancel buttons, partners join/decline
+    partner: str | None = None  # a partner's role as the promise set words it, and where
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,9 @@ async def _onboard(bot: Harness) -> None:
     assert "Välkommen, Olle" in welcome and "polis" in welcome
     link = await bot.say(1, "/bjud partner alkoholhandlaggare")
     welcome = await bot.say(PARTNER, f"/start {_code(link)}")
-    assert "partner" in welcome
+    # her role as the promise set words it, and where: never the file's id
+    assert "registrerad som partner (Alkoholhandläggare, Arvidsjaur)" in welcome
+    assert "alkoholhandlaggare" not in welcome
 
 
 def _task(bot: Harness, promise: str, joint: bool | None = None) -> m.Task:
@@ -201,6 +203,8 @@ async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot: Harness)
     photos = [x for x in bot.emu.messages_to(CHIEF) if x.kind == "photo"]
     assert len(texts_) == 1 and len(photos) == 1
     body = texts_[0].text or ""
+    assert body.startswith("Veckorapport för medborgarlöften 2015, måndag ")
+    assert "\nMedborgarlöften 2015, läget nu:\n" in body
     assert "Riktade insatser mot narkotika: 1/6" in body
     assert "Olle: lugnt" in body
     assert "Kommande 14 dagar" in body

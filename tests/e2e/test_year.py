@@ -108,7 +108,7 @@ def test_the_demo_prints_its_json_last(year: Year) -> None:
 
     assert callable(play)
     assert json.loads(json.dumps(figures)) == figures
-    assert "Veckorapport måndag 5 januari" in transcript
+    assert "Veckorapport för medborgarlöften 2015, måndag 5 januari" in transcript
 
 
 def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year: Year) -> None:
