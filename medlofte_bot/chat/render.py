@@ -141,11 +141,17 @@ def several_places(tasks: Sequence[TaskView]) -> bool:
 
 
 def task_list(title_key: str, tasks: list[TaskView], lang: str, days: int) -> str:
-    """A titled list of tasks, or a sentence that there are none."""
+    """A titled list of tasks, or a sentence that there are none; tasks of several
+    municipalities are grouped under each one's name."""
     if not tasks:
         return texts.t("no_tasks", lang, days=days)
-    place = several_places(tasks)
-    return "\n".join([texts.t(title_key, lang), *(task_line(t, lang, place) for t in tasks)])
+    if not several_places(tasks):
+        return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in tasks)])
+    lines = [texts.t(title_key, lang)]
+    for town in dict.fromkeys(t.municipality for t in tasks):
+        lines += ["", texts.t("status_municipality", lang, municipality=town)]
+        lines += [task_line(t, lang) for t in tasks if t.municipality == town]
+    return "\n".join(lines)
 
 
 def follow_up_question(task: TaskView, lang: str) -> str:

@@ -68,6 +68,11 @@ async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summa
         assert "Riktade insatser mot narkotika: 0/" in part  # once under each name
     assert status.count("Riktade insatser mot narkotika") == 3
     assert "lag-1" not in status and "alvsbyn" not in status
+    plan = await area.say(CHIEF, "/plan")
+    heads = [plan.find(f"\n{town}:\n") for town in TOWNS]
+    shown = [h for h in heads if h >= 0]
+    assert len(shown) >= 2 and plan.startswith("De kommande 14 dagarna:"), plan
+    assert " i Arjeplog (" not in plan, "grouped under the name, not repeated per line"
 
     monday = datetime(2015, 3, 2, 7, 1, tzinfo=STOCKHOLM)
     area.clock.current = monday
