@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 COORDINATOR, OLLE, LINA, KIM, PIA, FREDRIK = 1, 2001, 2002, 4001, 3001, 3002
 
@@ -35,6 +36,22 @@ def misses(task_id: int) -> bool:
 def by_reply(task_id: int) -> bool:
     """Some confirm by replying "klar …" to the reminder instead of pressing ✅."""
     return task_id % 3 == 0
+
+
+def plain_done(task_id: int) -> bool:
+    """Some just write "klar" in their chat with the bot, not as a reply to anything."""
+    return task_id % 3 == 1
+
+
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+             "september", "oktober", "november", "december")
+
+
+def spoken_time(moment: datetime) -> str:
+    """'lördag 6 juni 21:00', as an officer types a new time."""
+    return (f"{WEEKDAYS_SV[moment.weekday()]} {moment.day} {MONTHS_SV[moment.month - 1]} "
+            f"{moment:%H:%M}")
 
 
 def follow_up_answer(prompt: str, task_id: int) -> str:

@@ -56,6 +56,7 @@ class Demo:
         self.actions: list[tuple[datetime, int, Action]] = []
         self.handled: set[tuple[int, int]] = set()
         self.moved = False
+        self.choosing: dict[int, int] = {}  # officer -> the task a plain "klar" means
         self.invitations = 0
 
     # --- plumbing ------------------------------------------------------------------------
@@ -130,6 +131,10 @@ class Demo:
 
     async def _officer(self, user: int, msg: SentMessage, text: str,
                        task_id: int | None) -> None:
+        meant = self.choosing.pop(user, None)
+        if meant is not None and f"d:{meant}" in msg.button_data():  # "Vilken uppgift är klar?"
+            await self.press(user, msg, f"d:{meant}", "✅")
+            return
         skip = [b for b in msg.button_data() if b.startswith("s:")]
         if skip:  # the follow-up question after a confirmation
             await self.say(user, pp.follow_up_answer(text, int(skip[0][2:])),
@@ -157,6 +162,9 @@ class Demo:
             return
         if pp.by_reply(task_id):
             await self.say(user, pp.reply_note(kind, task_id), reply_to=msg.message_id)
+        elif pp.plain_done(task_id):  # "klar" alone: the bot knows which task, or asks
+            self.choosing[user] = task_id
+            await self.say(user, "klar")
         else:
             await self.press(user, msg, f"d:{task_id}", "✅ Klar")
 
@@ -167,7 +175,7 @@ class Demo:
             day = local + timedelta(days=days)
             if day.weekday() in (2, 3, 4, 5):  # the promise's Wednesday to Saturday
                 self.handled.discard((user, task.id))
-                await self.say(user, f"/flytta {task.id} {day:%d/%m} {local:%H:%M}")
+                await self.say(user, f"/flytta {task.id} {pp.spoken_time(day)}")
                 return
 
     # --- the year ------------------------------------------------------------------------
