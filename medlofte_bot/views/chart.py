@@ -10,6 +10,7 @@ legend sits under the panels, where it covers no bar.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from itertools import groupby
 
 import matplotlib
@@ -31,28 +32,38 @@ ROW_INCHES, PANEL_INCHES, WIDTH_INCHES = 0.42, 0.55, 7.5
 TITLE_CHARS = 34  # a longer promise title is shortened between words
 
 
-class _Bar:
-    """One bar: a promise or its joint sub-target."""
+@dataclass(frozen=True)
+class Bar:
+    """One bar: a promise or (``joint``) its joint sub-target, with the words beside it."""
 
-    def __init__(self, label: str, target: int, done: int, expected: int, state: Standing,
-                 words: str) -> None:
-        self.label, self.target, self.done, self.expected = label, target, done, expected
-        self.state, self.words = state, words
+    promise: str
+    label: str
+    target: int
+    done: int
+    expected: int
+    state: Standing
+    words: str
+    joint: bool = False
 
 
-def _bars(rows: list[PromiseStatus], lang: str) -> list[_Bar]:
+def _bars(rows: list[PromiseStatus], lang: str) -> list[Bar]:
     bars = []
     for r in rows:
         target = r.target or 0
-        bars.append(_Bar(_short(r.title), target, r.done, r.expected, r.state,
-                         texts.t(f"state.{r.state}", lang, expected=r.expected,
-                                 reachable=r.reachable)))
+        bars.append(Bar(r.promise, _short(r.title), target, r.done, r.expected, r.state,
+                        texts.t(f"state.{r.state}", lang, expected=r.expected,
+                                reachable=r.reachable)))
         if r.joint_target:
-            bars.append(_Bar("  " + texts.t("chart.joint", lang), r.joint_target, r.joint_done,
-                             r.joint_expected, r.joint_state,
-                             texts.t(f"state.{r.joint_state}", lang, expected=r.joint_expected,
-                                     reachable=r.joint_target)))
+            bars.append(Bar(r.promise, "  " + texts.t("chart.joint", lang), r.joint_target,
+                            r.joint_done, r.joint_expected, r.joint_state,
+                            texts.t(f"state.{r.joint_state}", lang, expected=r.joint_expected,
+                                    reachable=r.joint_target), joint=True))
     return bars
+
+
+def chart_rows(rows: list[PromiseStatus], lang: str) -> list[Bar]:
+    """The bars the chart draws for these rows (a promise's own bar; its joint one too)."""
+    return _bars([r for r in rows if r.target], lang)
 
 
 def _short(title: str) -> str:
@@ -62,7 +73,7 @@ def _short(title: str) -> str:
     return cut + "…"
 
 
-def _panel(ax: Axes, name: str, bars: list[_Bar]) -> None:
+def _panel(ax: Axes, name: str, bars: list[Bar]) -> None:
     ys = list(range(len(bars)))
     ax.barh(ys, [b.target for b in bars], color=TARGET)
     bad = [b.state in BAD for b in bars]
