@@ -260,8 +260,9 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
             "summary.completed_line", lang, task=task_line(c.task, lang, place), by=c.by,
             note=f": {c.note}" if c.note else "") for c in summary.completed]),
         ("summary.unconfirmed", [texts.t(
-            "summary.unconfirmed_line", lang, task=task_line(u.task, lang, place),
-            ask=", ".join(u.ask) or "–") for u in summary.unconfirmed]),
+            "summary.unconfirmed_line" if u.ask else "summary.unconfirmed_noone", lang,
+            task=task_line(u.task, lang, place), ask=", ".join(u.ask))
+            for u in summary.unconfirmed]),
         ("summary.without_partner", [task_line(t, lang, place)
                                      for t in summary.without_partner]),
         ("summary.upcoming", [task_line(t, lang, place) for t in summary.upcoming]),

@@ -103,6 +103,14 @@ def counter_totals(session: Session, rows: list[PromiseStatus]) -> dict[str, int
     return _counters(session, sorted(set().union(*(r.counted for r in rows))))
 
 
+_SWEDISH = str.maketrans({"å": "{", "ä": "|", "ö": "}", "Å": "[", "Ä": "\\", "Ö": "]"})
+
+
+def name_order(name: str) -> str:
+    """A sort key that puts names in Swedish order: Arjeplog, Arvidsjaur, Älvsbyn."""
+    return name.translate(_SWEDISH)
+
+
 def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                    now: datetime) -> list[PromiseStatus]:
     """Every promise the member may see (policy.can_see_promise) at ``now``: leaders their
@@ -110,7 +118,8 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
     out: list[PromiseStatus] = []
     who = viewer(session, member)
     slugs = {muni.slug: muni for muni in session.scalars(select(m.Municipality))}
-    for (slug, _year), ps in sorted(sets.items()):
+    for (slug, _year), ps in sorted(sets.items(), key=lambda item: (
+            name_order(item[1].municipality), item[0][1])):
         muni = slugs.get(slug)
         if muni is None:
             continue

@@ -310,6 +310,7 @@ TEXTS.update({
     "summary.completed_line": "• {task} – {by}{note}",
     "summary.upcoming": "Next 14 days:",
     "summary.unconfirmed": "Unconfirmed, ask:",
+    "summary.unconfirmed_noone": "• {task} – nobody in the team is registered yet",
     "summary.unconfirmed_line": "• {task} – ask {ask}",
     "summary.without_partner": "Joint tasks without a partner:",
     "summary.counters": "Kronoberg model so far: {counters}",

@@ -310,6 +310,7 @@ TEXTS.update({
     "summary.completed_line": "• {task} – {by}{note}",
     "summary.upcoming": "Kommande 14 dagar:",
     "summary.unconfirmed": "Obekräftat, fråga:",
+    "summary.unconfirmed_noone": "• {task} – ingen i laget är registrerad än",
     "summary.unconfirmed_line": "• {task} – fråga {ask}",
     "summary.without_partner": "Gemensamma utan anmäld partner:",
     "summary.counters": "Kronobergsmodellen hittills: {counters}",

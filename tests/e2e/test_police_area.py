@@ -58,7 +58,7 @@ async def test_the_area_file_folder_plans_three_towns_with_shared_teams(area: Ha
 
 
 async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summary(
-        area: Harness) -> None:
+        area: Harness, tmp_path: Path) -> None:
     await _join(area, CHIEF, "Kim", "/bjud chef arvidsjaur")
     status = await area.say(CHIEF, "/status")
     heads = [status.index(f"\n{town}:") for town in TOWNS]
@@ -90,6 +90,12 @@ async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summa
     assert any(f" i {town} (" in upcoming for town in TOWNS), "each line says where"
     photos = [x for x in messages if x.kind == "photo"]
     assert len(photos) == 1 and photos[0].file_size and photos[0].file_size > 1000
+    assert photos[0].file_id is not None
+    png = area.emu.files[photos[0].file_id].data
+    assert png.startswith(b"\x89PNG")
+    # what the chief read, kept with the run (--basetemp) to be looked at
+    (tmp_path / "area-summary.txt").write_text("\n\n---\n\n".join(summary), encoding="utf-8")
+    (tmp_path / "area-chart.png").write_bytes(png)
 
 
 async def test_an_officer_of_a_shared_team_sees_both_towns_and_where_each_task_is(
