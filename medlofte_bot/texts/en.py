@@ -49,7 +49,7 @@ TEXTS: dict[str, str] = {
     "cli.db_error": "The database could not be reached ({url}): {reason}. Nothing was changed.",
 }
 TEXTS["clock_invalid"] = (
-    "MEDLOFTE_CLOCK={value!r} cannot be read. Give a start time with a zone offset and"
+    "MEDLOFTE_CLOCK=“{value}” cannot be read. Give a start time with a zone offset and"
     " optionally a speed, e.g. 2015-01-01T06:00+01:00x3600."
 )
 TEXTS["year_over"] = (
@@ -81,10 +81,10 @@ TEXTS.update({
     "unknown_command": "I don't know that command. Type /help for a list.",
     "invite_created": "Invitation as {role}{team} (valid for 7 days, once):\n{link}",
     "invite_usage": "Type /invite ROLE [team], where ROLE is officer, partner, chief or coordinator. E.g. /invite officer lag-1",
-    "invite_bad_role": "Unknown role {role!r}. Choose one of: {roles}.",
-    "invite_bad_team": "Unknown team {team!r}. The teams are: {teams}.",
+    "invite_bad_role": "Unknown role “{role}”. Choose one of: {roles}.",
+    "invite_bad_team": "Unknown team “{team}”. The teams are: {teams}.",
     "invite_needs_team": "An officer needs a team. The teams: {teams}.",
-    "invite_bad_municipality": "Unknown municipality {municipality!r}. The municipalities: {municipalities}.",
+    "invite_bad_municipality": "Unknown municipality “{municipality}”. The municipalities: {municipalities}.",
     "invite_unknown": "That invitation doesn't exist. Ask the coordinator for a new one.",
     "invite_used": "That invitation has already been used. Ask the coordinator for a new one.",
     "invite_expired": "That invitation has expired. Ask the coordinator for a new one.",
@@ -101,7 +101,7 @@ TEXTS.update({
     "move_in_past": "That time has already passed. Choose a time ahead.",
     "move_outside_window": "That time does not fit the promise, which runs on {weekdays}, {hours}. Choose another time.",
     "or": " or ",
-    "move_unreadable": "I can't read the time {text!r}. Write e.g. \"fri 22:00\", \"12/6 21:00\" or \"tomorrow 7:30\".",
+    "move_unreadable": "I can't read the time “{text}”. Write e.g. \"fri 22:00\", \"12/6 21:00\" or \"tomorrow 7:30\".",
     "move_prompt": "When should task {id} be done instead? Tap a suggestion or reply with a time, e.g. \"fri 22:00\".",
     "cancel_prompt": "Why is task {id} cancelled? Reply to this message with a short reason.",
     "cancel_reason_missing": "Give a reason, e.g. /cancel {id} illness.",
@@ -194,7 +194,7 @@ TEXTS["no_token"] = (
     " the year offline against the built-in emulator."
 )
 TEXTS["admin_ids_invalid"] = (
-    "MEDLOFTE_ADMIN_IDS={value!r} must be Telegram ids separated by commas, e.g. 12345,67890."
+    "MEDLOFTE_ADMIN_IDS=“{value}” must be Telegram ids separated by commas, e.g. 12345,67890."
 )
 TEXTS["cli.invite"] = "Code: {code}\nLink: {link}\nSingle use, valid until {expires}."
 TEXTS["reminder.generic"] = "Reminder: {task}"
@@ -321,7 +321,7 @@ TEXTS.update({
 })
 TEXTS["digest.title"] = "The bot was down for a while. Reminders you missed, for tasks that are still open:"
 TEXTS["invite_team_ambiguous"] = "The team {team} exists in several municipalities. Name the municipality too, e.g. /invite officer {team} arvidsjaur. The municipalities: {municipalities}."
-TEXTS["settings_invalid"] = "{variable}={value!r} cannot be used: {reason}."
+TEXTS["settings_invalid"] = "{variable}=“{value}” cannot be used: {reason}."
 TEXTS["cli.demo_needs_emulator"] = (
     "The demo needs the Bot API emulator, which is not installed here. Run `make run`, or"
     " install it with: pip install -e ./botapi_emulator -e '.[demo]'"
@@ -329,15 +329,15 @@ TEXTS["cli.demo_needs_emulator"] = (
 
 TEXTS.update({
     "invite_needs_municipality": "Name the municipality. The municipalities: {municipalities}.",
-    "invite_team_not_for_partner": "A partner belongs to no police team ({team!r}); give a partner role instead.",
-    "invite_partner_role_not_for_police": "Only partners have a partner role ({partner_role!r}).",
-    "invite_bad_partner_role": "Unknown partner role {partner_role!r} in {municipality}. Choose one of: {roles}.",
+    "invite_team_not_for_partner": "A partner belongs to no police team (“{team}”); give a partner role instead.",
+    "invite_partner_role_not_for_police": "Only partners have a partner role (“{partner_role}”).",
+    "invite_bad_partner_role": "Unknown partner role “{partner_role}” in {municipality}. Choose one of: {roles}.",
     "invite_needs_partner_role": "A partner needs a partner role in {municipality}. Choose one of: {roles}.",
     "invite_name_too_long": "The name is too long (at most {max} characters).",
     "invite_outside_area": "You can only invite and give roles in your own police area.",
     "invite_revoked": "That invitation has been revoked. Ask the coordinator for a new one.",
     "invite_csv_missing_column": "the header has no column {column} (the columns: role, team, municipality, partner_role, name).",
-    "invite_csv_unknown_column": "unknown column {column!r} (the columns: role, team, municipality, partner_role, name).",
+    "invite_csv_unknown_column": "unknown column “{column}” (the columns: role, team, municipality, partner_role, name).",
     "invite_csv_row_shape": "the row must have {columns} fields.",
     "invite_csv_empty": "{column} must not be empty.",
     "invite_csv_empty_file": "the file has no rows.",
@@ -353,8 +353,8 @@ TEXTS.update({
     "member_id_missing": "Type the member's number, e.g. {example}. /members shows the numbers.",
     "role_unchanged": "{name} already has that role. Nothing was changed.",
     "role_usage": "Type /role NO ROLE [team|partner role] [municipality], e.g. /role 12 officer lag-2 or /role 14 partner faltarbetare.",
-    "invite_not_open": "No unused invitation {ref!r} in your area. /invites lists them.",
-    "invite_ref_ambiguous": "Several invitations start with {ref!r}. Use the number from /invites.",
+    "invite_not_open": "No unused invitation “{ref}” in your area. /invites lists them.",
+    "invite_ref_ambiguous": "Several invitations start with “{ref}”. Use the number from /invites.",
     "revoke_usage": "Type /revoke NO (the number from /invites) or the start of the code (at least 6 characters).",
     "members.title": "Members of your area ({count}):",
     "members.none": "No active members in your area.",

@@ -49,7 +49,7 @@ TEXTS: dict[str, str] = {
     "cli.db_error": "Databasen kunde inte nås ({url}): {reason}. Inget har ändrats.",
 }
 TEXTS["clock_invalid"] = (
-    "MEDLOFTE_CLOCK={value!r} går inte att läsa. Skriv en starttid med tidszon och"
+    "MEDLOFTE_CLOCK=”{value}” går inte att läsa. Skriv en starttid med tidszon och"
     " eventuellt en hastighet, t.ex. 2015-01-01T06:00+01:00x3600."
 )
 TEXTS["year_over"] = (
@@ -81,10 +81,10 @@ TEXTS.update({
     "unknown_command": "Det kommandot känner jag inte till. Skriv /hjalp för en lista.",
     "invite_created": "Inbjudan som {role}{team} (gäller i 7 dagar, en gång):\n{link}",
     "invite_usage": "Skriv /bjud ROLL [lag], där ROLL är polis, partner, chef eller samordnare. T.ex. /bjud polis lag-1",
-    "invite_bad_role": "Okänd roll {role!r}. Välj en av: {roles}.",
-    "invite_bad_team": "Okänt lag {team!r}. Lagen heter: {teams}.",
+    "invite_bad_role": "Okänd roll ”{role}”. Välj en av: {roles}.",
+    "invite_bad_team": "Okänt lag ”{team}”. Lagen heter: {teams}.",
     "invite_needs_team": "En polis behöver ett lag. Lagen: {teams}.",
-    "invite_bad_municipality": "Okänd kommun {municipality!r}. Kommunerna: {municipalities}.",
+    "invite_bad_municipality": "Okänd kommun ”{municipality}”. Kommunerna: {municipalities}.",
     "invite_unknown": "Den inbjudan finns inte. Be samordnaren om en ny.",
     "invite_used": "Den inbjudan är redan använd. Be samordnaren om en ny.",
     "invite_expired": "Den inbjudan har gått ut. Be samordnaren om en ny.",
@@ -101,7 +101,7 @@ TEXTS.update({
     "move_in_past": "Den tiden har redan varit. Välj en tid framåt.",
     "move_outside_window": "Den tiden passar inte löftet, som gäller {weekdays} kl. {hours}. Välj en annan tid.",
     "or": " eller ",
-    "move_unreadable": "Jag kan inte läsa tiden {text!r}. Skriv t.ex. \"fre 22:00\", \"12/6 21.00\" eller \"i morgon 7:30\".",
+    "move_unreadable": "Jag kan inte läsa tiden ”{text}”. Skriv t.ex. \"fre 22:00\", \"12/6 21.00\" eller \"i morgon 7:30\".",
     "move_prompt": "När ska uppgift {id} göras i stället? Tryck ett förslag eller svara med en tid, t.ex. \"fre 22:00\".",
     "cancel_prompt": "Varför ställs uppgift {id} in? Svara på det här meddelandet med ett kort skäl.",
     "cancel_reason_missing": "Skriv ett skäl, t.ex. /stallin {id} sjukdom.",
@@ -194,7 +194,7 @@ TEXTS["no_token"] = (
     " året offline mot den inbyggda emulatorn."
 )
 TEXTS["admin_ids_invalid"] = (
-    "MEDLOFTE_ADMIN_IDS={value!r} ska vara Telegram-id:n åtskilda med komma, t.ex. 12345,67890."
+    "MEDLOFTE_ADMIN_IDS=”{value}” ska vara Telegram-id:n åtskilda med komma, t.ex. 12345,67890."
 )
 TEXTS["cli.invite"] = "Kod: {code}\nLänk: {link}\nGäller en gång, till {expires}."
 TEXTS["reminder.generic"] = "Påminnelse: {task}"
@@ -321,7 +321,7 @@ TEXTS.update({
 })
 TEXTS["digest.title"] = "Boten var nere en stund. Påminnelser du missade, för uppgifter som fortfarande är öppna:"
 TEXTS["invite_team_ambiguous"] = "Laget {team} finns i flera kommuner. Ange kommunen också, t.ex. /bjud polis {team} arvidsjaur. Kommunerna: {municipalities}."
-TEXTS["settings_invalid"] = "{variable}={value!r} går inte att använda: {reason}."
+TEXTS["settings_invalid"] = "{variable}=”{value}” går inte att använda: {reason}."
 TEXTS["cli.demo_needs_emulator"] = (
     "Demon behöver Bot API-emulatorn, som inte är installerad här. Kör `make run`, eller"
     " installera den med: pip install -e ./botapi_emulator -e '.[demo]'"
@@ -329,15 +329,15 @@ TEXTS["cli.demo_needs_emulator"] = (
 
 TEXTS.update({
     "invite_needs_municipality": "Ange kommunen. Kommunerna: {municipalities}.",
-    "invite_team_not_for_partner": "En partner hör inte till något polislag ({team!r}); ange en partnerroll i stället.",
-    "invite_partner_role_not_for_police": "Bara partner har en partnerroll ({partner_role!r}).",
-    "invite_bad_partner_role": "Okänd partnerroll {partner_role!r} i {municipality}. Välj en av: {roles}.",
+    "invite_team_not_for_partner": "En partner hör inte till något polislag (”{team}”); ange en partnerroll i stället.",
+    "invite_partner_role_not_for_police": "Bara partner har en partnerroll (”{partner_role}”).",
+    "invite_bad_partner_role": "Okänd partnerroll ”{partner_role}” i {municipality}. Välj en av: {roles}.",
     "invite_needs_partner_role": "En partner behöver en partnerroll i {municipality}. Välj en av: {roles}.",
     "invite_name_too_long": "Namnet är för långt (högst {max} tecken).",
     "invite_outside_area": "Du kan bara bjuda in och ge roller i ditt eget polisområde.",
     "invite_revoked": "Den inbjudan är återkallad. Be samordnaren om en ny.",
     "invite_csv_missing_column": "kolumnen {column} saknas i rubrikraden (kolumnerna: role, team, municipality, partner_role, name).",
-    "invite_csv_unknown_column": "okänd kolumn {column!r} (kolumnerna: role, team, municipality, partner_role, name).",
+    "invite_csv_unknown_column": "okänd kolumn ”{column}” (kolumnerna: role, team, municipality, partner_role, name).",
     "invite_csv_row_shape": "raden ska ha {columns} fält.",
     "invite_csv_empty": "{column} får inte vara tom.",
     "invite_csv_empty_file": "filen har inga rader.",
@@ -353,8 +353,8 @@ TEXTS.update({
     "member_id_missing": "Skriv medlemmens nummer, t.ex. {example}. /medlemmar visar numren.",
     "role_unchanged": "{name} har redan den rollen. Inget har ändrats.",
     "role_usage": "Skriv /roll NR ROLL [lag|partnerroll] [kommun], t.ex. /roll 12 polis lag-2 eller /roll 14 partner faltarbetare.",
-    "invite_not_open": "Ingen oanvänd inbjudan {ref!r} i ditt område. /inbjudningar visar dem.",
-    "invite_ref_ambiguous": "Flera inbjudningar börjar med {ref!r}. Använd numret från /inbjudningar.",
+    "invite_not_open": "Ingen oanvänd inbjudan ”{ref}” i ditt område. /inbjudningar visar dem.",
+    "invite_ref_ambiguous": "Flera inbjudningar börjar med ”{ref}”. Använd numret från /inbjudningar.",
     "revoke_usage": "Skriv /aterkalla NR (numret från /inbjudningar) eller början av koden (minst 6 tecken).",
     "members.title": "Medlemmar i ditt område ({count}):",
     "members.none": "Inga aktiva medlemmar i ditt område.",

@@ -142,7 +142,7 @@ async def test_a_word_longer_than_a_message_is_echoed_cut_not_refused(bot: Harne
     await bot.emu.send_text(COORDINATOR, "/bjud " + "x" * 4090)
     answer = (await bot.emu.wait_for_message(
         COORDINATOR, lambda x: "kortats" not in (x.text or ""))).text or ""
-    assert answer.startswith("Okänd roll 'xxx") and "'. Välj en av: " in answer, answer
+    assert answer.startswith("Okänd roll ”xxx") and "”. Välj en av: " in answer, answer
     assert len(answer) <= 4096
 
 

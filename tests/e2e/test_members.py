@@ -121,7 +121,7 @@ async def test_member_lists_are_never_shown_in_a_group(bot: Harness) -> None:
 
 async def test_invites_are_checked_listed_and_revoked(bot: Harness) -> None:
     typo = await bot.say(COORDINATOR, "/bjud partner alkohol")
-    assert "Okänd partnerroll 'alkohol'" in typo and "alkoholhandlaggare" in typo
+    assert "Okänd partnerroll ”alkohol”" in typo and "alkoholhandlaggare" in typo
     assert "behöver en partnerroll" in await bot.say(COORDINATOR, "/bjud partner")
     link = await bot.say(COORDINATOR, "/bjud partner faltarbetare")
     assert "Fältarbetare / nattvandrare" in link

@@ -243,7 +243,7 @@ def test_a_single_invite_with_a_partner_role_typo_is_refused(
     assert main(["--lang", "en", "invite", "--role", "partner", "--partner-role", "alkohol",
                  "--config", CONFIG], clock=NEW_YEAR) == 2
     err = capsys.readouterr().err
-    assert "Unknown partner role 'alkohol'" in err and "alkoholhandlaggare" in err
+    assert "Unknown partner role “alkohol”" in err and "alkoholhandlaggare" in err
     assert main(["invite", "--role", "partner", "--config", CONFIG], clock=NEW_YEAR) == 2
     assert "behöver en partnerroll" in capsys.readouterr().err
     assert _invites(db) == []
