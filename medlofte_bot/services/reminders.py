@@ -8,13 +8,14 @@ send) is taken again after a lease: at most the in-flight ones are sent twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.policy import (
@@ -202,12 +203,30 @@ def mark_failed(session: Session, reminder_id: int, error: str, retry: bool) -> 
         row.state = ReminderState.FAILED
 
 
+# built once per dialect with bind parameters: a multi-row VALUES statement is compiled anew
+# each time, and the log is written after nearly every message the bot sends about a task
+_LOG_SENT = {name: dialect.insert(m.table_of(m.SentMessage)).on_conflict_do_nothing()
+             for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+
+
 def log_sent(session: Session, chat_id: int, message_id: int, kind: MessageKind,
              task_id: int | None, member_id: int | None, now: datetime) -> None:
     """Remember a message the bot sent (a card, a prompt, a reminder) so replies can find it."""
-    insert_ignoring_duplicates(session, m.SentMessage, [{
-        "chat_id": chat_id, "message_id": message_id, "kind": kind, "task_id": task_id,
-        "member_id": member_id, "sent_at": now}])
+    log_sent_many(session, [(chat_id, message_id, kind, task_id, member_id)], now)
+
+
+def log_sent_many(session: Session,
+                  messages: Sequence[tuple[int, int, MessageKind, int | None, int | None]],
+                  now: datetime) -> None:
+    """``log_sent`` for several (chat, message id, kind, task, member) in one statement
+    (executemany); a message already logged is left as it is."""
+    if not messages:
+        return
+    connection = session.connection()
+    connection.execute(_LOG_SENT[connection.dialect.name], [
+        {"chat_id": chat_id, "message_id": message_id, "kind": kind, "task_id": task_id,
+         "member_id": member_id, "sent_at": now}
+        for chat_id, message_id, kind, task_id, member_id in messages])
 
 
 _REPLIED = select(m.SentMessage.task_id, m.SentMessage.kind).where(  # built once: every reply

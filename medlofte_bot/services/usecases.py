@@ -34,7 +34,7 @@ from medlofte_bot.domain.years import in_force, named, new_year_command, outdate
 from medlofte_bot.services import members, roster, tasks
 from medlofte_bot.services.comments import Commented, set_comment
 from medlofte_bot.services.context import ServiceContext
-from medlofte_bot.services.reminders import log_sent, replied_task
+from medlofte_bot.services.reminders import log_sent_many, replied_task
 from medlofte_bot.services.report import YearReports, area_year_reports
 from medlofte_bot.services.roster import InviteLine, MemberLine, RoleChange
 from medlofte_bot.services.status import PromiseStatus, promise_status
@@ -467,9 +467,9 @@ class UseCases:
                 self._pending[:0] = records
 
     def _store_sent(self, session: Session, records: Sequence[SentRecord]) -> None:
-        now = self.ctx.clock.now()
-        for r in records:
-            log_sent(session, r.chat_id, r.message_id, r.kind, r.task_id, r.member_id, now)
+        if records:
+            log_sent_many(session, [(r.chat_id, r.message_id, r.kind, r.task_id, r.member_id)
+                                    for r in records], self.ctx.clock.now())
 
     # --- members and invites (coordinators) -----------------------------------------------
 
