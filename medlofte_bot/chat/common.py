@@ -51,7 +51,8 @@ async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
 
 async def _flush_soon(usecases: UseCases) -> None:
     await asyncio.sleep(FLUSH_AFTER)
-    await call(usecases.flush_sent)
+    if usecases.flush_due():
+        await call(usecases.flush_sent)
 
 
 def log_sent(context: BotContext, records: list[SentRecord]) -> None:

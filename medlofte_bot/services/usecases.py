@@ -137,6 +137,7 @@ class UseCases:
         self.ctx = ctx
         self._pending: list[SentRecord] = []
         self._pending_lock = threading.Lock()
+        self._flush_due = False  # a flush of the queue is waiting (log_sent_later)
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -437,12 +438,23 @@ class UseCases:
 
     def log_sent_later(self, records: Sequence[SentRecord]) -> bool:
         """Queue messages about tasks for the log; they are stored with the next write
-        transaction or by ``flush_sent`` (commits grouped). True if the queue was empty,
-        i.e. the caller should make sure a flush follows soon."""
+        transaction or by ``flush_sent`` (commits grouped). True if no flush is due yet,
+        i.e. the caller should make sure one follows soon (and call ``flush_due`` then):
+        one flush waits at a time, however many messages are queued meanwhile."""
+        if not records:
+            return False
         with self._pending_lock:
-            first = not self._pending
             self._pending.extend(records)
-        return first and bool(records)
+            first, self._flush_due = not self._flush_due, True
+        return first
+
+    def flush_due(self) -> bool:
+        """The waiting flush is here: True if anything is still queued (a write transaction
+        may have stored it all meanwhile; then there is nothing to do, and no thread to
+        wake). The next ``log_sent_later`` asks for a flush again."""
+        with self._pending_lock:
+            self._flush_due = False
+            return bool(self._pending)
 
     def flush_sent(self) -> int:
         """Store the queued log in one transaction; returns how many rows."""
