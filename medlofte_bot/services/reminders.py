@@ -244,6 +244,24 @@ def replied_task(session: Session, chat_id: int, message_id: int
     return (row[0], row[1]) if row and row[0] is not None else None
 
 
+_MEMBER_AND_REPLIED = select(m.Member, m.SentMessage.task_id, m.SentMessage.kind).outerjoin(
+    m.SentMessage, and_(m.SentMessage.chat_id == bindparam("chat_id"),
+                        m.SentMessage.message_id == bindparam("message_id"))).where(
+    m.Member.telegram_id == bindparam("telegram_id"), m.Member.active.is_(True))
+
+
+def member_and_replied(session: Session, telegram_id: int, chat_id: int, message_id: int
+                       ) -> tuple[m.Member, tuple[int, MessageKind] | None] | None:
+    """The active member with this Telegram id and what ``replied_task`` finds for their
+    reply, in one statement (a reply needs both); None if there is no such member."""
+    row = session.execute(_MEMBER_AND_REPLIED, {
+        "telegram_id": telegram_id, "chat_id": chat_id, "message_id": message_id}).first()
+    if row is None:
+        return None
+    member: m.Member = row[0]
+    return member, ((row[1], row[2]) if row[1] is not None else None)
+
+
 SUMMARY_KIND = "weekly_summary"
 
 

@@ -34,7 +34,7 @@ from medlofte_bot.domain.years import in_force, named, new_year_command, outdate
 from medlofte_bot.services import members, roster, tasks
 from medlofte_bot.services.comments import Commented, set_comment
 from medlofte_bot.services.context import ServiceContext
-from medlofte_bot.services.reminders import log_sent_many, replied_task
+from medlofte_bot.services.reminders import log_sent_many, member_and_replied, replied_task
 from medlofte_bot.services.report import YearReports, area_year_reports
 from medlofte_bot.services.roster import InviteLine, MemberLine, RoleChange
 from medlofte_bot.services.status import PromiseStatus, promise_status
@@ -152,19 +152,23 @@ class UseCases:
 
     def _run(self, actor: Actor, body: Callable[[Session, m.Member], T],
              write: bool = True, chat: ChatRef | None = None,
-             shows: Shows | None = None) -> Answer[T]:
+             shows: Shows | None = None,
+             member_of: Callable[[Session, Actor], m.Member] | None = None) -> Answer[T]:
         """``body`` for the member behind ``actor`` in one transaction (see Database.run).
 
         Asked in a group, the answer carries where the policy lets it be shown: ``shows``
         says what it shows; None means it is about one task (the value's task).
         A write transaction also stores the sent-message log waiting to be written, so a
-        reply always finds the message it answers.
+        reply always finds the message it answers. ``member_of`` finds the member instead
+        of ``_member`` (a use case that reads more in the same statement).
         """
+        find = member_of or self._member
+
         def work(session: Session) -> Answer[T]:
             pending = self._take_pending() if write else []
             try:
                 self._store_sent(session, pending)
-                member = self._member(session, actor)
+                member = find(session, actor)
                 try:
                     value = body(session, member)
                 except UserError as exc:
@@ -397,12 +401,24 @@ class UseCases:
     def reply(self, actor: Actor, chat: ChatRef, message_id: int, text: str
               ) -> Answer[ReplyResult]:
         """A reply to one of the bot's messages: a done-word, a time, a reason, a follow-up."""
-        return self._run(actor, lambda s, mem: self._reply(s, mem, chat.chat_id, message_id,
-                                                           text), chat=chat)
+        replied: list[tuple[int, MessageKind] | None] = []
 
-    def _reply(self, session: Session, member: m.Member, chat_id: int, message_id: int,
-               text: str) -> ReplyResult:
-        found = replied_task(session, chat_id, message_id)
+        def member_of(session: Session, who: Actor) -> m.Member:
+            # every reply reads both: one statement (one round trip on PostgreSQL)
+            both = member_and_replied(session, who.telegram_id, chat.chat_id, message_id)
+            if both is None:  # a stranger, or a settings admin not yet a member
+                return self._member(session, who)
+            replied[:] = [both[1]]
+            return both[0]
+
+        return self._run(actor, lambda s, mem: self._reply(
+            s, mem, text, replied[0] if replied else replied_task(s, chat.chat_id, message_id)),
+            chat=chat, member_of=member_of)
+
+    def _reply(self, session: Session, member: m.Member, text: str,
+               found: tuple[int, MessageKind] | None) -> ReplyResult:
+        """What a reply does, given the bot's message it answers (``found``: its task and
+        kind, None when it is about no task)."""
         if found is None:
             return ReplyResult("help")
         task_id, kind = found

@@ -100,6 +100,27 @@ def test_a_reply_is_matched_to_the_message_in_its_own_chat(area: World) -> None:
         assert replied_task(s, 333, 5) is None
 
 
+def test_a_reply_finds_its_member_and_message_in_one_statement(area: World) -> None:
+    from medlofte_bot.services.reminders import log_sent, member_and_replied
+
+    sessions, sets = area
+    with sessions.begin() as s:
+        first = s.scalars(select(m.Task.id).order_by(m.Task.id).limit(1)).one()
+        member_id = _member(s, sets, "chief", "arvidsjaur", 10).id
+        gone = _member(s, sets, "chief", "arvidsjaur", 11)
+        gone.active = False
+        log_sent(s, 111, 5, MessageKind.PROMPT_FOLLOW_UP, first, member_id, NOW)
+    with sessions() as s:
+        found = member_and_replied(s, 10, 111, 5)
+        assert found is not None and found[0].id == member_id
+        assert found[1] == (first, "prompt_follow_up")
+        other_chat = member_and_replied(s, 10, 222, 5)  # the same message id elsewhere
+        assert other_chat is not None and other_chat[0].id == member_id
+        assert other_chat[1] is None
+        assert member_and_replied(s, 11, 111, 5) is None, "an inactive member is nobody"
+        assert member_and_replied(s, 12, 111, 5) is None
+
+
 def test_due_reminders_are_sent_one_chat_at_a_time_in_turn(area: World) -> None:
     from medlofte_bot.services.reminders import round_robin_by_chat
 
