@@ -64,7 +64,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, TypeHandler, filters
 
 from botapi_emulator import BotApiEmulator, EmulatorThread, SentMessage
-from medlofte_bot.bootstrap import DB_THREADS, build_bot
+from medlofte_bot.bootstrap import DB_THREADS, build_bot, freeze_startup_objects
 from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
@@ -242,6 +242,7 @@ async def run_ours(n: int, rate: float, profile: str | None, db_kind: str,
             runner, emu = start_emulator(False, world)
             services = services_for(db, clock, emu.base_url, unpaced())
             app = build_bot(services, tick_enabled=False)
+            freeze_startup_objects()  # as bootstrap.main does before polling
             counter = Counter()
             try:
                 async with polling(app, counter):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -41,8 +42,8 @@ TICK_CLOCK_SECONDS = 60.0
 DB_THREADS = 4
 log = logging.getLogger(__name__)
 
-__all__ = ["EXIT_CONFIG", "RedactToken", "Services", "Settings", "build_bot", "load_settings",
-           "main", "open_database", "prepare"]
+__all__ = ["EXIT_CONFIG", "RedactToken", "Services", "Settings", "build_bot",
+           "freeze_startup_objects", "load_settings", "main", "open_database", "prepare"]
 
 
 class RedactToken(logging.Filter):
@@ -166,6 +167,15 @@ def build_bot(services: Services, tick_interval: float | None = None,
                              gate=UpdateGate(seconds_counter(clock)))
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, settings, promise sets, the wired Application)
+    out of the cyclic garbage collector's sight: they live as long as the process, and a
+    full collection that walks them all paused every answer for 100-150 ms in
+    bench/completions.py (p99 at 50 replies/s: 60-68 ms with the pauses, 13 ms without)."""
+    gc.collect()
+    gc.freeze()
+
+
 def main(env: Mapping[str, str] | None = None) -> int:
     """Run the bot with long polling; without a token, explain and exit 2."""
     lang = texts.DEFAULT_LANGUAGE
@@ -184,7 +194,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_CONFIG
     try:
-        build_bot(services).run_polling(drop_pending_updates=False)
+        app = build_bot(services)
+        freeze_startup_objects()
+        app.run_polling(drop_pending_updates=False)
     finally:
         services.dispose()
     return 0
