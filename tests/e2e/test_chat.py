@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from medlofte_bot.storage import models as m
 
-from .conftest import Harness
+from .conftest import Harness, invite_code
 
 OFFICER, PARTNER, STRANGER = 2001, 3001, 9999
 
 
-def _code(link_text: str) -> str:
-    match = re.search(r"start=([\w-]+)", link_text)
-    assert match, link_text
-    return match[1]
 
 
 async def _onboard(bot: Harness) -> None:
@@ -25,10 +20,10 @@ async def _onboard(bot: Harness) -> None:
     await bot.emu.add_user(PARTNER, "Pia")
     link = await bot.say(1, "/bjud polis lag-1")
     assert "t.me/medlofte_bot?start=" in link
-    welcome = await bot.say(OFFICER, f"/start {_code(link)}")
+    welcome = await bot.say(OFFICER, f"/start {invite_code(link)}")
     assert "Välkommen, Olle" in welcome and "polis" in welcome
     link = await bot.say(1, "/bjud partner alkoholhandlaggare")
-    welcome = await bot.say(PARTNER, f"/start {_code(link)}")
+    welcome = await bot.say(PARTNER, f"/start {invite_code(link)}")
     # her role as the promise set words it, and where: never the file's id
     assert "registrerad som partner (Alkoholhandläggare, Arvidsjaur)" in welcome
     assert "alkoholhandlaggare" not in welcome
@@ -50,7 +45,7 @@ async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(
     await bot.emu.add_user(OFFICER, "Olle")
     await bot.emu.add_user(STRANGER, "Sven")
     link = await bot.say(1, "/bjud polis lag-1")
-    code = _code(link)
+    code = invite_code(link)
     assert "Välkommen" in await bot.say(OFFICER, f"/start {code}")
     assert "redan använd" in await bot.say(STRANGER, f"/start {code}")
     answer = await bot.say(STRANGER, "/mina")
@@ -191,7 +186,7 @@ async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot: Harness)
     await _onboard(bot)
     await bot.emu.add_user(CHIEF, "Kim")
     link = await bot.say(1, "/bjud chef")
-    assert "Välkommen" in await bot.say(CHIEF, f"/start {_code(link)}")
+    assert "Välkommen" in await bot.say(CHIEF, f"/start {invite_code(link)}")
     task = _task(bot, "narkotika")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id} lugnt")

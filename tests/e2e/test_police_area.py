@@ -34,12 +34,6 @@ async def area(tmp_path: Path) -> AsyncIterator[Harness]:
         await stop_bot(h)
 
 
-async def _join(bot: Harness, user: int, name: str, invite: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(1, invite)
-    match = re.search(r"start=([\w-]+)", link)
-    assert match, link
-    assert "Välkommen" in await bot.say(user, f"/start {match[1]}")
 
 
 async def test_the_area_file_folder_plans_three_towns_with_shared_teams(area: Harness) -> None:
@@ -59,7 +53,7 @@ async def test_the_area_file_folder_plans_three_towns_with_shared_teams(area: Ha
 
 async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summary(
         area: Harness, tmp_path: Path) -> None:
-    await _join(area, CHIEF, "Kim", "/bjud chef arvidsjaur")
+    await area.join(CHIEF, "Kim", "/bjud chef arvidsjaur")
     status = await area.say(CHIEF, "/status")
     heads = [status.index(f"\n{town}:") for town in TOWNS]
     assert all(h > 0 for h in heads), status
@@ -100,7 +94,7 @@ async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summa
 
 async def test_an_officer_of_a_shared_team_sees_both_towns_and_where_each_task_is(
         area: Harness) -> None:
-    await _join(area, OFFICER, "Stina", "/bjud polis lag-2 arjeplog")
+    await area.join(OFFICER, "Stina", "/bjud polis lag-2 arjeplog")
     with area.db.sessions() as s:
         team = s.scalars(select(m.Team).where(m.Team.key == "lag-2")).one()
         ahead = [(r.start_at, r.end_at, r.promise.municipality.name) for r in s.scalars(
