@@ -216,7 +216,8 @@ def status_text(rows: list[PromiseStatus], lang: str) -> str:
     several = len({r.municipality for r in rows}) > 1
     for n, r in enumerate(rows):
         if several and (n == 0 or rows[n - 1].municipality != r.municipality):
-            lines.append(texts.t("status_municipality", lang, municipality=r.municipality))
+            # a blank line first: each municipality is a section a long message splits at
+            lines += ["", texts.t("status_municipality", lang, municipality=r.municipality)]
         if r.target is None:
             lines.append(texts.t("status_counters", lang, title=r.title,
                                  counters=texts.counters(r.counters, lang) or "–"))
@@ -234,16 +235,17 @@ def status_text(rows: list[PromiseStatus], lang: str) -> str:
 
 
 def status_answer(view: StatusView, lang: str) -> str:
-    """/status: the promises, then (coordinators) which promise sets are in force."""
+    """/status: the promises, then (coordinators) which promise sets are in force; whole
+    (the handler sends a long one in several messages)."""
     text = status_text(view.rows, lang)
     note = view.year
     if note is None:
-        return fit(text)
+        return text
     if note.covered:
         key = "status.in_force" if note.started else "status.starts_later"
-        return fit(text + "\n\n" + texts.t(key, lang, sets=note.sets))
-    return fit(text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
-                                        command=note.command))
+        return text + "\n\n" + texts.t(key, lang, sets=note.sets)
+    return text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
+                                    command=note.command)
 
 
 def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
