@@ -103,6 +103,9 @@ def _summary(p: PromiseReport, report: YearReport, lang: str) -> tuple[str, ...]
         if p.joint_target:
             line += texts.t("report.summary_joint", lang, joint_done=p.joint_done,
                             joint_target=p.joint_target)
+        came = sum(len(t.partners_joined) for t in p.tasks if not t.joint and t.status == "done")
+        if came:  # partners who came to the nights they were invited to
+            line += texts.t("report.summary_partners", lang, count=came)
         out.append(line + texts.t("report.summary_met", lang, met=_yes_no(bool(p.met), lang)))
     if p.counters:
         out.append(texts.t("report.counters", lang, counters=texts.counters(p.counters, lang)))
