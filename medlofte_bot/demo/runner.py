@@ -125,6 +125,13 @@ class Demo:
             joins = self.invitations != 2  # she declines the second joint inspection
             await self.press(user, msg, f"j:{task_id}:{int(joins)}",
                              "Jag deltar" if joins else "Kan inte")
+        elif user == pp.FREDRIK and task_id and f"j:{task_id}:1" in msg.button_data():
+            comes = pp.comes_to(text)
+            await self.press(user, msg, f"j:{task_id}:{int(comes)}",
+                             "Jag kommer" if comes else "Kan inte")
+        elif user == pp.COORDINATOR and task_id and f"po:{task_id}" in msg.button_data():
+            # nobody can join: the inspection is run by the police alone (not joint)
+            await self.press(user, msg, f"po:{task_id}", "👮 Bara polis")
 
     async def _officer(self, user: int, msg: SentMessage, text: str,
                        task_id: int | None) -> None:

@@ -229,7 +229,9 @@ class Outbox:
                                   and t.status != TaskStatus.CANCELLED),
                 target_holds=detail.get("holds"), target=int(detail.get("target", 0)),
                 reachable=int(detail.get("reachable", 0)))
-        return replace(base, task=view, notice=notice)
+        # after a move she may say the new time does not suit her
+        buttons = "join" if row.kind == notices.MOVED and task.joint else None
+        return replace(base, task=view, notice=notice, buttons=buttons)
 
     @staticmethod
     def _task_reminder(session: Session, row: m.Reminder, member: m.Member | None,
