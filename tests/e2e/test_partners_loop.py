@@ -9,7 +9,7 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from medlofte_bot.storage import models as m
 
@@ -34,7 +34,7 @@ async def _onboard(bot: Harness) -> None:
         assert "Välkommen" in await bot.say(user, f"/start {_code(link)}")
 
 
-def _task(bot: Harness, where: tuple[object, ...]) -> m.Task:
+def _task(bot: Harness, where: tuple[ColumnElement[bool], ...]) -> m.Task:
     with bot.db.sessions() as s:
         task = s.scalars(select(m.Task).join(m.Team).where(m.Team.key == "lag-1", *where)
                          .order_by(m.Task.start_at)).first()
