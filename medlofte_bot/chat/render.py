@@ -217,13 +217,18 @@ def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboard
                                  for label, iso in options])
 
 
-def status_text(rows: list[PromiseStatus], lang: str) -> str:
-    """The status as a message."""
+def status_text(rows: list[PromiseStatus], lang: str, by_set: bool = False) -> str:
+    """The status as a message: under each municipality's name when there are several, and
+    under each promise set's (municipality and year) with ``by_set`` or several years."""
     lines = [texts.t("status_title", lang)]
-    several = len({r.municipality for r in rows}) > 1
+    by_set = by_set or len({r.year for r in rows}) > 1
+    several = by_set or len({r.municipality for r in rows}) > 1
     for n, r in enumerate(rows):
-        if several and (n == 0 or rows[n - 1].municipality != r.municipality):
-            lines.append(texts.t("status_municipality", lang, municipality=r.municipality))
+        if several and (n == 0 or (rows[n - 1].municipality, rows[n - 1].year)
+                        != (r.municipality, r.year)):
+            lines.append(texts.t("status_set", lang, municipality=r.municipality, year=r.year)
+                         if by_set else
+                         texts.t("status_municipality", lang, municipality=r.municipality))
         if r.target is None:
             lines.append(texts.t("status_counters", lang, title=r.title,
                                  counters=texts.counters(r.counters, lang) or "–"))
@@ -245,11 +250,13 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
     date = texts.day(summary.now.astimezone(summary.tz).date(), lang)
     lines = [texts.t("summary.title", lang, date=date)
              + (texts.t("summary.late", lang) if late else ""), ""]
-    lines.append(status_text(summary.promises, lang))
+    # a partner's summary names each promise set it covers
+    lines.append(status_text(summary.promises, lang, by_set=not summary.police))
     sections: list[tuple[str, list[str]]] = [
         ("summary.completed", [texts.t(
             "summary.completed_line", lang, task=task_line(c.task, lang), by=c.by,
-            note=f": {c.note}" if c.note else "") for c in summary.completed]),
+            note=f": {c.note}" if c.note else "") if c.by else f"• {task_line(c.task, lang)}"
+            for c in summary.completed]),
         ("summary.unconfirmed", [texts.t(
             "summary.unconfirmed_line", lang, task=task_line(u.task, lang),
             ask=", ".join(u.ask) or "–") for u in summary.unconfirmed]),

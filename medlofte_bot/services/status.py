@@ -42,6 +42,7 @@ class PromiseStatus:
     municipality: str = ""
     counted: frozenset[int] = frozenset()  # the tasks whose counters are summed here
     partners_came: int = 0  # partners who said they would come, on nights that were held
+    year: int = 0  # the promise set's year
 
     @property
     def state(self) -> Standing:
@@ -147,5 +148,5 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
                                                     joint_target),
                 year_over(ps.year, ps.tz, now), muni.name,
                 frozenset(r.id for r in counted) if p.counters else frozenset(),
-                _partners_came(session, mine) if p.invite else 0))
+                _partners_came(session, mine) if p.invite else 0, ps.year))
     return out

@@ -359,4 +359,5 @@ TEXTS.update({
     'status_partners_came.one': ', a partner took part once',
     'status_partners_came.many': ', partners took part {count} times',
     'report.summary_partners': ' Partners who took part: {count}.',
+    'status_set': '{municipality} {year}:',
 })

@@ -359,4 +359,5 @@ TEXTS.update({
     'status_partners_came.one': ', partner deltog en gång',
     'status_partners_came.many': ', partner deltog {count} gånger',
     'report.summary_partners': ' Partner som deltog: {count}.',
+    'status_set': '{municipality} {year}:',
 })

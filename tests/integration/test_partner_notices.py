@@ -361,3 +361,33 @@ def test_risk_night_invitees_answer_and_those_who_came_are_counted_and_reported(
     thanks = [x for x in _sent(world, end.astimezone(TZ).replace(hour=9) + timedelta(days=0))
               if x.kind == notices.THANKS]
     assert [x.member_id for x in thanks] == [world.fia]
+
+
+def test_a_partners_summary_covers_her_sets_with_it_on_and_names_no_officer_and_no_note(
+        world: World) -> None:
+    from medlofte_bot.chat.render import summary_text
+    from medlofte_bot.services.summary import build_summary
+
+    ps = world.ctx.sets[("arvidsjaur", 2015)]
+    task_id = _joint_task(world)
+    with world.db.transaction() as s:
+        task = s.get_one(m.Task, task_id)
+        start, end = task.start_at, task.end_at
+    _answer(world, world.pia, task_id, True, _day(start, 5))
+    with world.db.transaction() as s:
+        tasks.mark_done(s, s.get_one(m.Member, world.olle), task_id, end,
+                        note="anmärkning på Hotell X")
+    monday = end + timedelta(days=2)
+    with world.db.transaction() as s:
+        pia, cora = s.get_one(m.Member, world.pia), s.get_one(m.Member, world.cora)
+        on = build_summary(s, {("arvidsjaur", 2015): ps.model_copy(
+            update={"partner_summary": True})}, pia, monday)
+        off = build_summary(s, {("arvidsjaur", 2015): ps}, pia, monday)
+        chief = build_summary(s, {("arvidsjaur", 2015): ps}, cora, monday)
+    assert off.promises == []
+    assert {r.year for r in on.promises} == {2015}
+    assert "narkotika" not in {r.promise for r in on.promises}
+    text = summary_text(on, "sv")
+    assert "Arvidsjaur 2015:" in text and f"#{task_id} " in text
+    assert "Olle" not in text and "Hotell" not in text
+    assert "Olle: anmärkning på Hotell X" in summary_text(chief, "sv")
