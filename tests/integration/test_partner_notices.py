@@ -391,3 +391,32 @@ def test_a_partners_summary_covers_her_sets_with_it_on_and_names_no_officer_and_
     assert "Arvidsjaur 2015:" in text and f"#{task_id} " in text
     assert "Olle" not in text and "Hotell" not in text
     assert "Olle: anmärkning på Hotell X" in summary_text(chief, "sv")
+
+
+def test_migration_0009_adds_the_notice_detail_and_keeps_existing_rows(db_url: str) -> None:
+    """A reminder stored at 0005 survives the upgrade with no detail; 0009 can be undone."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    from medlofte_bot.storage.database import MIGRATIONS, make_engine, migrate
+
+    engine = make_engine(db_url)
+    migrate(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO reminder (subject, kind, recipient, chat_id, due_at, state, attempts,"
+            " late, error) VALUES ('week:2015-03-02', 'weekly_summary', 'chat:7', 7,"
+            " '2015-03-02 06:00:00+00:00', 'pending', 0, false, '')"))
+    migrate(engine)
+    assert "detail" in {c["name"] for c in inspect(engine).get_columns("reminder")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT kind, detail FROM reminder")).one() == \
+            ("weekly_summary", None)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    assert "detail" not in {c["name"] for c in inspect(engine).get_columns("reminder")}
+    engine.dispose()
