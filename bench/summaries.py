@@ -6,7 +6,7 @@ about 80 % of the tasks that ended before Monday 15 June 2015 07:00 are confirme
 each chief, in a fresh session, exactly what the bot computes for a Monday summary before
 sending it: ``build_summary`` with every loaded set (as ``Outbox.compose`` calls it with
 ``ServiceContext.sets``), the text as ``chat.sender.render_outgoing`` makes it
-(``render.fit(render.summary_text(...))``) and ``views.chart.progress_chart`` (``send_chart``).
+(``render.split(render.summary_text(...))``) and ``views.chart.progress_chart`` (``send_chart``).
 Beside it, same process: (a) the same with ``sets`` holding only the chief's own set (what
 scoping ``promise_status`` to the area would leave), (b) the chart alone for one area's own
 rows (the floor per summary).
@@ -147,9 +147,9 @@ def summary_with(sets_for: Callable[[str], Sets]) -> Callable[[Session, m.Member
     def one(s: Session, member: m.Member, slug: str) -> tuple[int, int, int, bytes]:
         summary = build_summary(s, sets_for(slug), member, NOW)
         whole = render.summary_text(summary, "sv")
-        text = render.fit(whole)  # what render_outgoing sends
+        parts = render.split(whole)  # what render_outgoing sends
         png = progress_chart(summary.promises, "sv", "Genomfört mot takt och mål, 15 juni")
-        return len(summary.promises), len(whole) if text else 0, len(png), png
+        return len(summary.promises), len(whole) if parts else 0, len(png), png
     return one
 
 

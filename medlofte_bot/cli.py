@@ -23,7 +23,7 @@ from medlofte_bot.domain.invites import (
     check_invite,
     read_invite_csv,
 )
-from medlofte_bot.planning.planner import plan_year
+from medlofte_bot.planning.planner import plan_area
 from medlofte_bot.scheduling.clock import clock_from_setting
 from medlofte_bot.services.members import store_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set, stored_tasks
@@ -254,13 +254,13 @@ def apply_sets(sets: Sequence[LoadedSet], settings: Settings, clock: Clock
 def _plan(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     sets = load_many(args.config, args.year)
     lang = args.lang
+    plans = plan_area([s.promise_set for s in sets])
     if args.json:
-        docs = [plan_json(plan_year(s.promise_set), s.promise_set) for s in sets]
+        docs = [plan_json(plan, s.promise_set) for s, plan in zip(sets, plans, strict=True)]
         doc = docs[0] if len(docs) == 1 else docs
         sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return 0
-    for s in sets:
-        plan = plan_year(s.promise_set)
+    for s, plan in zip(sets, plans, strict=True):
         if args.ics:
             data, left_out = plan_ics(plan, s.promise_set, clock.now(), args.include_police_only,
                                       lang)

@@ -86,6 +86,7 @@ def load_many(paths: list[Path], year: int | None = None) -> list[LoadedSet]:
     for p in paths:
         files.extend(sorted(p.glob("*.toml")) if p.is_dir() else [p])
     loaded = [load_promise_set(f) for f in files]
+    _one_name_per_team(loaded)
     if year is not None:
         kept = [s for s in loaded if s.promise_set.year == year]
         if not kept:
@@ -94,3 +95,17 @@ def load_many(paths: list[Path], year: int | None = None) -> list[LoadedSet]:
                               file=", ".join(str(p) for p in paths))
         loaded = kept
     return loaded
+
+
+def _one_name_per_team(loaded: list[LoadedSet]) -> None:
+    """A team belongs to the police area: files of one area and year that name the same
+    team id must give it the same name, or the plan would not know which team is meant."""
+    seen: dict[tuple[str, int, str], tuple[str, Path]] = {}
+    for s in loaded:
+        for team in s.promise_set.teams:
+            key = (s.promise_set.police_area, s.promise_set.year, team.id)
+            name, path = seen.setdefault(key, (team.name, s.path))
+            if name != team.name:
+                raise ConfigError("config_team_names", file=str(s.path), team=team.id,
+                                  name=team.name, other=name, other_file=str(path),
+                                  area=s.promise_set.police_area)

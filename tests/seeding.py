@@ -4,12 +4,16 @@ variant of the Arvidsjaur promise set for another municipality."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import JSON, Connection, bindparam, text
 from sqlalchemy.orm import Session
 
 from medlofte_bot.configuration import LoadedSet, load_promise_set
 from medlofte_bot.storage import models as m
+from medlofte_bot.storage.types import UTCDateTime
 
 CONFIG = Path(__file__).parents[1] / "config" / "arvidsjaur-2015.toml"
 
@@ -23,7 +27,8 @@ def bar_inspection_area(s: Session) -> tuple[m.Municipality, m.Promise, m.Team]:
     promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
                         title="Krogtillsyn", kind="bar_inspection", target=6,
                         visibility="public", spec={})
-    team = m.Team(municipality_id=muni.id, key="lag-1", name="Lag 1")
+    team = m.Team(municipality_id=muni.id, police_area=muni.police_area, key="lag-1",
+                  name="Lag 1")
     s.add_all([promise, team])
     s.flush()
     return muni, promise, team
@@ -35,3 +40,17 @@ def variant_set(slug: str, area: str) -> LoadedSet:
     ps = base.promise_set.model_copy(update={"slug": slug, "municipality": slug.title(),
                                              "police_area": area})
     return LoadedSet(base.path, ps, hashlib.sha256(f"{base.digest}{slug}".encode()).hexdigest())
+
+
+def insert_row(conn: Connection, table: str, **values: Any) -> None:
+    """INSERT with plain SQL; times bound as UTC (naive on SQLite), dicts and lists as JSON."""
+    params = []
+    for key, value in values.items():
+        if isinstance(value, datetime):
+            params.append(bindparam(key, type_=UTCDateTime()))
+        elif isinstance(value, dict | list):
+            params.append(bindparam(key, type_=JSON()))
+    columns = ", ".join(f'"{key}"' for key in values)
+    names = ", ".join(f":{key}" for key in values)
+    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({names})")
+    conn.execute(statement.bindparams(*params), values)

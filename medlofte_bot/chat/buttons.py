@@ -81,8 +81,8 @@ async def _act(update: Update, context: BotContext, actor: Actor, action: str, t
         to = await answer_chat(update, view)
         if to is not None:
             words = ("joined", "declined") if view.value.joint else ("coming", "not_coming")
-            await reply(update, texts.t(words[0] if joins else words[1], lang,
-                                        what=texts.kind(view.value.kind, lang).lower(),
+            what = texts.kind(view.value.kind, lang, view.value.title).lower()
+            await reply(update, texts.t(words[0] if joins else words[1], lang, what=what,
                                         when=texts.when(view.value.start, lang)), to=to)
     elif action == "pa":
         asked = await call(usecases.ask_partners_again, actor, task_id, chat_ref(update))

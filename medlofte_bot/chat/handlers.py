@@ -93,10 +93,11 @@ async def on_mine(update: Update, context: BotContext) -> None:
             return
         await reply(update, texts.t("mine_title", lang), to=to)
         sent: list[SentRecord] = []
+        place = render.several_places(answer.value)
         for task in answer.value:
             markup = render.task_buttons(task.id, lang) if member.police \
                 else render.join_buttons(task.id, lang)
-            message = await reply(update, render.task_line(task, lang), to=to,
+            message = await reply(update, render.task_line(task, lang, place), to=to,
                                   reply_markup=markup)
             if message is not None:
                 sent.append(SentRecord(to, message.message_id, MessageKind.CARD, task.id,
@@ -217,7 +218,7 @@ async def on_text(update: Update, context: BotContext) -> None:
         elif result.action == "ask_cancel_reason" and result.task is not None:
             await ask_cancel_prompt(update, context, answer.member, result.task.id, to)
         elif result.action.startswith("follow_up_") and result.task is not None:
-            hint = texts.t(render.follow_up_key(result.task), lang)
+            hint = render.follow_up_question(result.task, lang)
             await reply(update, texts.t(f"follow_up.{result.action[10:]}", lang, hint=hint),
                         to=to)
 

@@ -16,7 +16,7 @@ from medlofte_bot.services.tasks import TaskView, follow_up_key
 
 MESSAGE_MAX = 4096
 MORE = "\n…"  # what a cut message ends with
-__all__ = ["cut_words", "fit", "follow_up_key", "message", "pack", "task_line"]
+__all__ = ["cut_words", "fit", "follow_up_question", "message", "pack", "split", "task_line"]
 T = TypeVar("T")
 
 
@@ -52,6 +52,32 @@ def fit(text: str, limit: int = MESSAGE_MAX) -> str:
     if cut <= 0:
         cut = len(cut_words(head + text[end: end + 1], end))
     return text[: cut if cut > 0 else end].rstrip() + MORE
+
+
+def split(text: str, limit: int = MESSAGE_MAX) -> list[str]:
+    """A long text as several messages, each within ``limit``: broken between sections
+    (blank lines) where one fits, else between lines; only a single line longer than a
+    whole message is cut, between words (``fit``). Nothing is left out."""
+    if units(text) <= limit:
+        return [text]
+    pieces: list[tuple[str, str]] = []  # (joiner before it, piece)
+    for section in text.split("\n\n"):
+        if units(section) <= limit:
+            pieces.append(("\n\n", section))
+        else:
+            pieces.extend(("\n", fit(line, limit)) for line in section.split("\n"))
+    parts: list[str] = []
+    current = ""
+    for joiner, piece in pieces:
+        joined = f"{current}{joiner}{piece}" if current else piece
+        if current and units(joined) > limit:
+            parts.append(current)
+            current = piece
+        else:
+            current = joined
+    if current:
+        parts.append(current)
+    return [part.strip("\n") for part in parts if part.strip()]
 
 
 def message(key: str, lang: str, /, **params: object) -> str:
@@ -94,21 +120,46 @@ def pack(lines: Sequence[tuple[str, T | None]], limit: int = MESSAGE_MAX,
     return out
 
 
-def task_line(task: TaskView, lang: str) -> str:
-    """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'."""
+def task_line(task: TaskView, lang: str, place: bool = False) -> str:
+    """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'; with ``place``, the
+    municipality too ('… – Krogtillsyn i Arjeplog (Arvidsjaur lag 2)'), for a reader whose
+    tasks lie in several; the planned car where the plan names one ('…, civil bil')."""
     extra = texts.t("task_done_mark", lang) if task.status == "done" else ""
     if task.joint:
         extra = texts.plural("task_joint_mark", task.partners_joined, lang) + extra
+    where = texts.t("task_place", lang, municipality=task.municipality) \
+        if place and task.municipality else ""
+    vehicle = ", " + texts.t(f"vehicle.{task.vehicle}", lang) if task.vehicle else ""
     return texts.t("task_line", lang, id=task.id, when=texts.when(task.start, lang),
-                   kind=texts.kind(task.kind, lang),
-                   label=f": {task.label}" if task.label else "", team=task.team, extra=extra)
+                   kind=texts.kind(task.kind, lang, task.title),
+                   label=f": {task.label}" if task.label else "", place=where,
+                   team=task.team, vehicle=vehicle, extra=extra)
+
+
+def several_places(tasks: Sequence[TaskView]) -> bool:
+    """Whether tasks lie in more than one municipality (then each line names its own)."""
+    return len({t.municipality for t in tasks}) > 1
 
 
 def task_list(title_key: str, tasks: list[TaskView], lang: str, days: int) -> str:
     """A titled list of tasks, or a sentence that there are none."""
     if not tasks:
         return texts.t("no_tasks", lang, days=days)
-    return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in tasks)])
+    place = several_places(tasks)
+    return "\n".join([texts.t(title_key, lang), *(task_line(t, lang, place) for t in tasks)])
+
+
+def follow_up_question(task: TaskView, lang: str) -> str:
+    """The follow-up question for a task: for counters, the task's own counters by name."""
+    key = follow_up_key(task)
+    if key != "follow_up.counters":
+        return texts.t(key, lang)
+    labels = [texts.label("counter", c, lang) for c in task.counters]
+    example = ", ".join(f"{label} {n}" for label, n in zip(labels[:2], (12, 3), strict=False))
+    question = texts.t(key, lang, example=example, count=len(labels), labels=", ".join(labels))
+    if "vehicles_checked" in task.follow_up:
+        question += texts.t("follow_up.vehicles_checked", lang)
+    return question
 
 
 def task_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
@@ -201,7 +252,7 @@ def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
 def choose_done(tasks: Sequence[TaskView], lang: str) -> InlineKeyboardMarkup:
     """One ✅ per task a plain "klar" could mean."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
-        texts.t("done_choice", lang, id=t.id, kind=texts.kind(t.kind, lang),
+        texts.t("done_choice", lang, id=t.id, kind=texts.kind(t.kind, lang, t.title),
                 time=texts.clock(t.start, lang)), callback_data=f"d:{t.id}")] for t in tasks])
 
 
@@ -233,15 +284,16 @@ def status_text(rows: list[PromiseStatus], lang: str, by_set: bool = False) -> s
             lines.append(texts.t("status_counters", lang, title=r.title,
                                  counters=texts.counters(r.counters, lang) or "–"))
             continue
-        joint = texts.t("status_joint", lang, joint_done=r.joint_done,
-                        joint_target=r.joint_target,
-                        joint_state=texts.t(f"state.{r.joint_state}", lang,
-                                            expected=r.joint_expected,
-                                            reachable=r.joint_target)) if r.joint_target else ""
         state = texts.t(f"state.{r.state}", lang, expected=r.expected, reachable=r.reachable)
         lines.append(texts.t("status_line", lang, title=r.title, done=r.done, target=r.target,
-                             joint=joint, state=state)
+                             state=state)
                      + texts.plural("status_partners_came", r.partners_came, lang))
+        if r.joint_target:  # the joint sub-target is its own line with its own state
+            lines.append(texts.t("status_joint", lang, joint_done=r.joint_done,
+                                 joint_target=r.joint_target,
+                                 joint_state=texts.t(f"state.{r.joint_state}", lang,
+                                                     expected=r.joint_expected,
+                                                     reachable=r.joint_target)))
     return "\n".join(lines)
 
 
@@ -252,16 +304,18 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
              + (texts.t("summary.late", lang) if late else ""), ""]
     # a partner's summary names each promise set it covers
     lines.append(status_text(summary.promises, lang, by_set=not summary.police))
+    place = len({r.municipality for r in summary.promises}) > 1
     sections: list[tuple[str, list[str]]] = [
         ("summary.completed", [texts.t(
-            "summary.completed_line", lang, task=task_line(c.task, lang), by=c.by,
-            note=f": {c.note}" if c.note else "") if c.by else f"• {task_line(c.task, lang)}"
-            for c in summary.completed]),
+            "summary.completed_line", lang, task=task_line(c.task, lang, place), by=c.by,
+            note=f": {c.note}" if c.note else "") if c.by
+            else f"• {task_line(c.task, lang, place)}" for c in summary.completed]),
         ("summary.unconfirmed", [texts.t(
-            "summary.unconfirmed_line", lang, task=task_line(u.task, lang),
+            "summary.unconfirmed_line", lang, task=task_line(u.task, lang, place),
             ask=", ".join(u.ask) or "–") for u in summary.unconfirmed]),
-        ("summary.without_partner", [task_line(t, lang) for t in summary.without_partner]),
-        ("summary.upcoming", [task_line(t, lang) for t in summary.upcoming]),
+        ("summary.without_partner", [task_line(t, lang, place)
+                                     for t in summary.without_partner]),
+        ("summary.upcoming", [task_line(t, lang, place) for t in summary.upcoming]),
     ]
     for key, items in sections:
         if key == "summary.unconfirmed" and not summary.police:

@@ -61,19 +61,21 @@ def _rate_args(bot: Bot, bulk: bool) -> dict[str, Any]:
 
 
 def render_outgoing(message: Outgoing, bot_username: str
-                    ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of an outbox message."""
+                    ) -> tuple[list[str], InlineKeyboardMarkup | None]:
+    """The text (one message, or several for a long digest or summary, split between
+    sections and lines) and the buttons of an outbox message."""
     lang = message.lang
     if message.kind == ob.DIGEST:
-        lines = [render.task_line(t, lang) for t in message.tasks]
-        return render.fit("\n".join([texts.t("digest.title", lang), *lines])), None
+        place = render.several_places(message.tasks)
+        lines = [render.task_line(t, lang, place) for t in message.tasks]
+        return render.split("\n".join([texts.t("digest.title", lang), *lines])), None
     if message.summary is not None:
-        return render.fit(render.summary_text(message.summary, lang, message.late)), None
+        return render.split(render.summary_text(message.summary, lang, message.late)), None
     if message.kind in (ob.UNREACHABLE, ob.UNREACHABLE_GROUP):
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
             texts.t("button.start", lang), url=f"https://t.me/{bot_username}")]]) \
             if message.buttons == "start" else None
-        return texts.t(message.kind, lang, name=message.name), markup
+        return [texts.t(message.kind, lang, name=message.name)], markup
     assert message.task is not None
     if message.notice is not None:
         text = render.notice_text(message, lang)
@@ -88,7 +90,7 @@ def render_outgoing(message: Outgoing, bot_username: str
     make = {"task": render.task_buttons, "join": render.join_buttons,
             "rsvp": render.rsvp_buttons, "no_partner": render.no_partner_buttons,
             }.get(message.buttons or "")
-    return render.fit(text), make(message.task.id, lang) if make else None
+    return [render.fit(text)], make(message.task.id, lang) if make else None
 
 
 class TelegramSender:
@@ -98,20 +100,33 @@ class TelegramSender:
         self.bot = bot
 
     async def send(self, message: Outgoing) -> Delivery:
-        """Send one message (a summary's chart after it, best effort) and classify the answer."""
-        text, markup = render_outgoing(message, self.bot.username)
-        try:
-            sent = await self.bot.send_message(message.chat_id, text, reply_markup=markup,
-                                               **_rate_args(self.bot, True))
-        except TelegramError as exc:
-            outcome = classify(exc)
-            # a refused text is ours to fix; the rest is counted in the tick's one line
-            if outcome == SendOutcome.TOO_LONG:
-                log.warning("message to %s refused: %s", message.chat_id, exc)
-            return Delivery(outcome, None, str(exc)[:500])
+        """Send one message (a long one in parts, a summary's chart after it, best effort)
+        and classify the answer. The first part decides the outcome: once it is out, the
+        message counts as sent (a retry would repeat it), and a later part that fails is
+        logged."""
+        parts, markup = render_outgoing(message, self.bot.username)
+        first = None
+        for n, text in enumerate(parts):
+            last = n == len(parts) - 1
+            try:
+                sent = await self.bot.send_message(message.chat_id, text,
+                                                   reply_markup=markup if last else None,
+                                                   **_rate_args(self.bot, True))
+            except TelegramError as exc:
+                outcome = classify(exc)
+                if first is not None:
+                    log.warning("part %d of %d to %s not sent: %s", n + 1, len(parts),
+                                message.chat_id, exc)
+                    break
+                # a refused text is ours to fix; the rest is counted in the tick's one line
+                if outcome == SendOutcome.TOO_LONG:
+                    log.warning("message to %s refused: %s", message.chat_id, exc)
+                return Delivery(outcome, None, str(exc)[:500])
+            first = first or sent
+        assert first is not None
         if message.summary is not None:
             await send_chart(self.bot, message.chat_id, message.summary, message.lang, bulk=True)
-        return Delivery(SendOutcome.SENT, sent.message_id)
+        return Delivery(SendOutcome.SENT, first.message_id)
 
 
 async def send_chart(bot: Bot, chat_id: int, summary: Summary, lang: str, bulk: bool) -> bool:
@@ -120,8 +135,9 @@ async def send_chart(bot: Bot, chat_id: int, summary: Summary, lang: str, bulk: 
     from medlofte_bot.views.chart import progress_chart
 
     tz = summary.tz
-    caption = texts.t("summary.chart_caption", lang,
-                      date=texts.day(summary.now.astimezone(tz).date(), lang))
+    today = summary.now.astimezone(tz).date()
+    caption = texts.t("summary.chart_caption", lang, year=today.year,
+                      date=texts.day(today, lang))
     chart = progress_chart(summary.promises, lang, caption)
     try:
         await bot.send_photo(chat_id, chart, caption=caption, **_rate_args(bot, bulk))

@@ -52,7 +52,7 @@ async def confirmed(update: Update, context: BotContext, member: MemberView,
         await reply(update, recorded, to=to)
         return
     # one message: what was recorded, and the follow-up question that a reply answers
-    question = texts.t(render.follow_up_key(task), lang)
+    question = render.follow_up_question(task, lang)
     sent = await reply(update, f"{recorded}\n\n{question}", to=to,
                        reply_markup=render.skip_button(task.id, lang))
     if sent is not None:

@@ -39,8 +39,13 @@ def by_reply(task_id: int) -> bool:
 
 def follow_up_answer(prompt: str, task_id: int) -> str:
     """What an officer answers to the follow-up question the bot asked."""
-    if "Kronobergsmodellen" in prompt:
+    if "Hur många?" in prompt:  # the counters: some in order, some labelled, any order
         young = 6 + task_id % 9
+        if task_id % 2:
+            checked = f", fordon {4 + task_id % 7}" if "fordon" in prompt else ""
+            return (f"upphällningar {young // 3}, unga {young}, vårdnadshavare kontaktade "
+                    f"{young // 4}, hämtade {young // 5}, orosanmälningar {task_id % 2}"
+                    f"{checked}")
         return f"{young} {young // 3} {young // 4} {young // 5} {task_id % 2} {task_id % 3 // 2}"
     if "ställen" in prompt:
         return f"{2 + task_id % 3} ställen, inga anmärkningar"

@@ -9,7 +9,8 @@ from typing import Any
 @dataclass(frozen=True)
 class Words:
     """A parameter said in the reader's language (the texts render it): ``kind`` is
-    "weekdays" (codes such as "fri") or "hours" (windows such as "22:00-02:00")."""
+    "weekdays" (codes such as "fri"), "hours" (windows such as "22:00-02:00") or "when"
+    (one aware local time in ISO form)."""
 
     kind: str
     values: tuple[str, ...]

@@ -132,12 +132,80 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     return moment
 
 
-def parse_counters(text: str, names: list[str]) -> dict[str, int] | None:
-    """Numbers in order for the given counters ("12 4 3 2 1 0"); None if too few."""
-    numbers = [int(n) for n in re.findall(r"\d+", text)]
-    if len(numbers) < len(names):
+# the words people use for the standard counters, Swedish and English; a word of the answer
+# that starts with one of these names the counter (other counters answer to their own id)
+COUNTER_WORDS: dict[str, tuple[str, ...]] = {
+    "young_people_met": ("unga", "ungdom", "young", "youth"),
+    "pour_outs": ("upphäll", "häll", "pour"),
+    "guardians_contacted": ("kontakt", "contact"),
+    "fetched_by_guardians": ("hämta", "fetch", "picked"),
+    "concern_reports": ("oro", "anmäl", "concern"),
+    "suspected_suppliers": ("langare", "langn", "supplier"),
+    "vehicles_checked": ("fordon", "bil", "vehicle", "car"),
+}
+_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+_FILLER = {"st", "stycken", "och", "and", "av", "of", "by", "med", "mötta", "met", "vid",
+           "kontrollerade", "checked", "misstänkta", "suspected", "reports"}
+
+
+def _counter_of(word: str, names: list[str]) -> set[str]:
+    word = word.lower()
+    found = set()
+    for name in names:
+        aliases = COUNTER_WORDS.get(name, ()) + tuple(p for p in name.split("_") if len(p) > 2)
+        if any(word.startswith(a) for a in aliases):
+            found.add(name)
+    return found
+
+
+def parse_counters(text: str, names: list[str], required: int | None = None
+                   ) -> dict[str, int] | None:
+    """Counts for ``names`` from an answer: labelled in any order ("unga 12, upphällningar 3",
+    "12 unga och 3 upphällningar"), or bare numbers in the names' order ("12 4 3 2 1 0",
+    the first ``required`` of them needed; all when not given). None when the answer
+    cannot be read: a number without a counter, a word that names none or several, a
+    counter given twice, or too few bare numbers."""
+    tokens = _TOKEN.findall(text)
+    numbers = [t for t in tokens if t.isdigit()]
+    words = [t for t in tokens if not t.isdigit() and t.lower() not in _FILLER]
+    if not numbers:
         return None
-    return dict(zip(names, numbers, strict=False))
+    if not words:  # bare numbers, in order
+        if len(numbers) < (len(names) if required is None else required):
+            return None
+        return dict(zip(names, (int(n) for n in numbers), strict=False))
+    # labelled: each number goes with the words on the side the answer starts with
+    number_first = tokens[0].isdigit()
+    pairs: list[tuple[list[str], int]] = []
+    label: list[str] = []
+    for token in tokens:
+        if token.isdigit():
+            if number_first:
+                pairs.append(([], int(token)))
+            else:
+                pairs.append((label, int(token)))
+                label = []
+        elif token.lower() in _FILLER:
+            continue
+        elif number_first:
+            if not pairs:
+                return None
+            pairs[-1][0].append(token)
+        else:
+            label.append(token)
+    if label:  # words after the last number name nothing
+        return None
+    out: dict[str, int] = {}
+    for label_words, value in pairs:
+        meant = set().union(*(_counter_of(w, names) for w in label_words)) if label_words \
+            else set()
+        if len(meant) != 1:
+            return None
+        name = meant.pop()
+        if name in out:
+            return None
+        out[name] = value
+    return out
 
 
 def first_number(text: str) -> int | None:

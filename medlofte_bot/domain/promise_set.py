@@ -220,6 +220,10 @@ class Promise(_Frozen):
             raise ValueError("'frequency' only applies to placement 'spread'")
         if self.joint and self.target is not None and self.joint.count > self.target:
             raise ValueError(f"joint.count {self.joint.count} exceeds target {self.target}")
+        if self.counters and self.placement != "none" and "counters" not in self.follow_up:
+            raise ValueError(
+                f"declares counters ({', '.join(self.counters)}) that its follow-up never "
+                "asks for: add \"counters\" to follow_up")
         if len(set(self.weekdays)) != len(self.weekdays) or not self.weekdays:
             raise ValueError("'weekdays' must list each day at most once, and at least one")
         return self

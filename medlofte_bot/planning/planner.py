@@ -7,39 +7,58 @@ promise set's seed, so a schedule is reproducible but not guessable from outside
 
 from __future__ import annotations
 
+import bisect
 import random
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from medlofte_bot.domain.plan import Plan, PlannedTask, Shortfall, Target
-from medlofte_bot.domain.promise_set import Promise, PromiseSet, TimeWindow
+from medlofte_bot.domain.promise_set import WEEKDAYS, Promise, PromiseSet, TimeWindow
 from medlofte_bot.planning.booking import Booking
 from medlofte_bot.planning.buckets import Bucket, buckets
 from medlofte_bot.planning.calendar import local_instant, plus_minutes, risk_nights
 
+LEAST_USED_DAYS = 2  # days of distance from its even spot a task moves to vary the weekday
 JITTER = 0.33  # share of a segment a task may move either way from its even spot
 STEP_MINUTES = 30
 
 
-def plan_year(ps: PromiseSet, year: int | None = None) -> Plan:
-    """The whole year's plan from scratch."""
+def plan_year(ps: PromiseSet, year: int | None = None,
+              busy: Sequence[PlannedTask] = ()) -> Plan:
+    """The whole year's plan from scratch (around ``busy``: see ``replan``)."""
     year = year or ps.year
     start = local_instant(date(year, 1, 1), datetime.min.time(), ps.tz) - timedelta(seconds=1)
-    return replan(ps, [], start, year)
+    return replan(ps, [], start, year, busy)
+
+
+def plan_area(sets: Sequence[PromiseSet]) -> list[Plan]:
+    """Each set's plan, in the order given; a team that several sets of one police area
+    name is one team, so each set is planned around what the sets before it booked."""
+    plans: list[Plan] = []
+    for ps in sets:
+        busy = [t for other, plan in zip(sets, plans, strict=False)
+                if other.police_area == ps.police_area for t in plan.tasks]
+        plans.append(plan_year(ps, busy=busy))
+    return plans
 
 
 def replan(
-    ps: PromiseSet, existing: Sequence[PlannedTask], now: datetime, year: int | None = None
+    ps: PromiseSet, existing: Sequence[PlannedTask], now: datetime, year: int | None = None,
+    busy: Sequence[PlannedTask] = (),
 ) -> Plan:
     """Add what is missing after ``now`` so targets hold where possible; never move a task.
 
     Done tasks count; pending ones (past ones await an answer) are expected to count;
     cancelled and missed ones do not. Missing tasks go to days after ``now``, carried
-    forward from buckets (terms, weeks) that are already over.
+    forward from buckets (terms, weeks) that are already over. ``busy`` are other
+    municipalities' tasks in the same police area: their teams' time is taken (only the
+    team and the times are read).
     """
     year = year or ps.year
-    booking = Booking(t for t in existing if t.status != "cancelled")
+    booking = Booking(t for t in [*existing, *busy] if t.status != "cancelled")
     targets: dict[str, Target] = {}
     added: list[PlannedTask] = []
     shortfalls: list[Shortfall] = []
@@ -122,6 +141,43 @@ def _teams(ps: PromiseSet, p: Promise) -> list[str]:
     return list(p.teams) or [t.id for t in ps.teams]
 
 
+class _Weekdays:
+    """Variation over weekdays for one promise: where several are allowed, a day is a
+    good pick when its weekday would neither be the third in a row nor take more than its
+    share (half the tasks with two weekdays; with more, an even share and one more)."""
+
+    def __init__(self, p: Promise, total: int, tz: ZoneInfo,
+                 existing: Sequence[PlannedTask]) -> None:
+        self.varied, self.allowed = len(p.weekdays) > 1, p.weekdays
+        share = -(-total // len(p.weekdays))
+        self.cap = max(-(-total // 2) if len(p.weekdays) == 2 else share + 1, 1)
+        self.tz = tz
+        self.dates = sorted(t.start.astimezone(tz).date() for t in existing)
+
+    def good(self, day: date) -> bool:
+        """Whether a task on ``day`` keeps the variation."""
+        if not self.varied:
+            return True
+        weekdays = [d.weekday() for d in self.dates]
+        if weekdays.count(day.weekday()) >= self.cap:
+            return False
+        i = bisect.bisect(self.dates, day)
+        run = [*weekdays[max(i - 2, 0):i], day.weekday(), *weekdays[i:i + 2]]
+        return not any(run[k] == run[k + 1] == run[k + 2] for k in range(len(run) - 2))
+
+    def penalty(self, day: date) -> int:
+        """Days of distance a weekday's extra uses weigh, so the weekdays take turns."""
+        if not self.varied:
+            return 0
+        weekdays = Counter(d.weekday() for d in self.dates)
+        return LEAST_USED_DAYS * (weekdays[day.weekday()] - min(weekdays[WEEKDAYS.index(w)]
+                                                               for w in self.allowed))
+
+    def add(self, task: PlannedTask) -> None:
+        """Count a placed task."""
+        bisect.insort(self.dates, task.start.astimezone(self.tz).date())
+
+
 def _spread_tasks(
     ps: PromiseSet, p: Promise, plan_buckets: list[Bucket], mine: list[PlannedTask],
     now: datetime, booking: Booking,
@@ -137,6 +193,7 @@ def _spread_tasks(
     joint_need = joint_total - sum(1 for t in counting if t.joint)
     rng = random.Random(f"{ps.seed}:{p.id}:{now.isoformat()}:{len(mine)}")
     used_days = {t.start.astimezone(ps.tz).date() for t in counting}
+    weekdays = _Weekdays(p, total, ps.tz, counting)
     today = now.astimezone(ps.tz).date()
     new: list[PlannedTask] = []
     carry = 0
@@ -145,7 +202,7 @@ def _spread_tasks(
                    <= bucket.last)
         need = max(bucket.count - have, 0) + carry
         days = [d for d in bucket.days if d > today and d not in used_days]
-        placed = _place(ps, p, days, need, joint_need, rng, booking, now, len(new))
+        placed = _place(ps, p, days, need, joint_need, rng, booking, now, len(new), weekdays)
         joint_need -= sum(1 for t in placed if t.joint)
         used_days.update(t.start.astimezone(ps.tz).date() for t in placed)
         new.extend(placed)
@@ -163,7 +220,7 @@ def _spread_tasks(
 
 def _place(
     ps: PromiseSet, p: Promise, days: list[date], need: int, joint_need: int,
-    rng: random.Random, booking: Booking, now: datetime, index0: int,
+    rng: random.Random, booking: Booking, now: datetime, index0: int, weekdays: _Weekdays,
 ) -> list[PlannedTask]:
     """Put ``need`` tasks on ``days``, evenly with bounded jitter; joint ones on partner days."""
     if need <= 0 or not days:
@@ -181,12 +238,19 @@ def _place(
         aim = first + timedelta(days=(i + 0.5 + rng.uniform(-JITTER, JITTER)) * segment)
         joint = i in joint_slots
         label, window = windows[(index0 + i + offset) % len(windows)]
-        found = _first_fit(ps, p, free, aim, window, label, joint, rng, booking, now)
-        if found is None and joint:
-            found = _first_fit(ps, p, free, aim, window, label, False, rng, booking, now)
+        good = [d for d in free if weekdays.good(d)]
+        # a varied day first; a joint task keeps its partner before its variety
+        tries = [(good, joint), (free, joint)] + ([(good, False), (free, False)] if joint else [])
+        found = None
+        for pool, as_joint in tries:
+            found = _first_fit(ps, p, pool, aim, window, label, as_joint, rng, booking, now,
+                               weekdays.penalty)
+            if found is not None:
+                break
         if found is None:
             continue
         task, day = found
+        weekdays.add(task)
         booking.add(task)
         free.remove(day)
         placed.append(task)
@@ -208,13 +272,14 @@ def _windows(ps: PromiseSet, p: Promise) -> list[tuple[str, TimeWindow]]:
 def _first_fit(
     ps: PromiseSet, p: Promise, days: list[date], aim: date, window: TimeWindow, label: str,
     joint: bool, rng: random.Random, booking: Booking, now: datetime,
+    penalty: Callable[[date], int] = lambda _: 0,
 ) -> tuple[PlannedTask, date] | None:
     """The first day nearest ``aim`` where the time fits and a team is free (and that day)."""
     duration = p.duration_minutes or window.minutes
     duration = min(duration, window.minutes)
     steps = (window.minutes - duration) // STEP_MINUTES
     shift = STEP_MINUTES * rng.randint(0, steps) if steps > 0 else 0
-    ordered = sorted(days, key=lambda d: (abs((d - aim).days), d))
+    ordered = sorted(days, key=lambda d: (abs((d - aim).days) + penalty(d), d))
     partner = ps.partner_role(p.joint.partner_role) if (joint and p.joint) else None
     for day in ordered:
         if partner and not partner.available_on(day):

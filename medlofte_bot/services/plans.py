@@ -51,7 +51,8 @@ def apply_promise_set(session: Session, loaded: LoadedSet, now: datetime,
     if row is not None and row.digest == loaded.digest:
         result.unchanged, result.kept = True, len(stored)
         return result
-    fresh = plan_year(ps)
+    busy = repo.area_tasks(ps, muni.id, [t.id for t in ps.teams])
+    fresh = plan_year(ps, busy=busy)
     targets = {k: (t.target, t.joint_target) for k, t in fresh.targets.items()}
     teams = repo.teams(muni, ps)
     promises = repo.promises(muni, ps, targets)
@@ -83,7 +84,7 @@ def apply_promise_set(session: Session, loaded: LoadedSet, now: datetime,
                        {"status": "cancelled", "reason": "config"})
             result.cancelled.append(as_planned(existing, ps.tz))
     session.flush()
-    topped = top_up(session, ps, muni, promises, teams, now, actor)
+    topped = top_up(session, ps, muni, promises, teams, now, actor, busy)
     result.added.extend(topped.added)
     result.shortfalls = topped.shortfalls
     _record_digest(session, row, muni, loaded, now)
@@ -103,11 +104,15 @@ class TopUp:
 
 def top_up(session: Session, ps: PromiseSet, muni: m.Municipality,
            promises: dict[str, m.Promise], teams: dict[str, m.Team], now: datetime,
-           actor: str) -> TopUp:
-    """Re-plan the rest of the year from the stored tasks and store what it adds."""
+           actor: str, busy: list[PlannedTask] | None = None) -> TopUp:
+    """Re-plan the rest of the year from the stored tasks and store what it adds, around
+    the time other municipalities of the area booked the shared teams (``busy``: read
+    here when not given)."""
     repo = PlanRepository(session)
     current = planned_all(repo.tasks(muni.id, ps.year), ps.tz)
-    plan = replan(ps, current, now)
+    if busy is None:
+        busy = repo.area_tasks(ps, muni.id, [t.id for t in ps.teams])
+    plan = replan(ps, current, now, busy=busy)
     known = {(t.promise, t.key) for t in current}
     added = [t for t in plan.tasks if (t.promise, t.key) not in known]
     for task in added:

@@ -59,6 +59,7 @@ class TaskView:
     follow_up: tuple[str, ...]
     counters: tuple[str, ...]
     team_id: int | None = None
+    municipality: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def view(session: Session, row: m.Task) -> TaskView:
         row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
         row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
         row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
-        tuple(spec.get("counters", ())), row.team_id)
+        tuple(spec.get("counters", ())), row.team_id, row.promise.municipality.name)
 
 
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
@@ -263,9 +264,14 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
         raise UserError("move_outside_window", problems=",".join(problems),
                         hours=Words("hours", tuple(allowed_hours(ps, promise))),
                         weekdays=Words("weekdays", tuple(promise.weekdays)))
+    end = start + timedelta(minutes=minutes)
+    if row.team_id is not None and (clash := _team_clash(session, row, start, end)):
+        raise UserError("move_team_busy", team=row.team.name if row.team else "",
+                        title=clash.promise.title, municipality=clash.promise.municipality.name,
+                        when=Words("when", (clash.start_at.astimezone(tz).isoformat(),)))
     before = task_fields(as_planned(row, tz))
     was = row.start_at
-    row.start_at, row.end_at = start, start + timedelta(minutes=minutes)
+    row.start_at, row.end_at = start, end
     row.moved, row.updated_at = True, now
     session.execute(delete(m.Reminder).where(
         m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING))
@@ -274,6 +280,16 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
                                   task_fields(as_planned(row, tz)))
     session.flush()
     return _replan(session, sets, row, now, f"member:{member.id}")
+
+
+def _team_clash(session: Session, row: m.Task, start: datetime, end: datetime
+                ) -> m.Task | None:
+    """Another task the same team has between ``start`` and ``end`` (in any municipality
+    of the area: a team is the area's), if one."""
+    return session.scalars(select(m.Task).where(
+        m.Task.team_id == row.team_id, m.Task.id != row.id,
+        m.Task.status != TaskStatus.CANCELLED,
+        m.Task.start_at < end, m.Task.end_at > start).limit(1)).first()
 
 
 def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason: str,
@@ -417,10 +433,12 @@ def apply_follow_up(session: Session, member: m.Member, task: TaskView, text: st
     """Store what the text says for this kind of task; False if it could not be read."""
     key = follow_up_key(task)
     if key == "follow_up.counters":
-        counts = parse_counters(text, list(task.counters))
+        extra = ["vehicles_checked"] if "vehicles_checked" in task.follow_up else []
+        counts = parse_counters(text, [*task.counters, *extra], required=len(task.counters))
         if counts is None:
             return False
-        record_follow_up(session, member, task.id, now, counters=counts)
+        vehicles = {k: counts.pop(k) for k in extra if k in counts}
+        record_follow_up(session, member, task.id, now, counters=counts, fields=vehicles)
     elif key == "follow_up.bar_inspection":
         places = first_number(text)
         fields: dict[str, object] = {"places_visited": places} if places is not None else {}

@@ -65,6 +65,15 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+def head_revision() -> str | None:
+    """The newest migration's revision id."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded values after commit."""
     return sessionmaker(engine, expire_on_commit=False)
@@ -124,11 +133,7 @@ class Database:
 
     def at_head(self) -> bool:
         """Whether the schema is at the newest revision (for readiness checks)."""
-        from alembic.script import ScriptDirectory
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS))
-        head = ScriptDirectory.from_config(cfg).get_current_head()
+        head = head_revision()
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return False

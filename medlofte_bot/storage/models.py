@@ -45,12 +45,17 @@ class PromiseSetRow(Base):
 
 
 class Team(Base):
-    """A police team; may have a group chat where team reminders go."""
+    """A police team of a police area; may have a group chat where team reminders go.
+
+    A team belongs to the area, not to a municipality: the same key in two municipalities'
+    files of one area is one team (one row, one calendar). ``municipality_id`` is the
+    municipality that named it first."""
 
     __tablename__ = "team"
-    __table_args__ = (UniqueConstraint("municipality_id", "key"),)
+    __table_args__ = (Index("uq_team_area_key", "police_area", "key", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id"))
+    police_area: Mapped[str] = mapped_column(String(120))
     key: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -49,17 +49,33 @@ class PlanRepository:
             m.PromiseSetRow.municipality_id == municipality_id, m.PromiseSetRow.year == year))
 
     def teams(self, municipality: m.Municipality, ps: PromiseSet) -> dict[str, m.Team]:
-        """Team rows by key, created or renamed to match the set."""
-        rows = {t.key: t for t in self.session.scalars(
-            select(m.Team).where(m.Team.municipality_id == municipality.id))}
+        """The set's team rows by key (and the municipality's earlier ones), made or renamed
+        to match the set. Teams belong to the police area: a key another municipality of
+        the area named first is that same team."""
+        keys = [t.id for t in ps.teams]
+        rows = {t.key: t for t in self.session.scalars(select(m.Team).where(
+            m.Team.police_area == ps.police_area,
+            (m.Team.municipality_id == municipality.id) | m.Team.key.in_(keys)))}
         for team in ps.teams:
             row = rows.get(team.id)
             if row is None:
-                row = rows[team.id] = m.Team(municipality_id=municipality.id, key=team.id)
+                row = rows[team.id] = m.Team(municipality_id=municipality.id,
+                                             police_area=ps.police_area, key=team.id)
                 self.session.add(row)
             row.name = team.name
         self.session.flush()
         return rows
+
+    def area_tasks(self, ps: PromiseSet, municipality_id: int,
+                   team_keys: Sequence[str]) -> list[PlannedTask]:
+        """The other municipalities' tasks of ``ps``'s year and police area that take one of
+        ``team_keys``, as planner values: the time those shared teams are already booked."""
+        rows = self.session.scalars(
+            select(m.Task).join(m.Promise).join(m.Team, m.Task.team_id == m.Team.id).where(
+                m.Team.police_area == ps.police_area, m.Team.key.in_(team_keys),
+                m.Promise.municipality_id != municipality_id, m.Promise.year == ps.year,
+                m.Task.status != TaskStatus.CANCELLED))
+        return [as_planned(row, ps.tz) for row in rows]
 
     def promises(
         self, municipality: m.Municipality, ps: PromiseSet,

@@ -29,6 +29,8 @@ _DAY_INDEX = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun":
 
 def words(value: Words, lang: str = DEFAULT_LANGUAGE) -> str:
     """'fredag eller lördag', '22.00–02.00': weekdays and hours as people say them."""
+    if value.kind == "when":
+        return when(datetime.fromisoformat(value.values[0]), lang)
     if value.kind == "weekdays":
         names = get_day_names("wide", locale=lang)
         parts = [str(names[_DAY_INDEX[code]]) for code in value.values if code in _DAY_INDEX]
@@ -84,8 +86,11 @@ def label(prefix: str, key: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return t(full, lang) if has(full) else key.replace("_", " ")
 
 
-def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The name of a kind of task."""
+def kind(kind_id: str, lang: str = DEFAULT_LANGUAGE, title: str = "") -> str:
+    """The name of a kind of task; a kind a config made up (no text) reads as its promise's
+    ``title`` when given."""
+    if title and not has(f"kind.{kind_id}"):
+        return title
     return label("kind", kind_id, lang)
 
 

@@ -81,7 +81,7 @@ def plan_table(plan: Plan, ps: PromiseSet, lang: str = "sv") -> str:
             lines.append(texts.t(
                 "plan.task_line", lang, day=texts.day(t.start.date(), lang),
                 start=texts.clock(t.start, lang), end=texts.clock(t.end, lang),
-                kind=texts.kind(t.kind, lang), team=teams.get(t.team, t.team),
+                kind=texts.kind(t.kind, lang, titles[t.promise]), team=teams.get(t.team, t.team),
                 extra=task_extra(ps, t, lang)).rstrip())
     lines += ["", texts.t("plan.total", lang, count=len(plan.tasks))]
     for s in plan.shortfalls:
@@ -137,12 +137,12 @@ def tasks_ics(title: str, tasks: Sequence[tuple[PromiseSet, PlannedTask, datetim
             event.add("sequence", int(changed.timestamp()) // 60)  # grows with every change
         event.add("dtstart", t.start)
         event.add("dtend", t.end)
-        summary = texts.kind(t.kind, lang) + (f": {t.label}" if t.label else "")
-        event.add("summary", summary)
+        kind = texts.kind(t.kind, lang, titles.get(t.promise, ""))
+        event.add("summary", kind + (f": {t.label}" if t.label else ""))
         event.add("description", "\n".join(filter(None, [
             titles.get(t.promise, t.promise), teams.get(t.team, t.team),
             task_extra(ps, t, lang)])))
-        event.add("categories", [texts.kind(t.kind, lang)])
+        event.add("categories", [kind])
         event.add("class", ICS_CLASS.get(t.visibility, "CONFIDENTIAL"))
         event.add("status", ICS_STATUS.get(str(t.status), "CONFIRMED"))
         cal.add_component(event)

@@ -117,8 +117,10 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id}")
     await bot.emu.send_text(1, "/status")
-    status = await bot.emu.wait_for_message(1, lambda x: "Läget" in (x.text or ""))
-    assert "Krogtillsyner: 1/6 (gemensamma med partner 1/2: " in (status.text or "")
+    status = (await bot.emu.wait_for_message(
+        1, lambda x: (x.text or "").startswith("Läget"))).text or ""
+    assert "Krogtillsyner: 1/6 – " in status
+    assert "\n   varav gemensamma med partner: 1/2 – " in status
 
 
 async def test_a_partner_never_reaches_a_narcotics_operation(bot: Harness) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 
+from medlofte_bot import texts
 from medlofte_bot.storage import models as m
 
 from .conftest import Harness
@@ -65,7 +66,8 @@ async def test_a_partner_who_joined_is_told_of_a_move_by_day_and_thanked_with_th
     await bot.tick()
     moved = await bot.emu.wait_for_message(PIA, lambda x: "Ny tid" in (x.text or ""))
     assert f"#{task.id} " in (moved.text or "") and f"j:{task.id}:0" in moved.button_data()
-    assert "Tidigare: lördag 14 mars kl. 22.00." in (moved.text or "")
+    before = texts.when(task.start_at.astimezone(TZ), "sv")  # "fredag 13 mars kl. 22.00"
+    assert f"Tidigare: {before}." in (moved.text or "")
 
     end = later + (task.end_at - task.start_at)
     bot.clock.current = end + timedelta(minutes=5)  # 02:05: she is asleep
@@ -109,7 +111,8 @@ async def test_the_coordinators_alert_says_who_declined_and_its_buttons_work(
     await bot.emu.send_text(1, "/status")
     status = (await bot.emu.wait_for_message(
         1, lambda x: (x.text or "").startswith("Läget"))).text or ""
-    assert "Krogtillsyner: 1/6 (gemensamma med partner 0/2: " in status
+    assert "Krogtillsyner: 1/6 – " in status
+    assert "\n   varav gemensamma med partner: 0/2 – " in status
     with bot.db.sessions() as s:
         assert s.get_one(m.Task, task.id).joint is False
 
@@ -143,7 +146,8 @@ async def test_a_missed_task_is_told_to_the_officer_with_what_the_re_plan_did(
     await _onboard(bot)
     task = _task(bot, (m.Task.kind == "school_traffic_control",
                        m.Task.start_at > bot.clock.now()))
-    bot.clock.current = _at(task.end_at + timedelta(days=7), 9)
+    # school controls end by 16:00: a week later it is still day, so nothing waits
+    bot.clock.current = task.end_at + timedelta(days=7, minutes=1)
     await bot.tick()
     told = await bot.emu.wait_for_message(
         OFFICER, lambda x: f"#{task.id} " in (x.text or "") and "missad" in (x.text or ""))

@@ -59,6 +59,12 @@ def test_every_promise_had_tasks_reminded_confirmed_and_counted(year: Year) -> N
         counters = s.scalars(select(m.Completion.counters).join(m.Task).where(
             m.Task.kind == "risk_night")).all()
         assert sum(c.get("pour_outs", 0) for c in counters) > 0
+        # summer nights keep the Kronoberg counters too: their follow-up asks for them,
+        # answered labelled in any order or in order (issue 9: it used to ask for a note)
+        summer = s.execute(select(m.Completion.counters, m.Completion.fields).join(m.Task)
+                           .where(m.Task.kind == "summer_night_patrol")).all()
+        assert summer and all(c.get("young_people_met", 0) > 0 for c, _ in summer)
+        assert any(f.get("vehicles_checked") for _, f in summer)
 
 
 def test_a_joint_inspection_was_joined_and_one_declined(year: Year) -> None:

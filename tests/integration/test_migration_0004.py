@@ -17,8 +17,8 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from seeding import bar_inspection_area
-from sqlalchemy import JSON, Connection, bindparam, func, select, text
+from seeding import bar_inspection_area, insert_row
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,12 +27,12 @@ from medlofte_bot.services.reminders import ensure_reminders, replied_task
 from medlofte_bot.services.report import year_report
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import (
+    head_revision,
     insert_ignoring_duplicates,
     make_engine,
     migrate,
     session_factory,
 )
-from medlofte_bot.storage.types import UTCDateTime
 from medlofte_bot.views.year_report import report_markdown
 
 ROOT = Path(__file__).parents[2]
@@ -82,7 +82,7 @@ def test_a_played_half_year_at_0003_upgrades_to_head_and_reports_the_same_year(
     url = f"sqlite:///{copy}"
     engine = make_engine(url)
     migrate(engine)
-    assert _version(url) == "0009"
+    assert _version(url) == head_revision()
     ps = load_promise_set(CONFIG).promise_set
     with session_factory(engine)() as s:
         report = year_report(s, ps, datetime(2015, 7, 1, tzinfo=STOCKHOLM))
@@ -124,25 +124,11 @@ def test_a_played_half_year_at_0003_upgrades_to_head_and_reports_the_same_year(
 # ----- a small database at 0003, upgraded on both backends ----------------------------------
 
 
-def _insert(conn: Connection, table: str, **values: Any) -> None:
-    """INSERT with plain SQL; times bound as UTC (naive on SQLite), dicts and lists as JSON."""
-    params = []
-    for key, value in values.items():
-        if isinstance(value, datetime):
-            params.append(bindparam(key, type_=UTCDateTime()))
-        elif isinstance(value, dict | list):
-            params.append(bindparam(key, type_=JSON()))
-    columns = ", ".join(f'"{key}"' for key in values)
-    names = ", ".join(f":{key}" for key in values)
-    statement = text(f"INSERT INTO {table} ({columns}) VALUES ({names})")
-    conn.execute(statement.bindparams(*params), values)
-
-
 def _old_reminder(conn: Connection, rid: int, kind: str, task_id: int | None, member_id: int | None,
                   chat_id: int | None = None, message_id: int | None = None,
                   due_at: datetime = NOW) -> None:
     sent = message_id is not None
-    _insert(conn, "reminder", id=rid, task_id=task_id, member_id=member_id, chat_id=chat_id,
+    insert_row(conn, "reminder", id=rid, task_id=task_id, member_id=member_id, chat_id=chat_id,
             kind=kind, due_at=due_at, state="sent" if sent else "pending",
             attempts=1 if sent else 0, claimed_by="w1" if sent else None,
             claimed_at=due_at if sent else None, sent_at=due_at if sent else None,
@@ -156,21 +142,21 @@ def test_0003_rows_upgrade_to_one_reminder_per_key_and_a_sent_message_log(db_url
     engine = make_engine(db_url)
     migrate(engine, "0003")
     with engine.begin() as conn:
-        _insert(conn, "municipality", id=1, slug="arvidsjaur", name="Arvidsjaur",
+        insert_row(conn, "municipality", id=1, slug="arvidsjaur", name="Arvidsjaur",
                 police_area="Norrbotten", timezone="Europe/Stockholm", language="sv")
-        _insert(conn, "team", id=1, municipality_id=1, key="lag-1", name="Lag 1",
+        insert_row(conn, "team", id=1, municipality_id=1, key="lag-1", name="Lag 1",
                 group_chat_id=GROUP)
-        _insert(conn, "promise", id=1, municipality_id=1, year=2015, key="krog",
+        insert_row(conn, "promise", id=1, municipality_id=1, year=2015, key="krog",
                 title="Krogtillsyn", kind="bar_inspection", target=6, joint_target=0,
                 visibility="public", spec={})
         for tid in (1, 2):
-            _insert(conn, "task", id=tid, promise_id=1, key=f"t{tid}", kind="bar_inspection",
+            insert_row(conn, "task", id=tid, promise_id=1, key=f"t{tid}", kind="bar_inspection",
                     start_at=NOW + timedelta(days=tid), end_at=NOW + timedelta(days=tid, hours=4),
                     team_id=1, joint=False, vehicle=None, visibility="public", label="",
                     partner_role=None, invited=[], status="pending", moved=False, reason="",
                     updated_at=NOW - timedelta(days=30))
         for mid, telegram, role in ((1, 2001, "officer"), (2, 1, "coordinator")):
-            _insert(conn, "member", id=mid, telegram_id=telegram, display_name=f"m{mid}",
+            insert_row(conn, "member", id=mid, telegram_id=telegram, display_name=f"m{mid}",
                     role=role, team_id=1 if role == "officer" else None, municipality_id=1,
                     partner_role=None, language="sv", active=True, unreachable=False,
                     created_at=NOW - timedelta(days=60))
@@ -185,7 +171,7 @@ def test_0003_rows_upgrade_to_one_reminder_per_key_and_a_sent_message_log(db_url
         _old_reminder(conn, 18, "card", 2, 1, message_id=81)  # as 0003 stored cards: no chat
         assert conn.execute(text("SELECT COUNT(*) FROM reminder")).scalar_one() == 8
     migrate(engine)
-    assert _version(db_url) == "0009"
+    assert _version(db_url) == head_revision()
 
     with session_factory(engine)() as s:
         rows = {r.id: r for r in s.scalars(select(m.Reminder))}

@@ -394,15 +394,21 @@ def test_a_partners_summary_covers_her_sets_with_it_on_and_names_no_officer_and_
 
 
 def test_migration_0009_adds_the_notice_detail_and_keeps_existing_rows(db_url: str) -> None:
-    """A reminder stored at 0005 survives the upgrade with no detail; 0009 can be undone."""
+    """A reminder stored before 0009 survives the upgrade with no detail; 0009 can be
+    undone."""
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
     from sqlalchemy import inspect, text
 
     from medlofte_bot.storage.database import MIGRATIONS, make_engine, migrate
 
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    before = ScriptDirectory.from_config(cfg).get_revision("0009").down_revision
+    assert isinstance(before, str)
     engine = make_engine(db_url)
-    migrate(engine, "0005")
+    migrate(engine, before)
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO reminder (subject, kind, recipient, chat_id, due_at, state, attempts,"
@@ -413,10 +419,8 @@ def test_migration_0009_adds_the_notice_detail_and_keeps_existing_rows(db_url: s
     with engine.connect() as conn:
         assert conn.execute(text("SELECT kind, detail FROM reminder")).one() == \
             ("weekly_summary", None)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")
+        command.downgrade(cfg, before)
     assert "detail" not in {c["name"] for c in inspect(engine).get_columns("reminder")}
     engine.dispose()

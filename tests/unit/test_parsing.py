@@ -65,6 +65,45 @@ def test_counters_are_read_in_order_and_too_few_is_refused() -> None:
     assert parse_counters("12, 4", names) is None
 
 
+KRONOBERG = ["young_people_met", "pour_outs", "guardians_contacted", "fetched_by_guardians",
+             "concern_reports", "suspected_suppliers"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("unga 12, upphällningar 3", {"young_people_met": 12, "pour_outs": 3}),
+    ("upphällningar 3 unga mötta 12", {"pour_outs": 3, "young_people_met": 12}),
+    ("12 unga och 3 upphällningar", {"young_people_met": 12, "pour_outs": 3}),
+    ("vårdnadshavare kontaktade 2, hämtade av vårdnadshavare 1",
+     {"guardians_contacted": 2, "fetched_by_guardians": 1}),
+    ("orosanmälningar: 1\nmisstänkta langare: 0", {"concern_reports": 1,
+                                                    "suspected_suppliers": 0}),
+    ("Young people 7, pour-outs 2", {"young_people_met": 7, "pour_outs": 2}),
+    ("unga 9 fordon 14", {"young_people_met": 9, "vehicles_checked": 14}),
+])
+def test_counters_are_read_labelled_in_any_order(text: str, expected: dict[str, int]) -> None:
+    assert parse_counters(text, [*KRONOBERG, "vehicles_checked"]) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "unga 12, unga 3",  # the same counter twice
+    "vårdnadshavare 2",  # contacted or fetched: it does not say
+    "12 4 unga",  # two numbers, one label
+    "unga 12 och sen",  # words after the last number
+    "katter 4",  # no such counter
+    "inga",
+])
+def test_counters_that_cannot_be_read_are_refused(text: str) -> None:
+    assert parse_counters(text, KRONOBERG) is None
+
+
+def test_bare_numbers_need_only_the_required_ones() -> None:
+    names = [*KRONOBERG, "vehicles_checked"]
+    assert parse_counters("1 2 3 4 5 6", names, required=6) == dict(zip(KRONOBERG, range(1, 7),
+                                                                        strict=True))
+    assert parse_counters("1 2 3 4 5", names, required=6) is None
+    assert (parse_counters("1 2 3 4 5 6 9", names, required=6) or {}).get("vehicles_checked") == 9
+
+
 @pytest.mark.parametrize(("text", "vehicle"), [("civil 14", "unmarked"), ("polismålad 3", "marked"),
                                                ("unmarked car", "unmarked"), ("14", None)])
 def test_vehicle_words(text: str, vehicle: str | None) -> None:

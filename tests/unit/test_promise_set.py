@@ -154,6 +154,16 @@ def test_joint_count_above_target_names_the_promise(tmp_path: Path) -> None:
     assert "joint.count 7 exceeds target 6" in err.params["reason"]
 
 
+def test_counters_the_follow_up_never_asks_for_are_refused_naming_the_promise(
+        tmp_path: Path) -> None:
+    path = _write(tmp_path, _replace_once('follow_up = ["counters", "vehicles_checked"]',
+                                          'follow_up = ["vehicles_checked", "note"]'))
+    err = _load_error(path)
+    assert err.params["key"].startswith("promises[5] (buskorning)")
+    assert 'add "counters" to follow_up' in err.params["reason"]
+    assert "young_people_met" in err.params["reason"]
+
+
 def _with_unknown_team(tmp_path: Path) -> Path:
     return _write(tmp_path, _replace_once('kind = "narcotics_operation"\n',
                                           'kind = "narcotics_operation"\nteams = ["lag-9"]\n'))
