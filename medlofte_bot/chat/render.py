@@ -231,10 +231,14 @@ def notice_text(message: Outgoing, lang: str) -> str:
 
 def replan_text(notice: Notice, lang: str) -> str:
     """What the re-plan did after a miss: the new task(s), or that none was needed or found."""
-    if notice.replaced_by:
-        return texts.t("notice.replaced_by", lang, tasks="; ".join(
+    if notice.replaced_by or notice.replaced_elsewhere:
+        parts = [texts.t("notice.replaced_by", lang, tasks="; ".join(
             texts.t("notice.replacement", lang, id=t.id, when=texts.when(t.start, lang))
-            for t in notice.replaced_by))
+            for t in notice.replaced_by))] if notice.replaced_by else []
+        if notice.replaced_elsewhere:
+            parts.append(texts.plural("notice.replaced_elsewhere", notice.replaced_elsewhere,
+                                      lang))
+        return " ".join(parts)
     if notice.target_holds is None:
         return ""
     if notice.target_holds:

@@ -31,6 +31,7 @@ from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.report import year_report
 from medlofte_bot.services.summary import next_monday_morning
+from medlofte_bot.services.tasks import MISSED_AFTER
 from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.views.year_report import report_markdown
@@ -193,9 +194,14 @@ class Demo:
         with self.services.ctx.db.sessions() as s:
             due = s.scalar(select(func.min(m.Reminder.due_at)).where(
                 m.Reminder.state == "pending", m.Reminder.due_at > now))
+            # the moment the next unconfirmed task turns missed (its team is told then)
+            ended = s.scalar(select(func.min(m.Task.end_at)).where(
+                m.Task.status == "pending", m.Task.end_at > now - MISSED_AFTER))
         moments = [now + timedelta(days=1), next_monday_morning(now, self.tz)]
         if due is not None:
             moments.append(due)
+        if ended is not None:
+            moments.append(ended + MISSED_AFTER + timedelta(seconds=1))
         moments += [at for at, _, _ in self.actions]
         return max(min(moments), now + timedelta(seconds=1))
 

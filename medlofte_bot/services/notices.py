@@ -29,6 +29,7 @@ TO_PARTNERS = frozenset({MOVED, CANCELLED, THANKS})
 # quiet hours only: an officer's reminder at 22:00 is work)
 CAN_WAIT = frozenset({MOVED, CANCELLED, THANKS, MISSED, NO_PARTNER})
 THANKS_AFTER = timedelta(minutes=30)  # time for the follow-up's counts to be answered
+MISSED_AFTER = timedelta(days=7)  # unconfirmed a week after its end, a task is missed
 
 
 def _subject(task_id: int, now: datetime) -> str:
@@ -71,9 +72,17 @@ def tell_missed(session: Session, task: m.Task, now: datetime, replaced_by: list
     detail = {"replaced_by": replaced_by, "holds": target_holds, "target": target,
               "reachable": reachable}
     who = recipients(session, task, "team") + recipients(session, task, "coordinators")
+    # news only to those who were members when it turned missed, not to a newcomer
+    turned = task.end_at + MISSED_AFTER
     rows = [new_row(_subject(task.id, now), MISSED, now, member_id=member_id, chat_id=chat_id,
-                    task_id=task.id, detail=detail) for member_id, chat_id in dict.fromkeys(who)]
+                    task_id=task.id, detail=detail) for member_id, chat_id in dict.fromkeys(who)
+            if member_id is None or _member_since(session, member_id, turned)]
     return insert_ignoring_duplicates(session, m.Reminder, rows)
+
+
+def _member_since(session: Session, member_id: int, moment: datetime) -> bool:
+    member = session.get(m.Member, member_id)
+    return member is not None and member.created_at <= moment
 
 
 def ask_again(session: Session, task: m.Task, now: datetime) -> int:

@@ -45,7 +45,8 @@ class Notice:
     before: datetime | None = None  # moved: from when (local time)
     result: tuple[tuple[str, str, Any], ...] = ()  # done: (group, key, value), counts only
     names: tuple[str, ...] = ()  # no partner yet: who declined
-    replaced_by: tuple[TaskView, ...] = ()  # missed: what the re-plan added
+    replaced_by: tuple[TaskView, ...] = ()  # missed: what the re-plan added (that they see)
+    replaced_elsewhere: int = 0  # missed: new tasks of another team (not named)
     target_holds: bool | None = None  # missed: None when no re-plan ran
     target: int = 0
     reachable: int = 0
@@ -223,10 +224,14 @@ class Outbox:
         elif row.kind == notices.THANKS:
             notice = Notice(result=_result(session, task.id))
         elif row.kind == notices.MISSED:
-            found = (session.get(m.Task, i) for i in detail.get("replaced_by", ()))
+            found = [t for i in detail.get("replaced_by", ())
+                     if (t := session.get(m.Task, i)) is not None
+                     and t.status != TaskStatus.CANCELLED]
+            # a replacement another team took is named only to those who may see it
+            shown = [t for t in found if _may_receive(session, member, base.chat_id, t)]
             notice = Notice(
-                replaced_by=tuple(tasks.view(session, t) for t in found if t is not None
-                                  and t.status != TaskStatus.CANCELLED),
+                replaced_by=tuple(tasks.view(session, t) for t in shown),
+                replaced_elsewhere=len(found) - len(shown),
                 target_holds=detail.get("holds"), target=int(detail.get("target", 0)),
                 reachable=int(detail.get("reachable", 0)))
         # after a move she may say the new time does not suit her

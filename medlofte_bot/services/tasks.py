@@ -328,8 +328,8 @@ def answer_invitation(session: Session, member: m.Member, task_id: int, joins: b
     return view(session, row)
 
 
-MISSED_AFTER = timedelta(days=7)
-TOLD_WITHIN = timedelta(days=1)  # older news is not sent late on its own
+MISSED_AFTER = notices.MISSED_AFTER
+TOLD_WITHIN = timedelta(hours=12)  # as for reminders: older news is not sent late on its own
 
 
 def mark_missed(session: Session, sets: Sets, now: datetime) -> int:

@@ -367,4 +367,6 @@ TEXTS.update({
     'status_partners_came.many': ', partners took part {count} times',
     'report.summary_partners': ' Partners who took part: {count}.',
     'status_set': '{municipality} {year}:',
+    'notice.replaced_elsewhere.one': 'The plan got a new time for another team.',
+    'notice.replaced_elsewhere.many': 'The plan got {count} new times for other teams.',
 })

@@ -367,4 +367,6 @@ TEXTS.update({
     'status_partners_came.many': ', partner deltog {count} gånger',
     'report.summary_partners': ' Partner som deltog: {count}.',
     'status_set': '{municipality} {year}:',
+    'notice.replaced_elsewhere.one': 'Planen fick en ny tid för ett annat lag.',
+    'notice.replaced_elsewhere.many': 'Planen fick {count} nya tider för andra lag.',
 })

@@ -246,10 +246,13 @@ def test_a_missed_task_is_told_to_its_team_and_the_coordinators_with_its_replace
         assert s.get_one(m.Task, task_id).status == TaskStatus.MISSED
     told = [x for x in _sent(world, now) if x.kind == notices.MISSED]
     assert sorted(x.member_id or 0 for x in told) == sorted([world.olle, world.cora])
-    notice = told[0].notice
+    notice = next(x.notice for x in told if x.member_id == world.cora)
     assert notice is not None and notice.target_holds is True
     assert len(notice.replaced_by) == 1 and notice.replaced_by[0].start > now
     assert notice.replaced_by[0].kind == "school_traffic_control"
+    officer = next(x.notice for x in told if x.member_id == world.olle)
+    assert officer is not None  # named to him only if his team took it
+    assert len(officer.replaced_by) + officer.replaced_elsewhere == 1
 
 
 def test_a_task_missed_long_ago_is_not_news(world: World) -> None:
@@ -424,3 +427,31 @@ def test_migration_0009_adds_the_notice_detail_and_keeps_existing_rows(db_url: s
         command.downgrade(cfg, before)
     assert "detail" not in {c["name"] for c in inspect(engine).get_columns("reminder")}
     engine.dispose()
+
+
+def test_a_replacement_another_team_took_is_not_named_to_the_team_that_missed(
+        world: World) -> None:
+    """Found by the hostile suite: the team's group read the time of another team's
+    police-only task in "Ersatt av …"."""
+    with world.db.transaction() as s:
+        task = s.scalars(select(m.Task).join(m.Promise).join(m.Team).where(
+            m.Promise.key == "skolkontroller", m.Team.key == "lag-1")
+            .order_by(m.Task.start_at)).first()
+        assert task is not None
+        task_id, end = task.id, task.end_at
+    now = (end + tasks.MISSED_AFTER).astimezone(TZ).replace(hour=9, minute=0)
+    with world.db.transaction() as s:
+        for other in s.scalars(select(m.Task).where(m.Task.id != task_id,
+                                                     m.Task.end_at < now - tasks.MISSED_AFTER)):
+            other.status = TaskStatus.DONE
+    world.outbox.prepare(now)
+    (row, *_) = _rows(world, notices.MISSED)
+    assert row.detail is not None
+    with world.db.transaction() as s:  # the planner gave the new time to the other team
+        lag2 = s.scalar(select(m.Team.id).where(m.Team.key == "lag-2"))
+        for new_id in row.detail["replaced_by"]:
+            s.get_one(m.Task, new_id).team_id = lag2
+    told = {x.member_id: x.notice for x in _sent(world, now) if x.kind == notices.MISSED}
+    olle, cora = told[world.olle], told[world.cora]
+    assert olle is not None and olle.replaced_by == () and olle.replaced_elsewhere == 1
+    assert cora is not None and len(cora.replaced_by) == 1 and cora.replaced_elsewhere == 0
