@@ -6,9 +6,11 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from medlofte_bot import texts
@@ -20,13 +22,15 @@ from medlofte_bot.chat.updates import UpdateGate
 from medlofte_bot.configuration import load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
+from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.scheduling.clock import clock_from_setting, seconds_counter
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.usecases import UseCases
-from medlofte_bot.settings import Settings, load_settings, read_settings
+from medlofte_bot.settings import DEFAULT_CONFIG, Settings, load_settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
 
 EXIT_CONFIG = 2
@@ -88,6 +92,29 @@ class Services:
         self.ctx.db.dispose()
 
 
+def log_year(sets: Iterable[PromiseSet], now: datetime) -> None:
+    """One line at start: the promise sets in force, or plainly that every one is over."""
+    sets = list(sets)
+    current = in_force(sets, now)
+    if current:
+        log.info("promise sets in force: %s", named(current))
+    elif not outdated(sets, now):
+        log.info("promise sets loaded, not in force yet: %s", named(sets))
+    else:
+        log.warning("no promise set covers today (%s); loaded: %s. Write this year's file and "
+                    "restart with it in MEDLOFTE_CONFIG:\n%s", now.date().isoformat(),
+                    named(sets), new_year_command(sets, now))
+
+
+def current_year_config(settings: Settings, now: datetime) -> Settings:
+    """Without MEDLOFTE_CONFIG the bot serves this year's files (config/*-YEAR.toml) when
+    there are any, and the shipped example otherwise."""
+    if settings.configs != [Path(DEFAULT_CONFIG)]:
+        return settings
+    found = sorted(Path(DEFAULT_CONFIG).parent.glob(f"*-{now.year}.toml"))
+    return settings.model_copy(update={"configs": found}) if found else settings
+
+
 def prepare(settings: Settings, clock: Clock, worker: str = "bot",
             pacer: Pacer | None = None) -> Services:
     """Migrate the database, apply the promise sets idempotently, and wire the services."""
@@ -101,7 +128,9 @@ def prepare(settings: Settings, clock: Clock, worker: str = "bot",
         db.dispose()
         raise
     sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set for s in loaded}
-    ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker)
+    log_year(sets.values(), clock.now())
+    ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker,
+                         settings.names_kept_months)
     return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer or Pacer())
 
 
@@ -148,6 +177,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
             return EXIT_CONFIG
         setup_logging(settings.token)
         clock = clock_from_setting(settings.clock)
+        settings = current_year_config(settings, clock.now())
         services = prepare(settings, clock, worker=f"bot-{os.getpid()}")
     except UserError as exc:
         print(texts.t("cli.error", lang, message=texts.t(exc.key, lang, **exc.params)),

@@ -1,4 +1,4 @@
-"""Command line: ``python -m medlofte_bot plan|invite|report|calendar ...``."""
+"""Command line: ``python -m medlofte_bot plan|invite|report|calendar|new-year|backup ...``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from medlofte_bot import texts
+from medlofte_bot import cli_year, texts
 from medlofte_bot.configuration import LoadedSet, load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
@@ -64,8 +64,11 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the stored year's report for the council")
     report.add_argument("config", nargs="+", type=Path, help="promise-set TOML file(s) or a folder")
     report.add_argument("--year", type=int)
-    report.add_argument("--format", choices=["md", "csv", "html"], default="md")
+    report.add_argument("--format", choices=["md", "html", "pdf", "csv"], default="md")
     report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    report.add_argument("--internal", action="store_true",
+                        help="the internal version: police-only times, names and notes "
+                             "(default: the public version, fit to publish)")
     calendar = sub.add_parser("calendar", help="the stored year as an iCalendar file "
                                                "(moves and cancellations included)")
     calendar.add_argument("config", nargs="+", type=Path,
@@ -73,6 +76,7 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     calendar.add_argument("--year", type=int)
     calendar.add_argument("--output", type=Path, metavar="FILE", required=True)
     calendar.add_argument("--include-police-only", action="store_true")
+    cli_year.add_parsers(sub)
     return parser
 
 
@@ -89,7 +93,7 @@ def _demo(args: argparse.Namespace) -> int:
     ps = load_many([args.config])[0].promise_set
     start = datetime(ps.year, 1, 1, 6, 0, tzinfo=ps.tz)
     until = datetime(ps.year + 1, 1, 9, tzinfo=ps.tz) - timedelta(seconds=1)
-    asyncio.run(play(args.config, start, until, sys.stdout))
+    asyncio.run(play(args.config, start, until, sys.stdout, workdir=Path("data")))
     return 0
 
 
@@ -195,12 +199,17 @@ def _report(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                          lambda session, s: year_report(session, s.promise_set, clock.now()))
     if found is None:
         return 1
-    text = render_report([report for _, report in found], args.format, lang)
+    data = render_report([report for _, report in found], args.format, lang,
+                         public=not args.internal)
     if args.output:
-        args.output.write_text(text, encoding="utf-8", newline="")
-        print(texts.t("report.written", lang, file=args.output))
+        args.output.write_bytes(data)
+        print(texts.t("report.written_internal" if args.internal else "report.written", lang,
+                      file=args.output))
+    elif args.format == "pdf":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(data.decode("utf-8"))
     return 0
 
 
@@ -307,6 +316,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
             return _report(args, settings, clock)
         if args.command == "calendar":
             return _calendar(args, settings, clock)
+        if args.command in cli_year.COMMANDS:
+            return cli_year.run(args, settings, clock)
     except UserError as exc:
         message = texts.t(exc.key, lang, **exc.params)
         if exc.params.get("more"):

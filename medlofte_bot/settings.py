@@ -43,6 +43,8 @@ class Settings(BaseSettings):
         frozenset(), validation_alias="MEDLOFTE_ADMIN_IDS")
     clock: str | None = Field(None, validation_alias="MEDLOFTE_CLOCK")
     lang: str = Field("sv", validation_alias="MEDLOFTE_LANG")
+    # a deactivated member's name is replaced by their role word this many months later
+    names_kept_months: int | None = Field(12, validation_alias="MEDLOFTE_NAMES_KEPT_MONTHS")
 
     @classmethod
     def settings_customise_sources(  # pydantic-settings passes these by keyword: names kept
@@ -80,6 +82,17 @@ class Settings(BaseSettings):
             raise ValueError("admin ids are Telegram user ids: numbers separated by commas")
         return frozenset(int(p) for p in parts)
 
+    @field_validator("names_kept_months", mode="before")
+    @classmethod
+    def _months(cls, value: Any) -> Any:
+        if value in (None, ""):
+            return 12
+        if str(value).strip().lower() == "never":
+            return None
+        if not str(value).strip().isdigit():
+            raise ValueError("a number of months (0 or more), or 'never'")
+        return int(value)
+
     @field_validator("lang", mode="before")
     @classmethod
     def _lang(cls, value: Any) -> str:
@@ -93,7 +106,8 @@ class Settings(BaseSettings):
 ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "bot_username": "TELEGRAM_BOT_USERNAME", "database_url": "DATABASE_URL",
            "configs": "MEDLOFTE_CONFIG", "admin_ids": "MEDLOFTE_ADMIN_IDS",
-           "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG"}
+           "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG",
+           "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS"}
 
 
 def read_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -30,6 +30,7 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("flytta", "move", a.on_move), ("stallin", "cancel", a.on_cancel),
     ("sprak", "lang", h.on_language), ("bjud", "invite", h.on_invite),
     ("rapport", "report", h.on_report), ("grupp", "group", h.on_group),
+    ("arsrapport", "yearreport", h.on_year_report), ("kommentar", "comment", h.on_comment),
     ("medlemmar", "members", mb.on_members), ("avsluta", "remove", mb.on_remove),
     ("roll", "role", mb.on_role), ("inbjudningar", "invites", mb.on_invites),
     ("aterkalla", "revoke", mb.on_revoke),

@@ -25,12 +25,13 @@ from medlofte_bot.chat.common import (
     words,
 )
 from medlofte_bot.chat.context import BotContext
-from medlofte_bot.chat.sender import send_chart
+from medlofte_bot.chat.sender import send_chart, send_report_document
 from medlofte_bot.chat.task_actions import answer_replanned, ask_cancel_prompt, confirmed
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.invites import ROLE_WORDS
 from medlofte_bot.domain.parsing import done_note
 from medlofte_bot.domain.states import MessageKind
+from medlofte_bot.services.report import YearReport
 from medlofte_bot.services.usecases import MINE_DAYS, PLAN_DAYS
 from medlofte_bot.services.views import Actor, Answer, ChatRef, SentRecord
 
@@ -113,7 +114,7 @@ async def on_plan(update: Update, context: BotContext) -> None:
 
 async def on_status(update: Update, context: BotContext) -> None:
     """/status: each promise, done against target, and the pace."""
-    await _show(update, context, context.usecases.status, render.status_text)
+    await _show(update, context, context.usecases.status, render.status_answer)
 
 
 async def on_language(update: Update, context: BotContext) -> None:
@@ -181,6 +182,58 @@ async def on_report(update: Update, context: BotContext) -> None:
         if to is not None:
             await reply(update, render.summary_text(answer.value, lang), to=to)
             await send_chart(context.bot, to, answer.value, lang, bulk=False)
+
+
+async def on_comment(update: Update, context: BotContext) -> None:
+    """/kommentar LÖFTE TEXT: the chief's or a coordinator's comment for the year report."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update, context):
+        args = words(context)
+        promise, text = (args[0], " ".join(args[1:])) if args else ("", "")
+        answer = await call(context.usecases.comment, actor, promise, text, chat_ref(update))
+        done, lang = answer.value, answer.member.language
+        to = await answer_chat(update, answer)
+        if to is not None:
+            await reply(update, texts.t("comment.replaced" if done.replaced else "comment.saved",
+                                        lang, title=done.title, municipality=done.municipality,
+                                        year=done.year), to=to)
+
+
+async def on_year_report(update: Update, context: BotContext) -> None:
+    """/arsrapport [ÅR]: the year report of my area as a PDF document (policy decides who)."""
+    actor = actor_of(update)
+    if actor is None:
+        return
+    async with answering(update, context):
+        args = words(context)
+        year = int(args[0]) if args and args[0].isdigit() and len(args[0]) == 4 else None
+        if args and year is None:
+            member = await call(context.usecases.whoami, actor)
+            raise UserError("year_report.usage").with_lang(member.language)
+        answer = await call(context.usecases.year_reports, actor, year, chat_ref(update))
+        found, lang = answer.value, answer.member.language
+        to = await answer_chat(update, answer)
+        if to is None:
+            return
+        await reply(update, texts.t("year_report.making", lang, year=found.year), to=to)
+        data = await call(_report_pdf, found.reports, lang, found.public)
+        municipalities = ", ".join(r.municipality for r in found.reports)
+        caption = texts.t("year_report.caption_public" if found.public else
+                          "year_report.caption", lang, year=found.year,
+                          municipalities=municipalities)
+        name = texts.t("year_report.file_public" if found.public else "year_report.file",
+                       lang, year=found.year)
+        if not await send_report_document(context.bot, to, data, name, caption):
+            await reply(update, texts.t("year_report.failed", lang), to=to)
+
+
+def _report_pdf(reports: tuple[YearReport, ...], lang: str, public: bool) -> bytes:
+    """The PDF, made in a worker thread (matplotlib and fpdf2 take about a second)."""
+    from medlofte_bot.views.report_pdf import report_pdf  # loaded on the first report
+
+    return report_pdf(reports, lang, public)
 
 
 async def on_text(update: Update, context: BotContext) -> None:

@@ -13,6 +13,7 @@ from medlofte_bot.services.outbox import Notice, Outgoing
 from medlofte_bot.services.status import PromiseStatus
 from medlofte_bot.services.summary import Summary
 from medlofte_bot.services.tasks import TaskView, follow_up_key
+from medlofte_bot.services.usecases import StatusView
 
 MESSAGE_MAX = 4096
 MORE = "\n…"  # what a cut message ends with
@@ -299,6 +300,19 @@ def status_text(rows: list[PromiseStatus], lang: str, by_set: bool = False) -> s
                                                      expected=r.joint_expected,
                                                      reachable=r.joint_target)))
     return "\n".join(lines)
+
+
+def status_answer(view: StatusView, lang: str) -> str:
+    """/status: the promises, then (coordinators) which promise sets are in force."""
+    text = status_text(view.rows, lang)
+    note = view.year
+    if note is None:
+        return fit(text)
+    if note.covered:
+        key = "status.in_force" if note.started else "status.starts_later"
+        return fit(text + "\n\n" + texts.t(key, lang, sets=note.sets))
+    return fit(text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
+                                        command=note.command))
 
 
 def summary_text(summary: Summary, lang: str, late: bool = False) -> str:

@@ -71,6 +71,9 @@ def render_outgoing(message: Outgoing, bot_username: str
         return render.split("\n".join([texts.t("digest.title", lang), *lines])), None
     if message.summary is not None:
         return render.split(render.summary_text(message.summary, lang, message.late)), None
+    if message.kind == ob.NO_PROMISE_SET and message.year is not None:
+        year, have, command = message.year
+        return [texts.t("no_promise_set", lang, year=year, have=have, command=command)], None
     if message.kind in (ob.UNREACHABLE, ob.UNREACHABLE_GROUP):
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(
             texts.t("button.start", lang), url=f"https://t.me/{bot_username}")]]) \
@@ -143,5 +146,17 @@ async def send_chart(bot: Bot, chat_id: int, summary: Summary, lang: str, bulk: 
         await bot.send_photo(chat_id, chart, caption=caption, **_rate_args(bot, bulk))
     except TelegramError as exc:
         log.warning("chart to %s not sent: %s", chat_id, exc)
+        return False
+    return True
+
+
+async def send_report_document(bot: Bot, chat_id: int, data: bytes, filename: str,
+                               caption: str) -> bool:
+    """A year report as a document (a person's answer: no bulk priority); False when
+    Telegram refused it, which the caller says in words."""
+    try:
+        await bot.send_document(chat_id, data, filename=filename, caption=caption[:1024])
+    except TelegramError as exc:
+        log.warning("year report to %s not sent: %s", chat_id, exc)
         return False
     return True

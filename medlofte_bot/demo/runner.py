@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from botapi_emulator import BotApiEmulator
+from medlofte_bot import texts
 from medlofte_bot.bootstrap import build_bot, prepare
 from medlofte_bot.chat.app import publish_commands
 from medlofte_bot.chat.ratelimit import Pacer
@@ -37,6 +38,7 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.views.year_report import report_markdown
 
 TOKEN = "123456:OFFLINE-DEMO"
+DEMO_DB = "demo.db"  # in the demo's folder: ./data for `make run`
 TASK_ID = re.compile(r"#(\d+) ")
 Action = Callable[[], Awaitable[None]]
 
@@ -217,14 +219,18 @@ class Demo:
     async def run(self, until: datetime, workdir: Path | None = None) -> dict[str, Any]:
         """Play from the clock's start to ``until``; returns the final figures.
 
-        The database lives in ``workdir`` (kept, for tests to read) or a temporary folder.
+        The database lives in ``workdir`` (kept: ``make run`` leaves it in ./data/demo.db
+        for the report command, and tests read it) or a temporary folder; a database left
+        there by an earlier run is replaced.
         """
         self._progress = asyncio.Event()
         with tempfile.TemporaryDirectory(prefix="medlofte-demo-") as scratch:
             tmp = workdir or Path(scratch)
+            tmp.mkdir(parents=True, exist_ok=True)
+            (tmp / DEMO_DB).unlink(missing_ok=True)
             await self.emu.start()
             settings = Settings(token=TOKEN, base_url=self.emu.base_url,
-                                database_url=f"sqlite:///{tmp}/demo.db", configs=[self.config],
+                                database_url=f"sqlite:///{tmp}/{DEMO_DB}", configs=[self.config],
                                 admin_ids=frozenset({pp.COORDINATOR}))
             # the demo's clock jumps: pacing in real time would only slow the replay down
             self.services = prepare(settings, self.clock, worker="demo",
@@ -266,11 +272,16 @@ class Demo:
                 "promises": len(verdicts)}
 
 
-async def play(config: Path, start: datetime, until: datetime, out: TextIO) -> dict[str, Any]:
-    """Run the demo and print the transcript, the year report and one JSON line."""
+async def play(config: Path, start: datetime, until: datetime, out: TextIO,
+               workdir: Path | None = None) -> dict[str, Any]:
+    """Run the demo and print the transcript, the year report, how to get it as a file,
+    and one JSON line. The database is kept in ``workdir`` when one is given."""
     demo = Demo(config, start, out)
-    figures = await demo.run(until)
+    figures = await demo.run(until, workdir)
     out.write("\n" + demo.report + "\n")
+    if workdir is not None:
+        out.write(texts.t("demo.report_command", "sv", db=workdir / DEMO_DB, config=config,
+                          year=start.year) + "\n\n")
     out.write(json.dumps(figures, ensure_ascii=False) + "\n")
     return figures
 

@@ -180,6 +180,19 @@ def can_read_summary(viewer: Viewer) -> bool:
     return is_leader(viewer)
 
 
+def can_comment(viewer: Viewer, municipality_id: int) -> bool:
+    """The coordinator's comment on a promise for the year report (/kommentar): chiefs and
+    coordinators, for the municipalities of their own police area."""
+    return is_leader(viewer) and in_area(viewer, municipality_id)
+
+
+def year_report_version(viewer: Viewer) -> str | None:
+    """Which year report a member gets in chat (/arsrapport): chiefs and coordinators the
+    internal one, of their own area; everyone else none (the public version is published
+    by the municipality, not handed out in chat)."""
+    return "internal" if is_leader(viewer) else None
+
+
 def gets_partner_summary(viewer: Viewer, partner_summary_on: bool) -> bool:
     """A partner gets the Monday summary when her municipality's promise set says so."""
     return is_partner(viewer) and partner_summary_on

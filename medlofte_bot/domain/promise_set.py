@@ -208,6 +208,7 @@ class Promise(_Frozen):
     applies_to: list[Slug] = Field(default_factory=list)
     reminders: list[ReminderRule] | None = None
     note: str = ""
+    comment: str = ""  # the coordinator's comment for the year report (chat's /kommentar wins)
 
     @model_validator(mode="after")
     def _coherent(self) -> Promise:
@@ -250,6 +251,8 @@ class PromiseSet(_Frozen):
     risk_nights: list[RiskNight] = Field(default_factory=list)
     risk_night_hours: TimeWindow = TimeWindow.model_validate("20:00-02:00")
     partner_summary: bool = False
+    # free-text notes and reasons are cleared this many months after the year ends (None: kept)
+    notes_kept_months: int | None = Field(default=None, ge=0, le=1200)
     # per role: "21:00-07:00", or "none"; a role not named keeps its default (partners
     # 21:00-07:00, police roles none)
     quiet_hours: dict[RoleWord, TimeWindow | Literal["none"]] = Field(default_factory=dict)

@@ -21,6 +21,7 @@ class ServiceContext:
     clock: Clock
     admin_ids: frozenset[int] = frozenset()
     worker: str = "bot"
+    names_kept_months: int | None = 12  # a deactivated member's name, then their role word
 
     @property
     def tz(self) -> ZoneInfo:

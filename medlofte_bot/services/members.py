@@ -139,6 +139,7 @@ def redeem(session: Session, code: str, telegram_id: int, display_name: str, lan
     member.role, member.team_id = invite.role, invite.team_id
     member.municipality_id, member.partner_role = invite.municipality_id, invite.partner_role
     member.language, member.active, member.unreachable = language, True, False
+    member.deactivated_at = None
     session.flush()
     invite.used_at, invite.used_by = now, member.id
     PlanRepository(session).audit(now, f"member:{member.id}", "member_added", "member",
@@ -159,7 +160,7 @@ def ensure_coordinator(session: Session, telegram_id: int, display_name: str,
         PlanRepository(session).audit(now, "system", "member_added", "member", member.id, None,
                                       {"role": "coordinator"})
     else:  # deactivated or given another role once: the settings make them coordinator
-        member.role, member.active = Role.COORDINATOR, True
+        member.role, member.active, member.deactivated_at = Role.COORDINATOR, True, None
     return member
 
 

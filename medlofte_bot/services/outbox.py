@@ -8,9 +8,10 @@ when it is no longer needed), and ``record`` stores what Telegram answered.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -20,14 +21,16 @@ from medlofte_bot.domain.policy import (
     ChatFacts,
     can_see,
     gets_area_alert,
+    is_coordinator,
     is_partner,
     may_show_in_chat,
     quiet_hours_for,
 )
 from medlofte_bot.domain.promise_set import TimeWindow, default_quiet_windows
 from medlofte_bot.domain.quiet import NIGHT, held_until
-from medlofte_bot.domain.states import MessageKind, ReminderState, SendOutcome, TaskStatus
-from medlofte_bot.services import notices, reminders, tasks
+from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
+from medlofte_bot.domain.years import named, new_year_command, outdated
+from medlofte_bot.services import notices, records, reminders, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import group_team, viewer
 from medlofte_bot.services.summary import Summary, build_summary
@@ -36,6 +39,9 @@ from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
 
 UNREACHABLE, UNREACHABLE_GROUP, DIGEST = "unreachable", "unreachable_group", "digest"
+RECORDS_EVERY = timedelta(hours=1)
+log = logging.getLogger(__name__)
+NO_PROMISE_SET = "no_promise_set"  # no promise set covers today: told to coordinators once
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Outgoing:
     late: bool = False
     name: str = ""  # whom an alert is about
     member_id: int | None = None
+    year: tuple[str, str, str] | None = None  # no set in force: (year, sets loaded, command)
     notice: Notice | None = None
 
 
@@ -104,6 +111,7 @@ class Outbox:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._records_checked: datetime | None = None
 
     def prepare(self, now: datetime) -> None:
         """Mark missed tasks, and make the rows for reminders and Monday summaries."""
@@ -114,6 +122,32 @@ class Outbox:
                 partners = frozenset(ps.slug for ps in self.ctx.sets.values()
                                      if ps.partner_summary)
                 reminders.ensure_summaries(session, now, self.ctx.tz, partners)
+            self._year_alerts(session, now)
+        if self._records_checked is None or now - self._records_checked >= RECORDS_EVERY:
+            self._records_checked = now
+            self.clear_records(now)
+
+    def clear_records(self, now: datetime) -> records.Cleared:
+        """Clear what the retention rules say is due (notes, names), in its own transaction;
+        the tick asks at most once an hour of clock time."""
+        with self.ctx.db.transaction() as session:
+            cleared = records.clear_due(session, self.ctx.sets, now, self.ctx.names_kept_months)
+        if cleared.sets or cleared.names:
+            log.info("records cleared: notes of %s (%d notes, %d reasons), %d names",
+                     ", ".join(cleared.sets) or "-", cleared.notes, cleared.reasons,
+                     cleared.names)
+        return cleared
+
+    def _year_alerts(self, session: Session, now: datetime) -> None:
+        """When every promise set's year is over, one alert per coordinator and year."""
+        if not outdated(self.ctx.sets.values(), now):
+            return
+        subject = f"year:{now.astimezone(self.ctx.tz).year}"
+        rows = [reminders.new_row(subject, NO_PROMISE_SET, now, member_id=c.id)
+                for c in session.scalars(select(m.Member).where(
+                    m.Member.active.is_(True), m.Member.role == Role.COORDINATOR))
+                if is_coordinator(viewer(session, c))]
+        insert_ignoring_duplicates(session, m.Reminder, rows)
 
     def claim(self, now: datetime, batch: int = 500, stale: bool = False) -> list[int]:
         """Claim due rows for this worker, one chat at a time in turn."""
@@ -185,6 +219,12 @@ class Outbox:
             if member is None:
                 return None
             return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
+        if row.kind == NO_PROMISE_SET:
+            if not outdated(self.ctx.sets.values(), now):
+                return None  # a set for this year was loaded before it went out
+            sets = self.ctx.sets.values()
+            return replace(base, year=(str(now.astimezone(self.ctx.tz).year), named(sets),
+                                       new_year_command(sets, now)))
         if row.kind in (UNREACHABLE, UNREACHABLE_GROUP):
             about = session.get(m.Member, m.subject_id(row.subject))
             if about is None or not about.unreachable:

@@ -131,6 +131,7 @@ def _record_digest(session: Session, row: m.PromiseSetRow | None,
         row = m.PromiseSetRow(municipality_id=muni.id, year=loaded.promise_set.year)
         session.add(row)
     row.digest, row.source, row.applied_at = loaded.digest, str(loaded.path), now
+    row.notes_kept_months = loaded.promise_set.notes_kept_months
     session.flush()
 
 

@@ -175,7 +175,7 @@ def deactivate(session: Session, sets: Sets, by: m.Member, member_id: int, now: 
     _, row = _managed(session, by, member_id, admin_ids)
     line = _Names(session, sets).member(row)
     before = _state(session, row)
-    row.active = False
+    row.active, row.deactivated_at = False, now
     _withdraw_reminders(session, row.id)
     PlanRepository(session).audit(now, f"member:{by.id}", "member_deactivated", "member",
                                   row.id, before, {**before, "active": False})

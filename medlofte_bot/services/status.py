@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.policy import PromiseFacts, can_see_promise
-from medlofte_bot.domain.promise_set import PromiseSet
+from medlofte_bot.domain.promise_set import Promise, PromiseSet
 from medlofte_bot.domain.standing import Standing, standing
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.planning.planner import replan
@@ -121,32 +121,40 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
     out: list[PromiseStatus] = []
     who = viewer(session, member)
     slugs = {muni.slug: muni for muni in session.scalars(select(m.Municipality))}
-    for (slug, year), ps in sorted(sets.items()):
+    for (slug, _year), ps in sorted(sets.items()):
         muni = slugs.get(slug)
         if muni is None:
             continue
         shown = [p for p in ps.promises
                  if can_see_promise(who, PromiseFacts(p.visibility, muni.id))]
-        if not shown:
-            continue
-        rows = list(session.scalars(select(m.Task).join(m.Promise).where(
-            m.Promise.municipality_id == muni.id, m.Promise.year == year)))
-        planned: list[PlannedTask] = planned_all(rows, ps.tz)
-        shortfalls = {s.promise: s for s in replan(ps, planned, now).shortfalls}
-        for p in shown:
-            mine = [r for r in rows if r.promise.key == p.id]
-            counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
-            target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)
-            joint_target = p.joint.count if p.joint else 0
-            short = shortfalls.get(p.id)
-            out.append(PromiseStatus(
-                p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == TaskStatus.DONE),
-                _expected(mine, now, target or 0), joint_target,
-                _joint_done(session, mine), short.reachable if short else None,
-                _counters(session, [r.id for r in counted]) if p.counters else {},
-                p.visibility == "police", _expected([r for r in mine if r.joint], now,
-                                                    joint_target),
-                year_over(ps.year, ps.tz, now), muni.name,
-                frozenset(r.id for r in counted) if p.counters else frozenset(),
-                _partners_came(session, mine) if p.invite else 0, ps.year))
+        if shown:
+            out += set_status(session, ps, muni, shown, now)
+    return out
+
+
+def set_status(session: Session, ps: PromiseSet, muni: m.Municipality,
+               shown: Sequence[Promise], now: datetime) -> list[PromiseStatus]:
+    """The standing at ``now`` of the promises ``shown`` of one promise set, whoever asks
+    (the year report reads every promise through this, as /status reads the visible ones)."""
+    out: list[PromiseStatus] = []
+    rows = list(session.scalars(select(m.Task).join(m.Promise).where(
+        m.Promise.municipality_id == muni.id, m.Promise.year == ps.year)))
+    planned: list[PlannedTask] = planned_all(rows, ps.tz)
+    shortfalls = {s.promise: s for s in replan(ps, planned, now).shortfalls}
+    for p in shown:
+        mine = [r for r in rows if r.promise.key == p.id]
+        counted = [r for r in rows if r.promise.key in p.applies_to] if p.applies_to else mine
+        target = mine[0].promise.target if mine else (None if p.placement == "none" else 0)
+        joint_target = p.joint.count if p.joint else 0
+        short = shortfalls.get(p.id)
+        out.append(PromiseStatus(
+            p.id, p.title, p.kind, target, sum(1 for r in mine if r.status == TaskStatus.DONE),
+            _expected(mine, now, target or 0), joint_target,
+            _joint_done(session, mine), short.reachable if short else None,
+            _counters(session, [r.id for r in counted]) if p.counters else {},
+            p.visibility == "police", _expected([r for r in mine if r.joint], now,
+                                                joint_target),
+            year_over(ps.year, ps.tz, now), muni.name,
+            frozenset(r.id for r in counted) if p.counters else frozenset(),
+            _partners_came(session, mine) if p.invite else 0, ps.year))
     return out

@@ -437,8 +437,9 @@ def apply_follow_up(session: Session, member: m.Member, task: TaskView, text: st
         counts = parse_counters(text, [*task.counters, *extra], required=len(task.counters))
         if counts is None:
             return False
-        vehicles = {k: counts.pop(k) for k in extra if k in counts}
-        record_follow_up(session, member, task.id, now, counters=counts, fields=vehicles)
+        vehicles = {k: counts[k] for k in extra if k in counts}
+        ordered = {k: counts[k] for k in task.counters if k in counts}  # as the file lists them
+        record_follow_up(session, member, task.id, now, counters=ordered, fields=vehicles)
     elif key == "follow_up.bar_inspection":
         places = first_number(text)
         fields: dict[str, object] = {"places_visited": places} if places is not None else {}

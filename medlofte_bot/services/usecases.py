@@ -25,13 +25,17 @@ from medlofte_bot.domain.policy import (
     Shows,
     answer_place,
     can_read_summary,
+    is_coordinator,
     is_police,
     task_answer_place,
 )
 from medlofte_bot.domain.states import MessageKind, Role, TaskStatus
+from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
 from medlofte_bot.services import members, roster, tasks
+from medlofte_bot.services.comments import Commented, set_comment
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.reminders import log_sent, replied_task
+from medlofte_bot.services.report import YearReports, area_year_reports
 from medlofte_bot.services.roster import InviteLine, MemberLine, RoleChange
 from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.services.summary import Summary, build_summary
@@ -45,6 +49,26 @@ from medlofte_bot.services.views import (
     member_view,
 )
 from medlofte_bot.storage import models as m
+
+
+@dataclass(frozen=True)
+class YearNote:
+    """Which promise sets are in force (for coordinators): this year, the sets named, whether
+    they cover this year, and the `new-year` command when they do not."""
+
+    year: str
+    sets: str
+    covered: bool  # False: every set's year is over
+    command: str = ""
+    started: bool = True  # False: the sets loaded are for a year still to come
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """/status: every promise's standing, and for a coordinator the year note."""
+
+    rows: list[PromiseStatus]
+    year: YearNote | None = None
 
 T = TypeVar("T")
 MINE_DAYS, MINE_MAX, PLAN_DAYS = 30, 8, 14
@@ -252,11 +276,36 @@ class UseCases:
                                        chat=self._shown_in(session, member, chat))
         return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
-    def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[list[PromiseStatus]]:
-        """Where each promise I follow stands."""
-        return self._run(actor, lambda s, mem: promise_status(s, self.ctx.sets, mem,
-                                                              self.ctx.clock.now()),
-                         write=False, chat=chat, shows=Shows.AREA)
+    def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[StatusView]:
+        """Where each promise I follow stands; a coordinator also hears which promise sets
+        are in force (or that none covers today, and what to run)."""
+        def body(session: Session, member: m.Member) -> StatusView:
+            now = self.ctx.clock.now()
+            rows = promise_status(session, self.ctx.sets, member, now)
+            if not is_coordinator(members.viewer(session, member)):
+                return StatusView(rows)
+            sets = self.ctx.sets.values()
+            current, over = in_force(sets, now), outdated(sets, now)
+            return StatusView(rows, YearNote(
+                str(now.astimezone(self.ctx.tz).year), named(current or sets),
+                not over, new_year_command(sets, now) if over else "", bool(current)))
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
+
+    def comment(self, actor: Actor, promise: str, text: str,
+                chat: ChatRef | None = None) -> Answer[Commented]:
+        """/kommentar: the coordinator's comment on a promise for the year report."""
+        return self._run(actor, lambda s, mem: set_comment(
+            s, self.ctx.sets, mem, promise, text, self.ctx.clock.now()), chat=chat,
+            shows=Shows.AREA)
+
+    def year_reports(self, actor: Actor, year: int | None = None,
+                     chat: ChatRef | None = None) -> Answer[YearReports]:
+        """/arsrapport: the year report of the member's area, in the version the policy
+        gives (chiefs and coordinators: internal)."""
+        def body(session: Session, member: m.Member) -> YearReports:
+            return area_year_reports(session, self.ctx.sets, members.viewer(session, member),
+                                     year, self.ctx.clock.now())
+        return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:
         """The Monday summary on demand (chief and coordinators)."""

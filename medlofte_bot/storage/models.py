@@ -42,6 +42,7 @@ class PromiseSetRow(Base):
     digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     applied_at: Mapped[datetime]
+    notes_kept_months: Mapped[int | None]  # as last applied; None: notes are kept
 
 
 class Team(Base):
@@ -76,6 +77,10 @@ class Promise(Base):
     joint_target: Mapped[int] = mapped_column(default=0)
     visibility: Mapped[Visibility] = mapped_column(StrEnumColumn(Visibility, 10))
     spec: Mapped[dict[str, Any]]
+    # the coordinator's comment for the year report (/kommentar); None: the file's, if any
+    comment: Mapped[str | None] = mapped_column(Text)
+    comment_by: Mapped[int | None]  # the member who wrote it (kept if they leave)
+    comment_at: Mapped[datetime | None]
     municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
@@ -124,6 +129,8 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(default=True)
     unreachable: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]  # the name is replaced by the role some time after
+    name_cleared_at: Mapped[datetime | None]
     team: Mapped[Team | None] = relationship()  # loaded when read: most answers need no team
 
 

@@ -1,4 +1,4 @@
-"""The progress chart: done against pace and target per promise, as PNG bytes.
+"""The progress chart: done against pace and target per promise, as PNG (or SVG) bytes.
 
 One panel per municipality (small multiples, stacked for a phone's screen), every panel on
 the same scale of its own numbers. Each promise is a bar with its joint sub-target as a bar
@@ -13,17 +13,18 @@ import io
 from itertools import groupby
 
 import matplotlib
-
-matplotlib.use("Agg")  # no display: charts are files sent as photos
-
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from medlofte_bot import texts
 from medlofte_bot.domain.standing import BAD, Standing
 from medlofte_bot.services.status import PromiseStatus
+
+matplotlib.use("Agg")  # no display: charts are files sent as photos
+# SVG keeps text as text (searchable, read aloud) and the same chart gives the same bytes
+matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "medlofte"})
 
 TARGET, GOOD, POOR, PACE = "#dde3ea", "#2e7d32", "#c0392b", "#1f3a5f"
 ROW_INCHES, PANEL_INCHES, WIDTH_INCHES = 0.42, 0.55, 7.5
@@ -82,34 +83,35 @@ def _panel(ax: Axes, name: str, bars: list[_Bar]) -> None:
         ax.spines[side].set_visible(False)
 
 
-def progress_chart(rows: list[PromiseStatus], lang: str, title: str) -> bytes:
+def progress_chart(rows: list[PromiseStatus], lang: str, title: str, fmt: str = "png",
+                   dpi: int = 80) -> bytes:
     """Small multiples, one panel per municipality: target (light), done (dark; red and
-    hatched when behind or at risk), a tick where the pace says, numbers and state beside."""
+    hatched when behind or at risk), a tick where the pace says, numbers and state beside;
+    ``fmt`` png or svg (text kept as text, so a page can be searched and read aloud)."""
     rows = [r for r in rows if r.target]
     panels = [(name, _bars(list(group), lang))
               for name, group in groupby(rows, key=lambda r: r.municipality)] or [("", [])]
     heights = [max(len(bars), 1) * ROW_INCHES + PANEL_INCHES for _, bars in panels]
-    fig, axes = plt.subplots(len(panels), 1, squeeze=False, dpi=80,
-                             figsize=(WIDTH_INCHES, sum(heights) + 1.3),
-                             gridspec_kw={"height_ratios": heights})
-    try:
-        for ax, (name, bars) in zip(axes[:, 0], panels, strict=True):
-            if bars:
-                _panel(ax, name if len(panels) > 1 else "", bars)
-            else:
-                ax.set_axis_off()
-        fig.suptitle(title, fontsize="medium")
-        legend = [Patch(color=TARGET, label=texts.t("chart.target", lang)),
-                  Patch(color=GOOD, label=texts.t("chart.done", lang)),
-                  Patch(facecolor=POOR, hatch="//", label=texts.t("chart.state_bad", lang)),
-                  Line2D([], [], color=PACE, marker="|", linestyle="", markersize=14,
-                             label=texts.t("chart.pace", lang))]
-        fig.legend(handles=legend, loc="lower center", ncol=2, fontsize="small",
-                   frameon=False)
-        total = sum(heights) + 1.3
-        fig.tight_layout(rect=(0, 0.8 / total, 1, 1 - 0.25 / total))
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        return buf.getvalue()
-    finally:
-        plt.close(fig)
+    # a Figure of its own, not pyplot's: the year report draws in a worker thread while
+    # the loop may draw a summary's chart, and pyplot's figure registry is shared state
+    fig = Figure(dpi=dpi, figsize=(WIDTH_INCHES, sum(heights) + 1.3))
+    axes = fig.subplots(len(panels), 1, squeeze=False,
+                        gridspec_kw={"height_ratios": heights})
+    for ax, (name, bars) in zip(axes[:, 0], panels, strict=True):
+        if bars:
+            _panel(ax, name if len(panels) > 1 else "", bars)
+        else:
+            ax.set_axis_off()
+    fig.suptitle(title, fontsize="medium")
+    legend = [Patch(color=TARGET, label=texts.t("chart.target", lang)),
+              Patch(color=GOOD, label=texts.t("chart.done", lang)),
+              Patch(facecolor=POOR, hatch="//", label=texts.t("chart.state_bad", lang)),
+              Line2D([], [], color=PACE, marker="|", linestyle="", markersize=14,
+                     label=texts.t("chart.pace", lang))]
+    fig.legend(handles=legend, loc="lower center", ncol=2, fontsize="small",
+               frameon=False)
+    total = sum(heights) + 1.3
+    fig.tight_layout(rect=(0, 0.8 / total, 1, 1 - 0.25 / total))
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    return buf.getvalue()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Literal
 
 import pytest
@@ -27,15 +28,27 @@ COORDINATOR = 1
 OFFICERS = {2001: "Olle", 2002: "Stina", 2003: "Tove"}
 OFFICER = 2001
 LATE_MARK = "(försenad)"
-DAY_OF_TASK = datetime(2015, 3, 14, 10, 0, tzinfo=UTC)
 DIGEST = "Boten var nere"
 
 
-async def _setup(bot: Harness, onboard_at: datetime | None = DAY_OF_TASK) -> list[int]:
+def _day_of_task(bot: Harness) -> datetime:
+    """Four hours before lag-1's first evening task from 8 March on that follows a day
+    with nothing for lag-1: then nothing is due, and two hours later its reminders are."""
+    with bot.db.sessions() as s:
+        rows = list(s.scalars(select(m.Task).join(m.Team).where(
+            m.Team.key == "lag-1", m.Task.start_at >= datetime(2015, 3, 8, tzinfo=UTC))
+            .order_by(m.Task.start_at)))
+    for before, task in pairwise(rows):
+        if task.start_at.hour >= 16 and task.start_at - before.end_at > timedelta(days=1):
+            return task.start_at - timedelta(hours=4)
+    raise AssertionError("no such task in the plan")
+
+
+async def _setup(bot: Harness, day_of_task: bool = True) -> list[int]:
     """Onboard the officers, tick once (nothing due), move to 10 s after the 2-hour
     reminders; returns the ids of the officers' due reminders."""
-    if onboard_at is not None:
-        bot.clock.current = onboard_at
+    if day_of_task:
+        bot.clock.current = _day_of_task(bot)
     for user, name in OFFICERS.items():
         await bot.emu.add_user(user, name)
         link = await bot.say(COORDINATOR, "/bjud polis lag-1")
@@ -44,7 +57,9 @@ async def _setup(bot: Harness, onboard_at: datetime | None = DAY_OF_TASK) -> lis
         assert f"Välkommen, {name}" in await bot.say(user, f"/start {code[1]}")
     assert await bot.tick() == {}, "nothing is due yet"
     with bot.db.sessions() as s:
-        rows = list(s.scalars(select(m.Reminder).where(m.Reminder.kind == "assignee_2h")))
+        rows = list(s.scalars(select(m.Reminder).where(m.Reminder.kind == "assignee_2h")
+                              .order_by(m.Reminder.due_at)))
+    rows = [r for r in rows if r.task_id == rows[0].task_id]  # the first task's
     assert len(rows) == len(OFFICERS)
     bot.clock.current = rows[0].due_at + timedelta(seconds=10)
     return sorted(r.id for r in rows)
@@ -218,7 +233,7 @@ async def test_a_429_on_the_coordinator_notice_does_not_abort_the_tick(bot: Harn
 @pytest.mark.parametrize("status", [429, 502])
 async def test_a_failed_chart_does_not_send_the_summary_text_twice(
         bot: Harness, status: int) -> None:
-    await _setup(bot, onboard_at=None)
+    await _setup(bot, day_of_task=False)
     before = len(bot.emu.all_sent())
     bot.emu.fail_next(1, status, methods=["sendPhoto"], retry_after=1)
     await bot.tick()
@@ -235,7 +250,8 @@ async def test_a_failed_chart_does_not_send_the_summary_text_twice(
 @pytest.mark.parametrize("fault", ["outage", "429"])
 async def test_reminders_folded_into_a_digest_survive_a_failed_send(
         bot: Harness, fault: str) -> None:
-    await _setup(bot, onboard_at=None)  # by 14 March, the 7-day and 1-day reminders are stale
+    due = await _setup(bot, day_of_task=False)  # by then its 7-day and 1-day ones are stale
+    task_id = _rows(bot, due)[0].task_id
     before = len(bot.emu.all_sent())
     if fault == "outage":
         await bot.emu.outage(True)
@@ -250,7 +266,8 @@ async def test_reminders_folded_into_a_digest_survive_a_failed_send(
     await bot.tick()
     with bot.db.sessions() as s:
         stale = list(s.scalars(select(m.Reminder).join(m.Member).where(
-            m.Member.telegram_id == OFFICER, m.Reminder.kind.in_(["team_7d", "assignee_1d"]))))
+            m.Member.telegram_id == OFFICER, m.Reminder.task_id == task_id,
+            m.Reminder.kind.in_(["team_7d", "assignee_1d"]))))
     assert len(stale) == 2
     digests = [x for x in _new(bot, before, OFFICER) if (x.text or "").startswith(DIGEST)]
-    assert len(digests) == 1 and "#6 " in (digests[0].text or "")
+    assert len(digests) == 1 and f"#{task_id} " in (digests[0].text or "")

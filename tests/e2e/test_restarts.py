@@ -53,7 +53,7 @@ FIRST_OFFICER = 100_001
 OFFICERS = range(FIRST_OFFICER, FIRST_OFFICER + BURST)
 KILL_AFTER = 200
 SPEED = 60  # the 2-minute lease passes in 2 real seconds
-T0 = datetime(2015, 1, 5, 9, 0, tzinfo=TZ)  # no lag-1 task within the 15-day horizon: no
+T0 = datetime(2015, 1, 2, 9, 0, tzinfo=TZ)  # no lag-1 task within the 15-day horizon: no
 #                                              other reminders compete with the burst
 
 

@@ -6,6 +6,8 @@ import asyncio
 import io
 import json
 import re
+import shlex
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from medlofte_bot import texts
+from medlofte_bot.cli import main
 from medlofte_bot.demo import people as pp
-from medlofte_bot.demo.runner import Demo
+from medlofte_bot.demo.runner import DEMO_DB, Demo
+from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.storage import models as m
 
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
@@ -114,3 +119,39 @@ def test_every_follow_up_answer_was_stored_and_nothing_confirmed_twice(year: Yea
         notes = s.scalars(select(m.Completion.note).join(m.Task).where(
             m.Task.kind == "narcotics_operation")).all()
     assert notes and all(notes)
+
+
+def test_the_readmes_report_command_works_on_the_database_the_demo_leaves(
+        year: Year, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's line, run as written in a folder laid out like a fresh clone after
+    `make run` (data/demo.db beside config/), makes the public PDF of the played year."""
+    import pypdf
+
+    demo, _, _ = year
+    root = Path(__file__).parents[2]
+    line = next(x for x in (root / "README.md").read_text(encoding="utf-8").splitlines()
+                if x.startswith("DATABASE_URL=sqlite:///data/demo.db "))
+    said = texts.t("demo.report_command", "sv", db=Path("data") / DEMO_DB,
+                   config=Path("config/arvidsjaur-2015.toml"), year=2015)
+    assert said.splitlines()[-1].strip() == line  # the demo prints the same command
+    env, _, command = line.partition(" ")
+    argv = shlex.split(command)
+    assert argv[:3] == [".venv/bin/python", "-m", "medlofte_bot"]
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(demo.services.ctx.db.url.removeprefix("sqlite:///"),
+                    tmp_path / "data" / DEMO_DB)
+    shutil.copytree(root / "config", tmp_path / "config")
+    monkeypatch.chdir(tmp_path)
+    name, _, value = env.partition("=")
+    monkeypatch.setenv(name, value)
+    for unset in ("MEDLOFTE_CLOCK", "MEDLOFTE_CONFIG", "MEDLOFTE_LANG"):
+        monkeypatch.delenv(unset, raising=False)
+    after_the_year = ManualClock(datetime(2016, 2, 1, 9, tzinfo=TZ))
+    assert main(argv[3:], clock=after_the_year) == 0
+    assert "rapport.pdf" in capsys.readouterr().out
+    reader = pypdf.PdfReader(tmp_path / "rapport.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "Arvidsjaur 2015: uppföljning av medborgarlöftena" in text
+    assert "Offentlig version" in text and "Utfall: 6 av 6 – uppfyllt." in text
+    assert all(name not in text for name in ("Olle", "Lina", "Pia", "Kim", "Cora"))

@@ -88,7 +88,8 @@ def test_a_played_half_year_at_0003_upgrades_to_head_and_reports_the_same_year(
         report = year_report(s, ps, datetime(2015, 7, 1, tzinfo=STOCKHOLM))
     engine.dispose()
     assert report is not None
-    assert report_markdown([report], "sv") == HALF_YEAR_REPORT.read_text(encoding="utf-8")
+    assert report_markdown([report], "sv", public=False) == HALF_YEAR_REPORT.read_text(
+        encoding="utf-8")
 
     with sqlite3.connect(copy) as raw:
         after = {row[0]: row for row in raw.execute(

@@ -89,6 +89,8 @@ def test_status_summary_and_report_agree_after_the_year(
         report = year_report(s, sets[("arvidsjaur", 2015)], after)
         assert report is not None
         met = {p.key: p.met for p in report.promises}
+        states = {p.key: p.state for p in report.promises}
+    assert states == {key: line.state for key, line in lines.items()}  # the report's word too
     assert lines["narkotika"].state == Standing.FULFILLED and met["narkotika"] is True
     assert lines["krogtillsyn"].state == Standing.NOT_FULFILLED and met["krogtillsyn"] is False
     assert lines["skolkontroller"].state == Standing.NOT_FULFILLED

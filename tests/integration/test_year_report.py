@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pypdf
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +23,17 @@ from medlofte_bot.configuration import load_promise_set
 from medlofte_bot.domain.states import TaskStatus
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.services import tasks
+from medlofte_bot.services.comments import set_comment
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.report import YearReport, year_report
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import make_engine, migrate, session_factory
-from medlofte_bot.views.year_report import report_csv, report_html, report_markdown
+from medlofte_bot.views.year_report import (
+    render_report,
+    report_csv,
+    report_html,
+    report_markdown,
+)
 
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -34,6 +43,8 @@ AS_OF = datetime(2015, 12, 1, 12, 0, tzinfo=STOCKHOLM)
 COLUMNS = ["promise", "task_id", "key", "kind", "start", "end", "status", "team", "joint",
            "partners_joined", "done_by", "note", "counters", "moved_from", "cancel_reason"]
 EVIL_NOTE = "3 ställen <script>alert(1)</script> | ok"
+COMMENT = "Två pass blev polisens egna när handläggaren var sjuk."
+NAMES = ("Anna Polis", "Sam Samordnare", "Petra Alkohol")
 
 
 @dataclass
@@ -114,6 +125,7 @@ def stored(db_url: str) -> Stored:
         moved_from = moved.start_at.astimezone(STOCKHOLM)
         moved_to = (moved_from + timedelta(days=1)).replace(hour=20, minute=0)
         tasks.move(s, sets, coordinator, moved.id, moved_to, LATER)
+        set_comment(s, sets, coordinator, "krogtillsyn", COMMENT, LATER)
         ids = (cancelled.id, moved.id, joint[0].id, joint[1].id, solo[0].id)
     engine.dispose()
     return Stored(db_url, ids[0], ids[1], moved_from, moved_to, ids[2], ids[3], ids[4])
@@ -132,43 +144,47 @@ def _report(url: str) -> YearReport:
     return report
 
 
-def test_markdown_shows_promised_against_done_with_joint_only_when_a_partner_joined(
+def test_the_internal_markdown_shows_promised_against_done_with_names_and_times(
         stored: Stored) -> None:
     report = _report(stored.url)
     by_key = {p.key: p for p in report.promises}
     assert (by_key["krogtillsyn"].done, by_key["krogtillsyn"].joint_done) == (3, 1)
     assert by_key["kronobergsmodellen"].counters["young_people_met"] == 15
-    md = report_markdown([report])
+    md = report_markdown([report], public=False)
     assert md.startswith("# Arvidsjaur 2015: uppföljning av medborgarlöftena")
-    assert "allmänna handlingar" in md.split("## ")[0]
+    assert "Intern version" in md.split("## ")[0] and "allmänna handlingar" in md.split("## ")[0]
     for title in ("Riktade insatser mot narkotika", "Närvaro vid riskkvällar", "Krogtillsyner",
                   "Arbeta efter Kronobergsmodellens principer", "Trafikkontroller vid skolor",
                   "Sommarnätter mot buskörning"):
         assert f"\n## {title}\n" in md
-    assert "| Riktade insatser mot narkotika | 6 | 2 | – | nej |" in md
-    assert "| Krogtillsyner | 6 | 3 | 1/2 | nej |" in md
-    assert "| Närvaro vid riskkvällar | 9 | 2 | – | nej |" in md
-    assert "| Trafikkontroller vid skolor | 12 | 1 | – | nej |" in md
-    assert "Genomförda 3 av 6. Gemensamma där en partner deltog: 1 av 2. Uppfyllt: nej." in md
+    # the standing is the word /status gives (domain.standing through services.status)
+    assert "| Krogtillsyner | 6 | 3 | 1/2 | efter (borde vara 5) |" in md
+    assert "Utfall: 3 av 6 – efter (borde vara 5)." in md
+    assert "Gemensamma där en partner deltog: 1 av 2 – " in md
+    assert "| Genomförda | 1 | 0 | 0 | 0 | 1 |" in md  # school controls: done per quarter
     assert "Petra Alkohol" in md and "Anna Polis" in md
+    assert re.search(r"Krogtillsyner, (fredag|lördag) ", md)  # the municipality's part
+    assert ": Petra Alkohol" in md
     assert "unga mötta 15, upphällningar 5" in md  # Kronoberg: risk nights and summer nights
     assert "civil bil" in md and "kontrollerade fordon: 14" in md and "besökta ställen: 3" in md
     assert "inställd: sjukdom i laget" in md
+    assert "inställd – sjukdom i laget" in md.split("**Missade och inställda**")[1]
     before, after = texts.when(stored.moved_from), texts.when(stored.moved_to)
     assert f"flyttad från {before} till {after} av Sam Samordnare" in md
-    assert "[endast polis]" in md  # police-only work is in the council's internal report
+    assert "[endast polis]" in md and before.split(" kl.")[0] in md
     assert "\\<script\\>" in md and "\\| ok" in md
 
 
 def test_english_report(stored: Stored) -> None:
-    md = report_markdown([_report(stored.url)], "en")
-    assert "Done 3 of 6. Joint with a partner present: 1 of 2. Met: no." in md
+    md = report_markdown([_report(stored.url)], "en", public=False)
+    assert "Outcome: 3 of 6 – behind" in md and "Joint with a partner present: 1 of 2" in md
     assert "cancelled: sjukdom i laget" in md and "Notes may become public records" in md
+    assert "| Done | 1 | 0 | 0 | 0 | 1 |" in md and "Q4" in md
 
 
 def test_csv_has_one_row_per_task_with_the_documented_columns(stored: Stored) -> None:
     report = _report(stored.url)
-    reader = csv.DictReader(io.StringIO(report_csv([report]), newline=""))
+    reader = csv.DictReader(io.StringIO(report_csv([report], public=False), newline=""))
     assert reader.fieldnames == COLUMNS
     rows = {int(r["task_id"]): r for r in reader}
     assert len(rows) == sum(len(p.tasks) for p in report.promises)
@@ -205,15 +221,21 @@ class _Nesting(HTMLParser):
 
 
 def test_html_is_a_self_contained_page_with_every_value_escaped(stored: Stored) -> None:
-    page = report_html([_report(stored.url)])
-    assert page.startswith("<!doctype html>")
+    page = report_html([_report(stored.url)], public=False)
+    assert page.startswith("<!doctype html>") and '<html lang="sv">' in page
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     parser = _Nesting()
     parser.feed(page)
     parser.close()
     assert parser.errors == [] and parser.stack == []
-    assert parser.tags.count("table") == 1 + 5 + 1  # overview, promises with tasks, totals
-    assert "src=" not in page and "href=" not in page
+    # overview, per quarter and the tasks of the 5 promises with tasks, totals
+    assert parser.tags.count("table") == 1 + 5 * 2 + 1
+    assert parser.tags.count("svg") == 1 and parser.tags.count("figure") == 1
+    # no outside file (the SVG's namespaces are names, not links)
+    assert "src=" not in page and "<link" not in page
+    assert "http" not in page.replace("http://www.w3.org/", "")
+    assert re.findall(r'href="(?!#)', page) == []  # the chart's own references only
+    assert "@media print" in page and "size:A4" in page and 'name="viewport"' in page
 
 
 def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path,
@@ -222,7 +244,7 @@ def test_the_cli_writes_each_format(stored: Stored, tmp_path: Path,
     monkeypatch.setenv("DATABASE_URL", stored.url)
     clock = ManualClock(AS_OF)
     assert main(["report", str(CONFIG), "--year", "2015"], clock=clock) == 0
-    assert "| Krogtillsyner | 6 | 3 | 1/2 | nej |" in capsys.readouterr().out
+    assert "| Krogtillsyner | 6 | 3 | 1/2 | efter (borde vara 5) |" in capsys.readouterr().out
     out = tmp_path / "rapport.html"
     assert main(["--lang", "en", "report", str(CONFIG), "--format", "html", "--output",
                  str(out)], clock=clock) == 0
@@ -244,3 +266,82 @@ def test_nothing_stored_says_so_and_exits_2(db_url: str, monkeypatch: pytest.Mon
     assert captured.out == ""
     assert said in captured.err and f"plan {CONFIG} --apply" in captured.err
     assert "Traceback" not in captured.err
+
+
+# ----- public and internal versions -----------------------------------------------------
+
+
+def _as_text(data: bytes, fmt: str) -> str:
+    """What a reader of the file sees: the PDF's extracted text (whitespace made single:
+    table cells wrap), the others as they are."""
+    if fmt != "pdf":
+        return data.decode("utf-8")
+    assert data.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert all(round(float(p.mediabox.width)) == 595 and round(float(p.mediabox.height)) == 842
+               for p in reader.pages)  # A4 portrait
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _police_only_times(report: YearReport, fmt: str) -> Iterator[str]:
+    """Every police-only task's time as the format writes it (not the times of tasks anyone
+    may see: a risk night may start at the same hour)."""
+    shown = {t.start for p in report.promises if not p.police_only for t in p.tasks}
+    for p in report.promises:
+        for t in p.tasks:
+            if (p.police_only or t.visibility == "police") and t.start not in shown:
+                yield t.start.isoformat() if fmt == "csv" else texts.when(t.start)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf", "csv"])
+def test_the_public_version_has_no_police_only_time_and_no_name(stored: Stored,
+                                                                 fmt: str) -> None:
+    report = _report(stored.url)
+    public = _as_text(render_report([report], fmt), fmt)
+    times = list(_police_only_times(report, fmt))
+    assert len(times) > 10
+    assert [t for t in times if t in public] == []
+    assert [n for n in NAMES if n in public] == []
+    assert EVIL_NOTE.split()[0] + " ställen <" not in public  # officers' notes stay internal
+    if fmt != "csv":
+        assert "Offentlig version" in public
+        assert "en alkoholhandläggare" in public  # the municipality's part, without her name
+        assert COMMENT in public  # the coordinator's comment, unsigned
+        assert "inställd – sjukdom i laget" in public  # the reason, by quarter
+        assert "K1" in public and "Utfall: 3 av 6 – efter (borde vara 5)." in public
+    risk_night = next(p for p in report.promises if p.key == "riskkvallar").tasks[0]
+    seen = risk_night.start.isoformat() if fmt == "csv" else texts.when(risk_night.start)
+    assert seen in public  # work anyone may see keeps its times
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "pdf", "csv"])
+def test_the_internal_version_has_the_police_only_times_and_the_names(stored: Stored,
+                                                                     fmt: str) -> None:
+    report = _report(stored.url)
+    internal = _as_text(render_report([report], fmt, public=False), fmt)
+    missing = [t for t in _police_only_times(report, fmt) if t not in internal]
+    assert missing == []
+    assert [n for n in NAMES if n not in internal] == ([] if fmt != "csv" else
+                                                       ["Sam Samordnare"])
+    if fmt != "csv":
+        assert "Intern version" in internal
+        assert f"{COMMENT} (Sam Samordnare, " in internal
+
+
+def test_the_comment_written_in_chat_wins_over_the_file_which_is_used_otherwise(
+        stored: Stored) -> None:
+    loaded = load_promise_set(CONFIG).promise_set
+    ps = loaded.model_copy(update={"promises": [
+        p.model_copy(update={"comment": "Ur filen."}) for p in loaded.promises]})
+    engine = make_engine(stored.url)
+    try:
+        with session_factory(engine)() as s:
+            report = year_report(s, ps, AS_OF)
+    finally:
+        engine.dispose()
+    assert report is not None
+    comments = {p.key: (p.comment, p.comment_by) for p in report.promises}
+    assert comments["krogtillsyn"] == (COMMENT, "Sam Samordnare")
+    assert comments["narkotika"] == ("Ur filen.", "")
+    wording = {p.key: p.wording for p in report.promises}
+    assert wording["narkotika"].startswith("Vid minst 6 tillfällen")

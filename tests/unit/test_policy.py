@@ -14,6 +14,7 @@ from medlofte_bot.domain.policy import (
     Viewer,
     answer_place,
     can_act,
+    can_comment,
     can_invite,
     can_manage,
     can_read_summary,
@@ -24,6 +25,7 @@ from medlofte_bot.domain.policy import (
     may_show_in_chat,
     receives_reminder,
     task_answer_place,
+    year_report_version,
 )
 
 # municipality 1 and 2 form one police area, 3 another; the task is team 1's, in 1
@@ -94,6 +96,18 @@ def test_only_leaders_read_the_summary() -> None:
     readers = {name for name, who in PEOPLE.items() if can_read_summary(who)}
     assert readers == {"chief", "chief_other_area", "coordinator", "coordinator_other_area",
                        "admin"}
+
+
+@pytest.mark.parametrize("person,in_1,in_3", [
+    ("chief", True, False), ("chief_other_area", False, True), ("coordinator", True, False),
+    ("admin", True, True), ("officer", False, False), ("partner_invited", False, False),
+    ("officer_gone", False, False),
+])
+def test_the_year_reports_comment_is_the_area_leaders_and_the_report_in_chat_internal(
+        person: str, in_1: bool, in_3: bool) -> None:
+    who = PEOPLE[person]
+    assert can_comment(who, 1) is in_1 and can_comment(who, 3) is in_3
+    assert year_report_version(who) == ("internal" if in_1 or in_3 else None)
 
 
 @pytest.mark.parametrize("person,in_1,in_3", [
