@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -27,6 +28,13 @@ async def _onboard(bot: Harness) -> None:
     # her role as the promise set words it, and where: never the file's id
     assert "registrerad som partner (Alkoholhandläggare, Arvidsjaur)" in welcome
     assert "alkoholhandlaggare" not in welcome
+
+
+def _morning_after(at: datetime) -> datetime:
+    """07:01 local on the morning after ``at`` (the end of a partner's quiet hours)."""
+    tz = ZoneInfo("Europe/Stockholm")
+    day = at.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(7, 1), tzinfo=tz)
 
 
 def _task(bot: Harness, promise: str, joint: bool | None = None) -> m.Task:
@@ -95,6 +103,9 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=14) + timedelta(minutes=1)
+    await bot.tick()  # 22:01: the partner's quiet hours (21-07), so the invitation waits
+    assert not [x for x in bot.emu.messages_to(PARTNER) if "Inbjudan" in (x.text or "")]
+    bot.clock.current = _morning_after(bot.clock.current)
     await bot.tick()
     invite = await bot.emu.wait_for_message(PARTNER, lambda x: "Inbjudan" in (x.text or ""))
     assert f"j:{task.id}:1" in invite.button_data()
@@ -102,7 +113,9 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     assert "anmäld" in ((await bot.emu.wait_for_message(PARTNER)).text or "")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id}")
-    status = await bot.say(1, "/status")
+    await bot.emu.send_text(1, "/status")
+    status = (await bot.emu.wait_for_message(
+        1, lambda x: (x.text or "").startswith("Läget"))).text or ""
     assert "Krogtillsyner: 1/6 – " in status
     assert "\n   varav gemensamma med partner: 1/2 – " in status
 
@@ -286,6 +299,9 @@ async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=3) + timedelta(minutes=1)
+    await bot.tick()  # 22:01: it can wait for the morning
+    assert not [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
+    bot.clock.current = _morning_after(bot.clock.current)
     await bot.tick()
     alert = [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
     assert len(alert) == 1 and f"#{task.id} " in (alert[0].text or "")
