@@ -115,7 +115,7 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     await bot.say(OFFICER, f"/klar {task.id}")
     await bot.emu.send_text(1, "/status")
     status = (await bot.emu.wait_for_message(
-        1, lambda x: (x.text or "").startswith("Läget"))).text or ""
+        1, lambda x: (x.text or "").startswith("Medborgarlöften 2015, läget nu"))).text or ""
     assert "Krogtillsyner: 1/6 – " in status
     assert "\n   varav gemensamma med partner: 1/2 – " in status
 
