@@ -397,7 +397,7 @@ TEXTS.update({
     'button.coming': "I'll come",
     'button.ask_again': '🔁 Ask again',
     'button.police_only': '👮 Police only',
-    'reminder.rsvp_question': ' Will you come?',
+    'reminder.rsvp_question': '\nWill you come?',
     'reminder.partner_again': 'Asking again, no partner has signed up yet: {task}. Can you take part?',
     'notice.declined_by': ' Declined: {names}.',
     'notice.no_partner_choices': '\nAsk the partners again, move the task or run it with police only.',

@@ -397,7 +397,7 @@ TEXTS.update({
     'button.coming': 'Jag kommer',
     'button.ask_again': '🔁 Fråga igen',
     'button.police_only': '👮 Bara polis',
-    'reminder.rsvp_question': ' Kommer du?',
+    'reminder.rsvp_question': '\nKommer du?',
     'reminder.partner_again': 'Vi frågar igen, ingen partner har anmält sig än: {task}. Kan du delta?',
     'notice.declined_by': ' Tackat nej: {names}.',
     'notice.no_partner_choices': '\nFråga partnerna igen, flytta uppgiften eller genomför den med bara polis.',
