@@ -43,15 +43,21 @@ async def _text(bot: Harness, user: int, words: str) -> str:
     return found.text or ""
 
 
-async def test_a_partner_who_joined_is_told_of_a_move_by_day_and_thanked_with_the_result(
-        bot: Harness) -> None:
+async def _pia_answers(bot: Harness, joins: bool) -> m.Task:
+    """Pia is invited to lag-1's first joint bar inspection 13 days ahead and answers."""
     await _onboard(bot)
     task = _task(bot, (m.Task.kind == "bar_inspection", m.Task.joint.is_(True)))
     bot.clock.current = _at(task.start_at - timedelta(days=13), 9)
     await bot.tick()
     invite = await bot.emu.wait_for_message(PIA, lambda x: "Inbjudan" in (x.text or ""))
-    await bot.emu.press_button(PIA, PIA, invite.message_id, f"j:{task.id}:1")
-    await _text(bot, PIA, "anmäld")
+    await bot.emu.press_button(PIA, PIA, invite.message_id, f"j:{task.id}:{int(joins)}")
+    await _text(bot, PIA, "anmäld" if joins else "deltar inte")
+    return task
+
+
+async def test_a_partner_who_joined_is_told_of_a_move_by_day_and_thanked_with_the_result(
+        bot: Harness) -> None:
+    task = await _pia_answers(bot, joins=True)
     later = (task.start_at + timedelta(days=7)).astimezone(TZ)
     assert "flyttad" in await bot.say(OFFICER, f"/flytta {task.id} {later:%d/%m %H:%M}")
     await bot.tick()
@@ -75,13 +81,7 @@ async def test_a_partner_who_joined_is_told_of_a_move_by_day_and_thanked_with_th
 
 async def test_the_coordinators_alert_says_who_declined_and_its_buttons_work(
         bot: Harness) -> None:
-    await _onboard(bot)
-    task = _task(bot, (m.Task.kind == "bar_inspection", m.Task.joint.is_(True)))
-    bot.clock.current = _at(task.start_at - timedelta(days=13), 9)
-    await bot.tick()
-    invite = await bot.emu.wait_for_message(PIA, lambda x: "Inbjudan" in (x.text or ""))
-    await bot.emu.press_button(PIA, PIA, invite.message_id, f"j:{task.id}:0")
-    await _text(bot, PIA, "deltar inte")
+    task = await _pia_answers(bot, joins=False)
     bot.clock.current = _at(task.start_at - timedelta(days=2), 7)
     await bot.tick()
     alert = await bot.emu.wait_for_message(1, lambda x: "Ingen partner" in (x.text or ""))

@@ -227,20 +227,26 @@ def _window(text: str) -> object:
     return TimeWindow.model_validate(text)
 
 
-def test_a_missed_task_is_told_to_its_team_and_the_coordinators_with_its_replacement(
-        world: World) -> None:
+def _first_school_control_missed(world: World) -> tuple[int, datetime]:
+    """lag-1's first school control goes unconfirmed, every other task by then is done;
+    its id and the morning a week after its end (not at night, so nothing waits)."""
     with world.db.transaction() as s:
         task = s.scalars(select(m.Task).join(m.Promise).join(m.Team).where(
             m.Promise.key == "skolkontroller", m.Team.key == "lag-1")
             .order_by(m.Task.start_at)).first()
         assert task is not None
         task_id, end = task.id, task.end_at
-    # a morning a week after the end: not at night, so nothing waits
     now = (end + tasks.MISSED_AFTER).astimezone(TZ).replace(hour=9, minute=0)
-    with world.db.transaction() as s:  # every other task by then was done
+    with world.db.transaction() as s:
         for other in s.scalars(select(m.Task).where(m.Task.id != task_id,
                                                      m.Task.end_at < now - tasks.MISSED_AFTER)):
             other.status = TaskStatus.DONE
+    return task_id, now
+
+
+def test_a_missed_task_is_told_to_its_team_and_the_coordinators_with_its_replacement(
+        world: World) -> None:
+    task_id, now = _first_school_control_missed(world)
     world.outbox.prepare(now)
     with world.db.transaction(write=False) as s:
         assert s.get_one(m.Task, task_id).status == TaskStatus.MISSED
@@ -433,17 +439,7 @@ def test_a_replacement_another_team_took_is_not_named_to_the_team_that_missed(
         world: World) -> None:
     """Found by the hostile suite: the team's group read the time of another team's
     police-only task in "Ersatt av …"."""
-    with world.db.transaction() as s:
-        task = s.scalars(select(m.Task).join(m.Promise).join(m.Team).where(
-            m.Promise.key == "skolkontroller", m.Team.key == "lag-1")
-            .order_by(m.Task.start_at)).first()
-        assert task is not None
-        task_id, end = task.id, task.end_at
-    now = (end + tasks.MISSED_AFTER).astimezone(TZ).replace(hour=9, minute=0)
-    with world.db.transaction() as s:
-        for other in s.scalars(select(m.Task).where(m.Task.id != task_id,
-                                                     m.Task.end_at < now - tasks.MISSED_AFTER)):
-            other.status = TaskStatus.DONE
+    _, now = _first_school_control_missed(world)
     world.outbox.prepare(now)
     (row, *_) = _rows(world, notices.MISSED)
     assert row.detail is not None
