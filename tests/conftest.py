@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,12 +35,16 @@ def pg_server() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def pg_url(pg_server: PostgresServer) -> Iterator[str]:
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    url = pg_server.create_database(name)
-    try:
+    with pg_server.scratch_database() as url:
         yield url
-    finally:
-        pg_server.drop_database(name)
+
+
+@pytest.fixture
+def cli_isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command-line test runs in its own folder with none of the bot's variables set."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

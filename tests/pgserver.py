@@ -15,6 +15,7 @@ started (``restart()`` then raises).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob
 import os
 import pwd
@@ -24,6 +25,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -132,6 +135,16 @@ class PostgresServer:
         with psycopg.connect(_libpq(self.url), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {_quote_ident(name)}")
         return _with_database(self.url, name)
+
+    @contextlib.contextmanager
+    def scratch_database(self, prefix: str = "test") -> Iterator[str]:
+        """A new database with a unique name for the duration of the block; its URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+        url = self.create_database(name)
+        try:
+            yield url
+        finally:
+            self.drop_database(name)
 
     def drop_database(self, name: str) -> None:
         """DROP DATABASE IF EXISTS name, disconnecting its other sessions first."""

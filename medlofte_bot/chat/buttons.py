@@ -80,9 +80,22 @@ async def _act(update: Update, context: BotContext, actor: Actor, action: str, t
         lang = view.member.language
         to = await answer_chat(update, view)
         if to is not None:
+            words = ("joined", "declined") if view.value.joint else ("coming", "not_coming")
             what = texts.kind(view.value.kind, lang, view.value.title).lower()
-            await reply(update, texts.t("joined" if joins else "declined", lang, what=what,
+            await reply(update, texts.t(words[0] if joins else words[1], lang, what=what,
                                         when=texts.when(view.value.start, lang)), to=to)
+    elif action == "pa":
+        asked = await call(usecases.ask_partners_again, actor, task_id, chat_ref(update))
+        to = await answer_chat(update, asked)
+        if to is not None:
+            await reply(update, texts.plural("asked_again", asked.value[1],
+                                             asked.member.language, id=task_id), to=to)
+    elif action == "po":
+        done = await call(usecases.police_only, actor, task_id, chat_ref(update))
+        to = await answer_chat(update, done)
+        if to is not None:
+            await reply(update, texts.t("police_only_set", done.member.language, id=task_id),
+                        to=to)
     elif action == "s":
         skipped = await call(usecases.skip_follow_up, actor, task_id, chat_ref(update))
         to = await answer_chat(update, skipped)

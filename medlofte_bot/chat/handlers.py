@@ -63,7 +63,7 @@ async def _show(update: Update, context: BotContext,
                 usecase: Callable[[Actor, ChatRef | None], Answer[T]],
                 render_value: Callable[[T, str], str]) -> None:
     """Run a read-only use case for the sender and reply with its rendering where the policy
-    placed it (in a group: maybe in private)."""
+    placed it (in a group: maybe in private); a long one in several messages, whole."""
     actor = actor_of(update)
     if actor is None:
         return
@@ -71,7 +71,9 @@ async def _show(update: Update, context: BotContext,
         answer = await call(usecase, actor, chat_ref(update))
         to = await answer_chat(update, answer)
         if to is not None:
-            await reply(update, render_value(answer.value, answer.member.language), to=to)
+            text = render_value(answer.value, answer.member.language)
+            for part in render.split(text):
+                await reply(update, part, to=to)
 
 
 async def on_help(update: Update, context: BotContext) -> None:
@@ -182,7 +184,8 @@ async def on_report(update: Update, context: BotContext) -> None:
         lang = answer.member.language
         to = await answer_chat(update, answer)
         if to is not None:
-            await reply(update, render.summary_text(answer.value, lang), to=to)
+            for part in render.split(render.summary_text(answer.value, lang)):
+                await reply(update, part, to=to)
             await send_chart(context.bot, to, answer.value, lang, bulk=False)
 
 

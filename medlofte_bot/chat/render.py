@@ -8,6 +8,8 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from medlofte_bot import texts
+from medlofte_bot.services import notices
+from medlofte_bot.services.outbox import Notice, Outgoing
 from medlofte_bot.services.status import PromiseStatus
 from medlofte_bot.services.summary import Summary
 from medlofte_bot.services.tasks import TaskView, follow_up_key
@@ -184,6 +186,74 @@ def join_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
     ]])
 
 
+def rsvp_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Jag kommer / Kan inte (a risk night a partner is invited to)."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("button.coming", lang), callback_data=f"j:{task_id}:1"),
+        InlineKeyboardButton(texts.t("button.decline", lang), callback_data=f"j:{task_id}:0"),
+    ]])
+
+
+def no_partner_buttons(task_id: int, lang: str) -> InlineKeyboardMarkup:
+    """Fråga igen / Flytta / Bara polis: what a coordinator can do about a joint task that
+    no partner has joined."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(texts.t("button.ask_again", lang), callback_data=f"pa:{task_id}"),
+        InlineKeyboardButton(texts.t("button.move", lang), callback_data=f"m:{task_id}"),
+        InlineKeyboardButton(texts.t("button.police_only", lang),
+                             callback_data=f"po:{task_id}"),
+    ]])
+
+
+def result_text(result: Sequence[tuple[str, str, object]], lang: str) -> str:
+    """'unga mötta 12, besökta ställen 3': a done task's counts in words."""
+    labels = {"counter": "counter", "field": "report.field"}
+    return ", ".join(f"{texts.label(labels[group], key, lang)} {value}"
+                     for group, key, value in result)
+
+
+def notice_text(message: Outgoing, lang: str) -> str:
+    """A task moved, cancelled, done or missed; or no partner yet."""
+    task, notice = message.task, message.notice
+    assert task is not None and notice is not None
+    line = task_line(task, lang)
+    if message.kind == notices.MOVED and notice.before is not None:
+        return texts.t("notice.moved", lang, task=line, before=texts.when(notice.before, lang))
+    if message.kind == notices.CANCELLED:
+        key = "notice.police_only" if task.status == "pending" else "notice.cancelled"
+        return texts.t(key, lang, task=line)
+    if message.kind == notices.THANKS:
+        result = result_text(notice.result, lang)
+        return texts.t("notice.thanks", lang, task=line) + (
+            texts.t("notice.result", lang, result=result) if result else "")
+    if message.kind == notices.MISSED:
+        return "\n".join(x for x in (texts.t("notice.missed", lang, task=line),
+                                     replan_text(notice, lang)) if x)
+    # the coordinator's "no partner yet"
+    text = texts.t("reminder.no_partner_3d", lang, task=line)
+    if notice.names:
+        text += texts.t("notice.declined_by", lang, names=", ".join(notice.names))
+    return text + texts.t("notice.no_partner_choices", lang)
+
+
+def replan_text(notice: Notice, lang: str) -> str:
+    """What the re-plan did after a miss: the new task(s), or that none was needed or found."""
+    if notice.replaced_by or notice.replaced_elsewhere:
+        parts = [texts.t("notice.replaced_by", lang, tasks="; ".join(
+            texts.t("notice.replacement", lang, id=t.id, when=texts.when(t.start, lang))
+            for t in notice.replaced_by))] if notice.replaced_by else []
+        if notice.replaced_elsewhere:
+            parts.append(texts.plural("notice.replaced_elsewhere", notice.replaced_elsewhere,
+                                      lang))
+        return " ".join(parts)
+    if notice.target_holds is None:
+        return ""
+    if notice.target_holds:
+        return texts.t("notice.no_new_needed", lang, target=notice.target)
+    return texts.t("notice.no_new_found", lang, target=notice.target,
+                   reachable=notice.reachable)
+
+
 def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
     """Hoppa över (the follow-up)."""
     return InlineKeyboardMarkup([[
@@ -209,21 +279,28 @@ def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboard
                                  for label, iso in options])
 
 
-def status_text(rows: list[PromiseStatus], lang: str) -> str:
-    """The status as a message."""
+def status_text(rows: list[PromiseStatus], lang: str, by_set: bool = False) -> str:
+    """The status as a message: under each municipality's name when there are several, and
+    under each promise set's (municipality and year) with ``by_set`` or several years; a
+    blank line opens each, a section a long message splits at."""
     years = sorted({r.year for r in rows if r.year})
     lines = [texts.t("status_title", lang, year="/".join(map(str, years)) or "")]
-    several = len({r.municipality for r in rows}) > 1
+    by_set = by_set or len({r.year for r in rows}) > 1
+    several = by_set or len({r.municipality for r in rows}) > 1
     for n, r in enumerate(rows):
-        if several and (n == 0 or rows[n - 1].municipality != r.municipality):
-            lines.append(texts.t("status_municipality", lang, municipality=r.municipality))
+        if several and (n == 0 or (rows[n - 1].municipality, rows[n - 1].year)
+                        != (r.municipality, r.year)):
+            lines += ["", texts.t("status_set", lang, municipality=r.municipality, year=r.year)
+                      if by_set else
+                      texts.t("status_municipality", lang, municipality=r.municipality)]
         if r.target is None:
             lines.append(texts.t("status_counters", lang, title=r.title,
                                  counters=texts.counters(r.counters, lang) or "–"))
             continue
         state = texts.t(f"state.{r.state}", lang, expected=r.expected, reachable=r.reachable)
         lines.append(texts.t("status_line", lang, title=r.title, done=r.done, target=r.target,
-                             state=state))
+                             state=state)
+                     + texts.plural("status_partners_came", r.partners_came, lang))
         if r.joint_target:  # the joint sub-target is its own line with its own state
             lines.append(texts.t("status_joint", lang, joint_done=r.joint_done,
                                  joint_target=r.joint_target,
@@ -234,16 +311,17 @@ def status_text(rows: list[PromiseStatus], lang: str) -> str:
 
 
 def status_answer(view: StatusView, lang: str) -> str:
-    """/status: the promises, then (coordinators) which promise sets are in force."""
+    """/status: the promises, then (coordinators) which promise sets are in force; whole
+    (the handler sends a long one in several messages)."""
     text = status_text(view.rows, lang)
     note = view.year
     if note is None:
-        return fit(text)
+        return text
     if note.covered:
         key = "status.in_force" if note.started else "status.starts_later"
-        return fit(text + "\n\n" + texts.t(key, lang, sets=note.sets))
-    return fit(text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
-                                        command=note.command))
+        return text + "\n\n" + texts.t(key, lang, sets=note.sets)
+    return text + "\n\n" + texts.t("no_promise_set", lang, year=note.year, have=note.sets,
+                                    command=note.command)
 
 
 def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
@@ -253,12 +331,14 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
         [summary.now.astimezone(summary.tz).year]
     lines = [texts.t("summary.title", lang, date=date, year="/".join(map(str, years)))
              + (texts.t("summary.late", lang) if late else ""), ""]
-    lines.append(status_text(summary.promises, lang))
+    # a partner's summary names each promise set it covers
+    lines.append(status_text(summary.promises, lang, by_set=not summary.police))
     place = len({r.municipality for r in summary.promises}) > 1
     sections: list[tuple[str, list[str]]] = [
         ("summary.completed", [texts.t(
             "summary.completed_line", lang, task=task_line(c.task, lang, place), by=c.by,
-            note=f": {c.note}" if c.note else "") for c in summary.completed]),
+            note=f": {c.note}" if c.note else "") if c.by
+            else f"• {task_line(c.task, lang, place)}" for c in summary.completed]),
         ("summary.unconfirmed", [texts.t(
             "summary.unconfirmed_line" if u.ask else "summary.unconfirmed_noone", lang,
             task=task_line(u.task, lang, place), ask=", ".join(u.ask))

@@ -80,13 +80,20 @@ def render_outgoing(message: Outgoing, bot_username: str
             if message.buttons == "start" else None
         return [texts.t(message.kind, lang, name=message.name)], markup
     assert message.task is not None
-    key = f"reminder.{message.kind}"
-    text = texts.t(key if texts.has(key) else "reminder.generic", lang,
-                   task=render.task_line(message.task, lang))
+    if message.notice is not None:
+        text = render.notice_text(message, lang)
+    else:
+        key = f"reminder.{message.kind}"
+        text = texts.t(key if texts.has(key) else "reminder.generic", lang,
+                       task=render.task_line(message.task, lang))
+        if message.buttons == "rsvp":
+            text += texts.t("reminder.rsvp_question", lang)
     if message.late:
         text += texts.t("reminder.late", lang)
-    make = {"task": render.task_buttons, "join": render.join_buttons}.get(message.buttons or "")
-    return [text], make(message.task.id, lang) if make else None
+    make = {"task": render.task_buttons, "join": render.join_buttons,
+            "rsvp": render.rsvp_buttons, "no_partner": render.no_partner_buttons,
+            }.get(message.buttons or "")
+    return [render.fit(text)], make(message.task.id, lang) if make else None
 
 
 class TelegramSender:

@@ -75,3 +75,8 @@ def reply_note(kind: str, task_id: int) -> str:
     """The note after "klar" when confirming by reply."""
     return {"bar_inspection": f"klar, {2 + task_id % 3} ställen",
             "school_traffic_control": f"klar, civil {8 + task_id % 11}"}.get(kind, "klar")
+
+
+def comes_to(invitation: str) -> bool:
+    """Fredrik comes to every risk night he is asked to, but midsummer eve."""
+    return "Midsommarafton" not in invitation

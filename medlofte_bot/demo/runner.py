@@ -32,6 +32,7 @@ from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.report import year_report
 from medlofte_bot.services.summary import next_monday_morning
+from medlofte_bot.services.tasks import MISSED_AFTER
 from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.views.year_report import report_markdown
@@ -128,6 +129,13 @@ class Demo:
             joins = self.invitations != 2  # she declines the second joint inspection
             await self.press(user, msg, f"j:{task_id}:{int(joins)}",
                              "Jag deltar" if joins else "Kan inte")
+        elif user == pp.FREDRIK and task_id and f"j:{task_id}:1" in msg.button_data():
+            comes = pp.comes_to(text)
+            await self.press(user, msg, f"j:{task_id}:{int(comes)}",
+                             "Jag kommer" if comes else "Kan inte")
+        elif user == pp.COORDINATOR and task_id and f"po:{task_id}" in msg.button_data():
+            # nobody can join: the inspection is run by the police alone (not joint)
+            await self.press(user, msg, f"po:{task_id}", "👮 Bara polis")
 
     async def _officer(self, user: int, msg: SentMessage, text: str,
                        task_id: int | None) -> None:
@@ -196,9 +204,14 @@ class Demo:
         with self.services.ctx.db.sessions() as s:
             due = s.scalar(select(func.min(m.Reminder.due_at)).where(
                 m.Reminder.state == "pending", m.Reminder.due_at > now))
+            # the moment the next unconfirmed task turns missed (its team is told then)
+            ended = s.scalar(select(func.min(m.Task.end_at)).where(
+                m.Task.status == "pending", m.Task.end_at > now - MISSED_AFTER))
         moments = [now + timedelta(days=1), next_monday_morning(now, self.tz)]
         if due is not None:
             moments.append(due)
+        if ended is not None:
+            moments.append(ended + MISSED_AFTER + timedelta(seconds=1))
         moments += [at for at, _, _ in self.actions]
         return max(min(moments), now + timedelta(seconds=1))
 

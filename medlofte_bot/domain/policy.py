@@ -21,12 +21,15 @@ The rules, in words:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from medlofte_bot.domain.states import LEADERS, POLICE_ROLES, Role, TaskStatus, Visibility
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+W = TypeVar("W")
 
 
 @dataclass(frozen=True)
@@ -280,3 +283,16 @@ def receives_reminder(viewer: Viewer, task: TaskFacts, audience: str) -> bool:
         return (can_see(viewer, task) and viewer.partner_role is not None
                 and viewer.partner_role in task.invited)
     return can_see(viewer, task)
+
+
+def can_steer_joint(viewer: Viewer, task: TaskFacts) -> bool:
+    """What to do about a joint task with no partner (ask the partners again, run it with
+    police only): the chiefs and coordinators whose area it lies in."""
+    return is_leader(viewer) and can_see(viewer, task)
+
+
+def quiet_hours_for(viewer: Viewer, windows: Mapping[str, W], night: W | None = None
+                    ) -> W | None:
+    """The quiet hours a member's role has in the promise set (``windows``: role -> hours);
+    for a notice that can wait, ``night`` when the role has none of its own."""
+    return windows.get(viewer.role, night)

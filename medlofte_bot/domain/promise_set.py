@@ -19,6 +19,8 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Visibility = Literal["police", "partners", "public"]
 Vehicle = Literal["marked", "unmarked"]
+RoleWord = Literal["officer", "partner", "chief", "coordinator"]
+DEFAULT_QUIET_HOURS: dict[str, str] = {"partner": "21:00-07:00"}
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -228,6 +230,11 @@ class Promise(_Frozen):
         return self
 
 
+def default_quiet_windows() -> dict[str, TimeWindow]:
+    """The quiet hours of a promise set that names none: partners 21:00-07:00."""
+    return {role: TimeWindow.model_validate(w) for role, w in DEFAULT_QUIET_HOURS.items()}
+
+
 class PromiseSet(_Frozen):
     """Everything one municipality and its police area promise for one year."""
 
@@ -246,6 +253,9 @@ class PromiseSet(_Frozen):
     partner_summary: bool = False
     # free-text notes and reasons are cleared this many months after the year ends (None: kept)
     notes_kept_months: int | None = Field(default=None, ge=0, le=1200)
+    # per role: "21:00-07:00", or "none"; a role not named keeps its default (partners
+    # 21:00-07:00, police roles none)
+    quiet_hours: dict[RoleWord, TimeWindow | Literal["none"]] = Field(default_factory=dict)
     promises: list[Promise] = Field(min_length=1)
 
     @field_validator("timezone")
@@ -284,6 +294,16 @@ class PromiseSet(_Frozen):
     def tz(self) -> ZoneInfo:
         """The promise set's time zone."""
         return ZoneInfo(self.timezone)
+
+    def quiet_windows(self) -> dict[str, TimeWindow]:
+        """Each role's quiet hours: the file's, else the default (partners 21:00-07:00)."""
+        out = default_quiet_windows()
+        for role, window in self.quiet_hours.items():
+            if isinstance(window, TimeWindow):
+                out[role] = window
+            else:
+                out.pop(role, None)
+        return out
 
     def promise(self, promise_id: str) -> Promise:
         """The promise with this id."""

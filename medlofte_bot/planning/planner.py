@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -148,34 +148,39 @@ class _Weekdays:
 
     def __init__(self, p: Promise, total: int, tz: ZoneInfo,
                  existing: Sequence[PlannedTask]) -> None:
-        self.varied, self.allowed = len(p.weekdays) > 1, p.weekdays
+        self.varied = len(p.weekdays) > 1
+        self.allowed = [WEEKDAYS.index(w) for w in p.weekdays]
         share = -(-total // len(p.weekdays))
         self.cap = max(-(-total // 2) if len(p.weekdays) == 2 else share + 1, 1)
         self.tz = tz
         self.dates = sorted(t.start.astimezone(tz).date() for t in existing)
+        self.counts = Counter(d.weekday() for d in self.dates)
 
     def good(self, day: date) -> bool:
         """Whether a task on ``day`` keeps the variation."""
         if not self.varied:
             return True
-        weekdays = [d.weekday() for d in self.dates]
-        if weekdays.count(day.weekday()) >= self.cap:
+        wd = day.weekday()
+        if self.counts[wd] >= self.cap:
             return False
         i = bisect.bisect(self.dates, day)
-        run = [*weekdays[max(i - 2, 0):i], day.weekday(), *weekdays[i:i + 2]]
+        run = [*(d.weekday() for d in self.dates[max(i - 2, 0):i]), wd,
+               *(d.weekday() for d in self.dates[i:i + 2])]
         return not any(run[k] == run[k + 1] == run[k + 2] for k in range(len(run) - 2))
 
-    def penalty(self, day: date) -> int:
-        """Days of distance a weekday's extra uses weigh, so the weekdays take turns."""
+    def penalties(self) -> dict[int, int]:
+        """By weekday, the days of distance its extra uses weigh, so the weekdays take
+        turns (0 for every day where only one weekday is allowed)."""
         if not self.varied:
-            return 0
-        weekdays = Counter(d.weekday() for d in self.dates)
-        return LEAST_USED_DAYS * (weekdays[day.weekday()] - min(weekdays[WEEKDAYS.index(w)]
-                                                               for w in self.allowed))
+            return dict.fromkeys(range(7), 0)
+        least = min(self.counts[w] for w in self.allowed)
+        return {w: LEAST_USED_DAYS * (self.counts[w] - least) for w in range(7)}
 
     def add(self, task: PlannedTask) -> None:
         """Count a placed task."""
-        bisect.insort(self.dates, task.start.astimezone(self.tz).date())
+        day = task.start.astimezone(self.tz).date()
+        bisect.insort(self.dates, day)
+        self.counts[day.weekday()] += 1
 
 
 def _spread_tasks(
@@ -238,13 +243,13 @@ def _place(
         aim = first + timedelta(days=(i + 0.5 + rng.uniform(-JITTER, JITTER)) * segment)
         joint = i in joint_slots
         label, window = windows[(index0 + i + offset) % len(windows)]
-        good = [d for d in free if weekdays.good(d)]
         # a varied day first; a joint task keeps its partner before its variety
-        tries = [(good, joint), (free, joint)] + ([(good, False), (free, False)] if joint else [])
+        tries = [(True, joint), (False, joint)] + ([(True, False), (False, False)] if joint
+                                                   else [])
         found = None
-        for pool, as_joint in tries:
-            found = _first_fit(ps, p, pool, aim, window, label, as_joint, rng, booking, now,
-                               weekdays.penalty)
+        for varied, as_joint in tries:
+            found = _first_fit(ps, p, free, aim, window, label, as_joint, rng, booking, now,
+                               weekdays if varied else None)
             if found is not None:
                 break
         if found is None:
@@ -272,17 +277,22 @@ def _windows(ps: PromiseSet, p: Promise) -> list[tuple[str, TimeWindow]]:
 def _first_fit(
     ps: PromiseSet, p: Promise, days: list[date], aim: date, window: TimeWindow, label: str,
     joint: bool, rng: random.Random, booking: Booking, now: datetime,
-    penalty: Callable[[date], int] = lambda _: 0,
+    weekdays: _Weekdays | None = None,
 ) -> tuple[PlannedTask, date] | None:
-    """The first day nearest ``aim`` where the time fits and a team is free (and that day)."""
+    """The first day nearest ``aim`` where the time fits and a team is free (and that day);
+    with ``weekdays``, only a day that keeps the weekdays varied, the least-used ones
+    weighing as nearer."""
     duration = p.duration_minutes or window.minutes
     duration = min(duration, window.minutes)
     steps = (window.minutes - duration) // STEP_MINUTES
     shift = STEP_MINUTES * rng.randint(0, steps) if steps > 0 else 0
-    ordered = sorted(days, key=lambda d: (abs((d - aim).days) + penalty(d), d))
+    extra = weekdays.penalties() if weekdays else dict.fromkeys(range(7), 0)
+    ordered = sorted(days, key=lambda d: (abs((d - aim).days) + extra[d.weekday()], d))
     partner = ps.partner_role(p.joint.partner_role) if (joint and p.joint) else None
     for day in ordered:
         if partner and not partner.available_on(day):
+            continue
+        if weekdays and not weekdays.good(day):
             continue
         # the shift is wall-clock time: on a DST night elapsed minutes would leave the window
         wall = datetime.combine(day, window.start) + timedelta(minutes=shift)

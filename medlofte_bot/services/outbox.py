@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,10 +24,13 @@ from medlofte_bot.domain.policy import (
     is_coordinator,
     is_partner,
     may_show_in_chat,
+    quiet_hours_for,
 )
+from medlofte_bot.domain.promise_set import TimeWindow, default_quiet_windows
+from medlofte_bot.domain.quiet import NIGHT, held_until
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOutcome, TaskStatus
 from medlofte_bot.domain.years import named, new_year_command, outdated
-from medlofte_bot.services import records, reminders, tasks
+from medlofte_bot.services import notices, records, reminders, tasks
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import group_team, viewer
 from medlofte_bot.services.summary import Summary, build_summary
@@ -39,6 +42,20 @@ UNREACHABLE, UNREACHABLE_GROUP, DIGEST = "unreachable", "unreachable_group", "di
 RECORDS_EVERY = timedelta(hours=1)
 log = logging.getLogger(__name__)
 NO_PROMISE_SET = "no_promise_set"  # no promise set covers today: told to coordinators once
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a notice says beyond its task, as plain values."""
+
+    before: datetime | None = None  # moved: from when (local time)
+    result: tuple[tuple[str, str, Any], ...] = ()  # done: (group, key, value), counts only
+    names: tuple[str, ...] = ()  # no partner yet: who declined
+    replaced_by: tuple[TaskView, ...] = ()  # missed: what the re-plan added (that they see)
+    replaced_elsewhere: int = 0  # missed: new tasks of another team (not named)
+    target_holds: bool | None = None  # missed: None when no re-plan ran
+    target: int = 0
+    reachable: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class Outgoing:
     name: str = ""  # whom an alert is about
     member_id: int | None = None
     year: tuple[str, str, str] | None = None  # no set in force: (year, sets loaded, command)
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True)
@@ -148,10 +166,42 @@ class Outbox:
             row = session.get(m.Reminder, reminder_id)
             if row is None or row.state != ReminderState.CLAIMED:
                 return None
+            until = self._quiet_until(session, row, now)
+            if until is not None:  # quiet hours: back in the queue until they end
+                row.state, row.due_at, row.claimed_at, row.claimed_by = (
+                    ReminderState.PENDING, until, None, None)
+                return None
             message = self._compose(session, row, now)
             if message is None:
                 reminders.mark_skipped(session, [row.id], "not needed")
             return message
+
+    def _quiet_until(self, session: Session, row: m.Reminder, now: datetime
+                     ) -> datetime | None:
+        """When a row to a member in quiet hours should go instead (None: now). Reminders
+        follow the role's quiet hours; a notice that can wait keeps out of the night too."""
+        member = session.get(m.Member, row.member_id) if row.member_id else None
+        if member is None or not member.active:
+            return None
+        window = quiet_hours_for(viewer(session, member), self._windows(session, member, now),
+                                 NIGHT if row.kind in notices.CAN_WAIT else None)
+        task = session.get(m.Task, row.task_id) if row.task_id else None
+        start = task.start_at if task is not None and task.status == TaskStatus.PENDING \
+            else None
+        return held_until(now, window, self.ctx.tz, start)
+
+    def _windows(self, session: Session, member: m.Member, now: datetime
+                 ) -> dict[str, TimeWindow]:
+        """The quiet hours of the member's municipality's promise set (this year's, or the
+        latest loaded); the defaults for a member of no municipality."""
+        muni = session.get(m.Municipality, member.municipality_id) \
+            if member.municipality_id else None
+        mine = {year: ps for (slug, year), ps in self.ctx.sets.items()
+                if muni is not None and slug == muni.slug}
+        if not mine:
+            return default_quiet_windows()
+        this_year = now.astimezone(self.ctx.tz).year
+        return mine.get(this_year, mine[max(mine)]).quiet_windows()
 
     def _compose(self, session: Session, row: m.Reminder, now: datetime) -> Outgoing | None:
         member = session.get(m.Member, row.member_id) if row.member_id else None
@@ -183,7 +233,50 @@ class Outbox:
                 return replace(base, lang=about.language, name=about.display_name,
                                buttons="start")
             return replace(base, name=about.display_name)
+        if row.kind in notices.TO_PARTNERS or row.kind == notices.MISSED:
+            return self._notice(session, row, member, base)
         return self._task_reminder(session, row, member, base)
+
+    @staticmethod
+    def _notice(session: Session, row: m.Reminder, member: m.Member | None, base: Outgoing
+                ) -> Outgoing | None:
+        """A task moved, cancelled, done (to the partners who joined) or missed (to the team
+        and coordinators): said only while it is still true and still theirs to hear."""
+        task = session.get(m.Task, row.task_id) if row.task_id else None
+        if task is None or not _may_receive(session, member, base.chat_id, task):
+            return None
+        if row.kind in notices.TO_PARTNERS and (member is None or member.id not in {
+                p.id for p in notices.joined(session, task.id)}):
+            return None  # she withdrew (or was never in)
+        detail = row.detail or {}
+        wanted = {notices.MOVED: TaskStatus.PENDING, notices.CANCELLED: TaskStatus.CANCELLED,
+                  notices.THANKS: TaskStatus.DONE, notices.MISSED: TaskStatus.MISSED}
+        if task.status != wanted[row.kind] and not (
+                row.kind == notices.CANCELLED and not task.joint):  # run by police alone
+            return None
+        view = tasks.view(session, task)
+        notice = Notice()
+        if row.kind == notices.MOVED:
+            if "before" not in detail:
+                return None
+            notice = Notice(before=datetime.fromisoformat(detail["before"]).astimezone(
+                view.start.tzinfo))
+        elif row.kind == notices.THANKS:
+            notice = Notice(result=_result(session, task.id))
+        elif row.kind == notices.MISSED:
+            found = [t for i in detail.get("replaced_by", ())
+                     if (t := session.get(m.Task, i)) is not None
+                     and t.status != TaskStatus.CANCELLED]
+            # a replacement another team took is named only to those who may see it
+            shown = [t for t in found if _may_receive(session, member, base.chat_id, t)]
+            notice = Notice(
+                replaced_by=tuple(tasks.view(session, t) for t in shown),
+                replaced_elsewhere=len(found) - len(shown),
+                target_holds=detail.get("holds"), target=int(detail.get("target", 0)),
+                reachable=int(detail.get("reachable", 0)))
+        # after a move she may say the new time does not suit her
+        buttons = "join" if row.kind == notices.MOVED and task.joint else None
+        return replace(base, task=view, notice=notice, buttons=buttons)
 
     @staticmethod
     def _task_reminder(session: Session, row: m.Reminder, member: m.Member | None,
@@ -194,17 +287,23 @@ class Outbox:
         if not _may_receive(session, member, base.chat_id, task):
             return None
         view = tasks.view(session, task)
-        if row.kind == "no_partner_3d" and view.partners_joined:
-            return None
+        if row.kind == notices.NO_PARTNER:
+            if view.partners_joined or not task.joint:
+                return None
+            return replace(base, task=view, buttons="no_partner",
+                           notice=Notice(names=tuple(notices.declined(session, task.id))))
         partner = member is not None and is_partner(viewer(session, member))
         if partner and member is not None:
-            declined = session.scalar(select(m.Participation.joins).where(
+            answer = session.scalar(select(m.Participation.joins).where(
                 m.Participation.task_id == task.id, m.Participation.member_id == member.id))
-            if declined is False:
+            if answer is False and row.kind != notices.ASK_AGAIN:
+                return None  # she said she cannot: no more reminders unless asked again
+            if row.kind == notices.ASK_AGAIN and (answer is True or not task.joint):
                 return None
-        buttons = ("join" if task.joint else None) if partner else (
-            None if row.kind == "no_partner_3d" else "task")
-        return replace(base, task=view, buttons=buttons)
+            # a joint task asks "Jag deltar"; a night she is invited to asks "Jag kommer"
+            buttons = "join" if task.joint else ("rsvp" if answer is None else None)
+            return replace(base, task=view, buttons=buttons)
+        return replace(base, task=view, buttons="task")
 
     def compose_digests(self, reminder_ids: Sequence[int]) -> list[Outgoing]:
         """One message per recipient for rows that went stale while the bot was down."""
@@ -253,7 +352,8 @@ class Outbox:
             return
         for rid in message.reminder_ids:
             reminders.mark_sent(session, rid, delivery.message_id, now)
-        if delivery.message_id is not None and (message.task or message.summary):
+        told = message.kind in notices.TO_PARTNERS or message.kind == notices.MISSED
+        if delivery.message_id is not None and (message.task or message.summary) and not told:
             kind = MessageKind.REMINDER if message.task else MessageKind.SUMMARY
             reminders.log_sent(session, message.chat_id, delivery.message_id, kind,
                                message.task.id if message.task else None, message.member_id,
@@ -275,3 +375,15 @@ class Outbox:
             rows.append(reminders.new_row(subject, UNREACHABLE_GROUP, now,
                                           chat_id=team.group_chat_id))
         insert_ignoring_duplicates(session, m.Reminder, rows)
+
+
+def _result(session: Session, task_id: int) -> tuple[tuple[str, str, Any], ...]:
+    """A done task's counts for a partner's thanks: the counters and the counted fields,
+    never the free-text note (it may say more than a partner should read)."""
+    done = session.scalar(select(m.Completion).where(m.Completion.task_id == task_id))
+    if done is None:
+        return ()
+    out: list[tuple[str, str, Any]] = [("counter", k, v) for k, v in (done.counters or {}).items()]
+    out += [("field", k, v) for k, v in (done.fields or {}).items()
+            if isinstance(v, int) and not isinstance(v, bool)]
+    return tuple(out)

@@ -81,14 +81,16 @@ def rules_for(kind: str, joint: bool, spec: dict[str, Any] | None = None) -> lis
 
 
 def new_row(subject: str, kind: str, due_at: datetime, *, member_id: int | None = None,
-            chat_id: int | None = None, task_id: int | None = None) -> dict[str, Any]:
+            chat_id: int | None = None, task_id: int | None = None,
+            detail: dict[str, Any] | None = None) -> dict[str, Any]:
     """A pending reminder row for ``insert_ignoring_duplicates`` (every row the same keys)."""
     return {"subject": subject, "kind": kind, "recipient": recipient_key(member_id, chat_id),
             "task_id": task_id, "member_id": member_id, "chat_id": chat_id, "due_at": due_at,
-            "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": ""}
+            "state": ReminderState.PENDING, "attempts": 0, "late": False, "error": "",
+            "detail": detail}
 
 
-def _recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
+def recipients(session: Session, task: m.Task, audience: str) -> list[tuple[int | None,
                                                                                 int | None]]:
     """(member_id, chat_id) pairs: a team's group chat, or the private chats of the members
     the policy says receive this audience's reminder about this task."""
@@ -130,7 +132,7 @@ def ensure_reminders(session: Session, now: datetime, horizon: timedelta = HORIZ
             key_ = (rule.audience, task.team_id, task.promise.municipality_id,
                     tuple(task.invited or ()))
             if key_ not in cache:
-                cache[key_] = _recipients(session, task, rule.audience)
+                cache[key_] = recipients(session, task, rule.audience)
             for member_id, chat_id in cache[key_]:
                 key = (task_subject(task.id), rule.kind, recipient_key(member_id, chat_id))
                 if key in existing:

@@ -41,6 +41,7 @@ class PromiseStatus:
     over: bool = False  # the promise's year has ended
     municipality: str = ""
     counted: frozenset[int] = frozenset()  # the tasks whose counters are summed here
+    partners_came: int = 0  # partners who said they would come, on nights that were held
     year: int = 0  # the promise set's year
 
     @property
@@ -73,6 +74,16 @@ def _joint_done(session: Session, rows: list[m.Task]) -> int:
     joined = set(session.scalars(select(m.Participation.task_id).where(
         m.Participation.task_id.in_(done_joint), m.Participation.joins.is_(True))))
     return len(joined)
+
+
+def _partners_came(session: Session, rows: list[m.Task]) -> int:
+    """Partners who answered "Jag kommer" to a task they were invited to (not a joint one:
+    that is the joint count) that was then held."""
+    held = [r.id for r in rows if r.invited and not r.joint and r.status == TaskStatus.DONE]
+    if not held:
+        return 0
+    return len(session.scalars(select(m.Participation.id).where(
+        m.Participation.task_id.in_(held), m.Participation.joins.is_(True))).all())
 
 
 def add_counts(totals: dict[str, int], counts: Mapping[str, Any] | None) -> None:
@@ -153,5 +164,6 @@ def set_status(session: Session, ps: PromiseSet, muni: m.Municipality,
             p.visibility == "police", _expected([r for r in mine if r.joint], now,
                                                 joint_target),
             year_over(ps.year, ps.tz, now), muni.name,
-            frozenset(r.id for r in counted) if p.counters else frozenset(), ps.year))
+            frozenset(r.id for r in counted) if p.counters else frozenset(),
+            _partners_came(session, mine) if p.invite else 0, ps.year))
     return out

@@ -68,8 +68,11 @@ def last_monday_morning(now: datetime, tz: ZoneInfo) -> datetime:
 
 def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
                   now: datetime) -> Summary:
-    """The summary as ``member`` may see it (partners: without police-only details)."""
+    """The summary as ``member`` may see it. A partner's covers each promise set of hers
+    whose ``partner_summary`` is on, and nothing police-only: no officer's name or note."""
     police = is_police(viewer(session, member))
+    if not police:
+        sets = {key: ps for key, ps in sets.items() if ps.partner_summary}
     promises = promise_status(session, sets, member, now)  # what the policy lets them see
     tz = next(iter(sets.values())).tz if sets else ZoneInfo("Europe/Stockholm")
     summary = Summary(now, tz, police, promises)
@@ -80,8 +83,9 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
             done = session.scalar(select(m.Completion).where(m.Completion.task_id == task.id))
             if done is not None and done.done_at >= week_ago:
                 by = session.get(m.Member, done.member_id) if done.member_id else None
-                summary.completed.append(Completed(task, by.display_name if by else "?",
-                                                   done.note))
+                summary.completed.append(Completed(
+                    task, (by.display_name if by else "?") if police else "",
+                    done.note if police else ""))
     summary.upcoming = [t for t in visible_tasks(session, member, now, now + timedelta(days=14))
                         if t.status == TaskStatus.PENDING]
     if police:

@@ -19,6 +19,7 @@ from medlofte_bot.domain.policy import (
     TaskFacts,
     can_act,
     can_see,
+    can_steer_joint,
     is_partner,
     may_show_in_chat,
     team_only,
@@ -26,8 +27,9 @@ from medlofte_bot.domain.policy import (
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import ReminderState, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
+from medlofte_bot.services import notices
 from medlofte_bot.services.members import viewer
-from medlofte_bot.services.plans import top_up
+from medlofte_bot.services.plans import TopUp, top_up
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository, as_planned, task_fields
 
@@ -80,6 +82,7 @@ class Replanned:
     target: int
     reachable: int
     added: int
+    added_ids: tuple[int, ...] = ()
 
 
 def facts(row: m.Task) -> TaskFacts:
@@ -181,6 +184,8 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     set_committed_value(row, "updated_at", now)
     PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,
                                   {"status": "pending"}, {"status": "done", "note": note[:80]})
+    if row.invited:  # partners who joined are thanked, with the result once it is answered
+        notices.tell_joined(session, row, notices.THANKS, now, due=now + notices.THANKS_AFTER)
     return Done(view(session, row), False, member.display_name, now)
 
 
@@ -227,19 +232,31 @@ def _continue_vehicles(session: Session, row: m.Task, used: str, now: datetime,
         previous = wanted
 
 
-def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:
+def _top_up(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> TopUp:
     muni = row.promise.municipality
     ps = sets[(muni.slug, row.promise.year)]
     repo = PlanRepository(session)
     teams = repo.teams(muni, ps)
     promises = {p.key: p for p in session.scalars(select(m.Promise).where(
         m.Promise.municipality_id == muni.id, m.Promise.year == ps.year))}
-    result = top_up(session, ps, muni, promises, teams, now, actor)
+    return top_up(session, ps, muni, promises, teams, now, actor)
+
+
+def _replanned(session: Session, row: m.Task, result: TopUp) -> Replanned:
+    """What a re-plan means for ``row``'s promise: the tasks it added, whether the target
+    holds."""
     short = next((s for s in result.shortfalls if s.promise == row.promise.key), None)
     target = row.promise.target or 0
-    added = sum(1 for t in result.added if t.promise == row.promise.key)
+    keys = [t.key for t in result.added if t.promise == row.promise.key]
+    ids = tuple(session.scalars(select(m.Task.id).where(
+        m.Task.promise_id == row.promise_id, m.Task.key.in_(keys)).order_by(
+        m.Task.start_at, m.Task.id))) if keys else ()
     reachable = short.reachable if short else target
-    return Replanned(view(session, row), short is None, target, reachable, added)
+    return Replanned(view(session, row), short is None, target, reachable, len(keys), ids)
+
+
+def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:
+    return _replanned(session, row, _top_up(session, sets, row, now, actor))
 
 
 def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: datetime,
@@ -275,10 +292,12 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
                         title=clash.promise.title, municipality=clash.promise.municipality.name,
                         when=Words("when", (clash.start_at.astimezone(tz).isoformat(),)))
     before = task_fields(as_planned(row, tz))
+    was = row.start_at
     row.start_at, row.end_at = start, end
     row.moved, row.updated_at = True, now
     session.execute(delete(m.Reminder).where(
         m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING))
+    notices.tell_joined(session, row, notices.MOVED, now, {"before": was.isoformat()})
     PlanRepository(session).audit(now, f"member:{member.id}", "moved", "task", row.id, before,
                                   task_fields(as_planned(row, tz)))
     session.flush()
@@ -304,6 +323,7 @@ def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason:
     row.status, row.reason, row.updated_at = TaskStatus.CANCELLED, reason[:NOTE_MAX], now
     session.execute(delete(m.Reminder).where(
         m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING))
+    notices.tell_joined(session, row, notices.CANCELLED, now)
     PlanRepository(session).audit(now, f"member:{member.id}", "cancelled", "task", row.id,
                                   {"status": "pending"}, {"status": "cancelled",
                                                           "reason": reason[:NOTE_MAX]})
@@ -330,7 +350,8 @@ def answer_invitation(session: Session, member: m.Member, task_id: int, joins: b
     return view(session, row)
 
 
-MISSED_AFTER = timedelta(days=7)
+MISSED_AFTER = notices.MISSED_AFTER
+TOLD_WITHIN = timedelta(hours=12)  # as for reminders: older news is not sent late on its own
 
 
 def mark_missed(session: Session, sets: Sets, now: datetime) -> int:
@@ -342,13 +363,80 @@ def mark_missed(session: Session, sets: Sets, now: datetime) -> int:
         row.status, row.updated_at = TaskStatus.MISSED, now
         PlanRepository(session).audit(now, "system", "missed", "task", row.id,
                                       {"status": "pending"}, {"status": "missed"})
-    touched = {(r.promise.municipality_id, r.promise.year): r for r in rows}
+    by_set: dict[tuple[int, int], list[m.Task]] = {}
+    for row in rows:
+        by_set.setdefault((row.promise.municipality_id, row.promise.year), []).append(row)
     session.flush()
-    for row in touched.values():
-        muni = session.get(m.Municipality, row.promise.municipality_id)
-        if muni is not None and (muni.slug, row.promise.year) in sets:
-            _replan(session, sets, row, now, "system")
+    for missed in by_set.values():
+        first = missed[0]
+        muni = first.promise.municipality
+        result = _top_up(session, sets, first, now, "system") \
+            if (muni.slug, first.promise.year) in sets else None
+        _tell_missed(session, missed, result, now)
     return len(rows)
+
+
+def _tell_missed(session: Session, missed: list[m.Task], result: TopUp | None,
+                 now: datetime) -> None:
+    """Each missed task told to its team and the coordinators, with what the re-plan did:
+    the tasks it added for that promise are shared out in time order (the last missed task
+    of a promise names any left over)."""
+    by_promise: dict[int, list[m.Task]] = {}
+    # a task that turned missed long ago (the bot was down, or just started) is not news:
+    # the weekly summary lists it; the re-plan still ran
+    fresh = [r for r in missed if r.end_at + MISSED_AFTER >= now - TOLD_WITHIN]
+    for row in sorted(fresh, key=lambda r: (r.start_at, r.id)):
+        by_promise.setdefault(row.promise_id, []).append(row)
+    for rows in by_promise.values():
+        if result is None:
+            for row in rows:
+                notices.tell_missed(session, row, now, [], True, row.promise.target or 0,
+                                    row.promise.target or 0)
+            continue
+        plan = _replanned(session, rows[0], result)
+        added = list(plan.added_ids)
+        for n, row in enumerate(rows):
+            mine = added[n:n + 1] if n < len(rows) - 1 else added[n:]
+            notices.tell_missed(session, row, now, mine, plan.target_holds, plan.target,
+                                plan.reachable)
+
+
+def police_only(session: Session, member: m.Member, task_id: int, now: datetime) -> TaskView:
+    """A joint task with no partner is run by the police alone: it stays, counts to the
+    promise but not to the joint sub-target; the partners' reminders are withdrawn."""
+    row = get_visible(session, member, task_id)
+    if not can_steer_joint(viewer(session, member), facts(row)):
+        raise NotAllowed("not_leader")
+    if row.status != TaskStatus.PENDING:
+        raise UserError("task_not_pending", id=row.id)
+    if not row.joint:
+        raise UserError("already_police_only", id=row.id)
+    row.joint, row.updated_at = False, now
+    partners = [p.id for p in notices.joined(session, row.id)]
+    session.execute(delete(m.Reminder).where(
+        m.Reminder.task_id == row.id, m.Reminder.state == ReminderState.PENDING,
+        m.Reminder.kind.like("partner%")))
+    if partners:  # someone joined after all: she is told it is now police work
+        notices.tell_joined(session, row, notices.CANCELLED, now)
+    PlanRepository(session).audit(now, f"member:{member.id}", "police_only", "task", row.id,
+                                  {"joint": True}, {"joint": False})
+    session.flush()
+    return view(session, row)
+
+
+def ask_partners_again(session: Session, member: m.Member, task_id: int, now: datetime
+                       ) -> tuple[TaskView, int]:
+    """The invitation to a joint task once more, to every partner of its role; returns the
+    task and how many were asked."""
+    row = get_visible(session, member, task_id)
+    if not can_steer_joint(viewer(session, member), facts(row)):
+        raise NotAllowed("not_leader")
+    if row.status != TaskStatus.PENDING or not row.joint:
+        raise UserError("task_not_pending", id=row.id)
+    asked = notices.ask_again(session, row, now)
+    PlanRepository(session).audit(now, f"member:{member.id}", "asked_again", "task", row.id,
+                                  None, {"asked": asked})
+    return view(session, row), asked
 
 
 def follow_up_key(task: TaskView) -> str:

@@ -398,6 +398,19 @@ class UseCases:
         return self._run(actor, lambda s, mem: tasks.answer_invitation(
             s, mem, task_id, joins, self.ctx.clock.now()), chat=chat)
 
+    def ask_partners_again(self, actor: Actor, task_id: int, chat: ChatRef | None = None
+                           ) -> Answer[tuple[TaskView, int]]:
+        """The coordinator's "ask again": the invitation once more to the partner role."""
+        return self._run(actor, lambda s, mem: tasks.ask_partners_again(
+            s, mem, task_id, self.ctx.clock.now()), chat=chat, shows=Shows.AREA)
+
+    def police_only(self, actor: Actor, task_id: int, chat: ChatRef | None = None
+                    ) -> Answer[TaskView]:
+        """The coordinator's "police only": a joint task with no partner is run by the
+        police alone (counted to the promise, not to its joint part)."""
+        return self._run(actor, lambda s, mem: tasks.police_only(
+            s, mem, task_id, self.ctx.clock.now()), chat=chat)
+
     def reply(self, actor: Actor, chat: ChatRef, message_id: int, text: str
               ) -> Answer[ReplyResult]:
         """A reply to one of the bot's messages: a done-word, a time, a reason, a follow-up."""

@@ -198,6 +198,8 @@ class Reminder(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     late: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str] = mapped_column(Text, default="")
+    # what a notice says beyond its task (moved from when, what the re-plan did); or None
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     def __init__(self, **kw: Any) -> None:
         """A task reminder may be made from its task and recipient alone: the keys follow."""

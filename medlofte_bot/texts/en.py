@@ -148,7 +148,7 @@ TEXTS.update({
     "reminder.partner_invite": "Invitation to a joint {task}. Can you take part?",
     "reminder.partner_2d": "In two days: {task}",
     "reminder.partner_3h": "In three hours: {task}",
-    "reminder.no_partner_3d": "No partner has signed up for {task}. Send a reminder or change the day.",
+    "reminder.no_partner_3d": "No partner has signed up for {task}.",
     "reminder.was_it_done": "Was it done? {task}",
     "reminder.late": " (overdue)",
     "unreachable": "{name} hasn't started the bot and can't be reached privately. Ask them to tap the button below.",
@@ -389,6 +389,41 @@ TEXTS["flooding"] = (
     "You are sending too many messages too fast. I won't read anything from you for the next"
     " minute; then send one at a time."
 )
+
+# partners in the loop: answers, notices, quiet hours (issue 9, point 4)
+TEXTS.update({
+    'not_leader': 'Only the local area chief and the coordinators can do that.',
+    'already_police_only': '#{id} is already run by the police alone.',
+    'button.coming': "I'll come",
+    'button.ask_again': '🔁 Ask again',
+    'button.police_only': '👮 Police only',
+    'reminder.rsvp_question': '\nWill you come?',
+    'reminder.partner_again': 'Asking again, no partner has signed up yet: {task}. Can you take part?',
+    'notice.declined_by': ' Declined: {names}.',
+    'notice.no_partner_choices': '\nAsk the partners again, move the task or run it with police only.',
+    'notice.moved': "New time for {task}. Before: {before}. You are still signed up; press Can't if the new time does not suit you.",
+    'notice.cancelled': "Cancelled: {task}. You don't need to come. Thank you for signing up.",
+    'notice.police_only': "The police will run {task} on their own. You don't need to come, but thank you for signing up.",
+    'notice.thanks': 'Thank you for taking part: {task}',
+    'notice.result': '\nResult: {result}.',
+    'notice.missed': '⚠ {task} was never confirmed and now counts as missed.',
+    'notice.replaced_by': 'Replaced by {tasks}.',
+    'notice.replacement': '#{id} {when}',
+    'notice.no_new_needed': 'No new time is needed: the target ({target}) still holds.',
+    'notice.no_new_found': 'No new time was found: the target ({target}) cannot be reached, at most {reachable}.',
+    'coming': 'Thanks! We count on you {when} ({what}).',
+    'not_coming': 'OK, thanks for letting us know. No more reminders about {when} ({what}).',
+    'asked_again.none': 'No partner with that role is registered. Invite one with /invite partner ROLE.',
+    'asked_again.one': 'The invitation to #{id} was sent again to one partner.',
+    'asked_again.many': 'The invitation to #{id} was sent again to {count} partners.',
+    'police_only_set': '#{id} will be run by the police alone. It counts towards the promise but not as joint.',
+    'status_partners_came.none': '',
+    'status_partners_came.one': ', a partner took part once',
+    'status_partners_came.many': ', partners took part {count} times',
+    'status_set': '{municipality} {year}:',
+    'notice.replaced_elsewhere.one': 'The plan got a new time for another team.',
+    'notice.replaced_elsewhere.many': 'The plan got {count} new times for other teams.',
+})
 TEXTS.update({
     "new_year.confirm": "BEKRÄFTA lokalt (confirm locally): moved to {year} from {was} by rule",
     "new_year.header": (

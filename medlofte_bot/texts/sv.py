@@ -148,7 +148,7 @@ TEXTS.update({
     "reminder.partner_invite": "Inbjudan till gemensam {task}. Kan du delta?",
     "reminder.partner_2d": "Om två dagar: {task}",
     "reminder.partner_3h": "Om tre timmar: {task}",
-    "reminder.no_partner_3d": "Ingen partner har anmält sig till {task}. Påminn eller byt dag.",
+    "reminder.no_partner_3d": "Ingen partner har anmält sig till {task}.",
     "reminder.was_it_done": "Blev det gjort? {task}",
     "reminder.late": " (försenad)",
     "unreachable": "{name} har inte startat boten och nås inte privat. Be hen trycka på knappen nedan.",
@@ -389,6 +389,41 @@ TEXTS["flooding"] = (
     "Du skickar för många meddelanden på kort tid. Jag läser inget från dig den närmaste"
     " minuten; skicka sedan ett i taget."
 )
+
+# partners in the loop: answers, notices, quiet hours (issue 9, point 4)
+TEXTS.update({
+    'not_leader': 'Det får bara lokalpolisområdeschefen och samordnarna göra.',
+    'already_police_only': '#{id} genomförs redan av polisen ensam.',
+    'button.coming': 'Jag kommer',
+    'button.ask_again': '🔁 Fråga igen',
+    'button.police_only': '👮 Bara polis',
+    'reminder.rsvp_question': '\nKommer du?',
+    'reminder.partner_again': 'Vi frågar igen, ingen partner har anmält sig än: {task}. Kan du delta?',
+    'notice.declined_by': ' Tackat nej: {names}.',
+    'notice.no_partner_choices': '\nFråga partnerna igen, flytta uppgiften eller genomför den med bara polis.',
+    'notice.moved': 'Ny tid för {task}. Tidigare: {before}. Du står kvar som anmäld; tryck Kan inte om den nya tiden inte passar.',
+    'notice.cancelled': 'Inställd: {task}. Du behöver inte komma. Tack för att du hade anmält dig.',
+    'notice.police_only': 'Polisen genomför {task} på egen hand. Du behöver inte komma, men tack för att du hade anmält dig.',
+    'notice.thanks': 'Tack för att du deltog: {task}',
+    'notice.result': '\nResultat: {result}.',
+    'notice.missed': '⚠ {task} bekräftades aldrig och räknas nu som missad.',
+    'notice.replaced_by': 'Ersatt av {tasks}.',
+    'notice.replacement': '#{id} {when}',
+    'notice.no_new_needed': 'Ingen ny tid behövs: målet ({target}) håller ändå.',
+    'notice.no_new_found': 'Ingen ny tid hittades: målet ({target}) kan inte nås, högst {reachable}.',
+    'coming': 'Tack! Vi räknar med dig {when} ({what}).',
+    'not_coming': 'Okej, tack för beskedet. Du får inga fler påminnelser om {when} ({what}).',
+    'asked_again.none': 'Ingen partner med den rollen är registrerad. Bjud in en med /bjud partner ROLL.',
+    'asked_again.one': 'Inbjudan till #{id} har skickats igen till en partner.',
+    'asked_again.many': 'Inbjudan till #{id} har skickats igen till {count} partner.',
+    'police_only_set': '#{id} genomförs av polisen ensam. Den räknas till löftet men inte som gemensam.',
+    'status_partners_came.none': '',
+    'status_partners_came.one': ', partner deltog en gång',
+    'status_partners_came.many': ', partner deltog {count} gånger',
+    'status_set': '{municipality} {year}:',
+    'notice.replaced_elsewhere.one': 'Planen fick en ny tid för ett annat lag.',
+    'notice.replaced_elsewhere.many': 'Planen fick {count} nya tider för andra lag.',
+})
 TEXTS.update({
     "new_year.confirm": "BEKRÄFTA lokalt: flyttad till {year} från {was} efter regel",
     "new_year.header": (

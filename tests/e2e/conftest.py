@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from botapi_emulator import BotApiEmulator
 from medlofte_bot.bootstrap import Services, build_bot, prepare
@@ -18,11 +20,19 @@ from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.settings import Settings
+from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import Database
 
 TOKEN = "424242:E2E-TOKEN"
 CONFIG = Path(__file__).parents[2] / "config" / "arvidsjaur-2015.toml"
 COORDINATOR = 1
+
+
+def invite_code(link_text: str) -> str:
+    """The code in an invite link ("…?start=CODE")."""
+    match = re.search(r"start=([\w-]+)", link_text)
+    assert match, link_text
+    return match[1]
 
 
 @dataclass
@@ -47,6 +57,17 @@ class Harness:
     async def tick(self) -> dict[str, int]:
         """Run one reminder tick now."""
         return await tick(self.services.outbox, TelegramSender(self.app.bot), self.clock)
+
+    async def join(self, user: int, name: str, invite: str, by: int = COORDINATOR) -> int:
+        """``user`` (named ``name``) joins by an invite ``by`` makes with ``/bjud WORDS``
+        (``invite`` is the words, "/bjud" optional); the new member's id."""
+        await self.emu.add_user(user, name)
+        link = await self.say(by, f"/bjud {invite.removeprefix('/bjud').strip()}")
+        assert "Välkommen" in await self.say(user, f"/start {invite_code(link)}")
+        with self.db.sessions() as s:
+            member_id = s.scalar(select(m.Member.id).where(m.Member.telegram_id == user))
+        assert member_id is not None
+        return member_id
 
     async def say(self, user: int, text: str, reply_to: int | None = None,
                   chat: int | None = None) -> str:

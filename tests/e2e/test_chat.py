@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from medlofte_bot.storage import models as m
 
-from .conftest import Harness
+from .conftest import Harness, invite_code
 
 OFFICER, PARTNER, STRANGER = 2001, 3001, 9999
 
 
-def _code(link_text: str) -> str:
-    match = re.search(r"start=([\w-]+)", link_text)
-    assert match, link_text
-    return match[1]
 
 
 async def _onboard(bot: Harness) -> None:
@@ -25,13 +21,20 @@ async def _onboard(bot: Harness) -> None:
     await bot.emu.add_user(PARTNER, "Pia")
     link = await bot.say(1, "/bjud polis lag-1")
     assert "t.me/medlofte_bot?start=" in link
-    welcome = await bot.say(OFFICER, f"/start {_code(link)}")
+    welcome = await bot.say(OFFICER, f"/start {invite_code(link)}")
     assert "Välkommen, Olle" in welcome and "polis" in welcome
     link = await bot.say(1, "/bjud partner alkoholhandlaggare")
-    welcome = await bot.say(PARTNER, f"/start {_code(link)}")
+    welcome = await bot.say(PARTNER, f"/start {invite_code(link)}")
     # her role as the promise set words it, and where: never the file's id
     assert "registrerad som partner (Alkoholhandläggare, Arvidsjaur)" in welcome
     assert "alkoholhandlaggare" not in welcome
+
+
+def _morning_after(at: datetime) -> datetime:
+    """07:01 local on the morning after ``at`` (the end of a partner's quiet hours)."""
+    tz = ZoneInfo("Europe/Stockholm")
+    day = at.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(7, 1), tzinfo=tz)
 
 
 def _task(bot: Harness, promise: str, joint: bool | None = None) -> m.Task:
@@ -50,7 +53,7 @@ async def test_an_invite_registers_once_and_a_stranger_gets_one_polite_sentence(
     await bot.emu.add_user(OFFICER, "Olle")
     await bot.emu.add_user(STRANGER, "Sven")
     link = await bot.say(1, "/bjud polis lag-1")
-    code = _code(link)
+    code = invite_code(link)
     assert "Välkommen" in await bot.say(OFFICER, f"/start {code}")
     assert "redan använd" in await bot.say(STRANGER, f"/start {code}")
     answer = await bot.say(STRANGER, "/mina")
@@ -100,6 +103,9 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=14) + timedelta(minutes=1)
+    await bot.tick()  # 22:01: the partner's quiet hours (21-07), so the invitation waits
+    assert not [x for x in bot.emu.messages_to(PARTNER) if "Inbjudan" in (x.text or "")]
+    bot.clock.current = _morning_after(bot.clock.current)
     await bot.tick()
     invite = await bot.emu.wait_for_message(PARTNER, lambda x: "Inbjudan" in (x.text or ""))
     assert f"j:{task.id}:1" in invite.button_data()
@@ -107,7 +113,9 @@ async def test_a_joint_inspection_counts_as_joint_only_when_a_partner_joined(bot
     assert "anmäld" in ((await bot.emu.wait_for_message(PARTNER)).text or "")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id}")
-    status = await bot.say(1, "/status")
+    await bot.emu.send_text(1, "/status")
+    status = (await bot.emu.wait_for_message(
+        1, lambda x: (x.text or "").startswith("Medborgarlöften 2015, läget nu"))).text or ""
     assert "Krogtillsyner: 1/6 – " in status
     assert "\n   varav gemensamma med partner: 1/2 – " in status
 
@@ -191,7 +199,7 @@ async def test_the_chief_gets_the_monday_summary_once_with_a_chart(bot: Harness)
     await _onboard(bot)
     await bot.emu.add_user(CHIEF, "Kim")
     link = await bot.say(1, "/bjud chef")
-    assert "Välkommen" in await bot.say(CHIEF, f"/start {_code(link)}")
+    assert "Välkommen" in await bot.say(CHIEF, f"/start {invite_code(link)}")
     task = _task(bot, "narkotika")
     bot.clock.current = task.end_at + timedelta(hours=1)
     await bot.say(OFFICER, f"/klar {task.id} lugnt")
@@ -291,6 +299,9 @@ async def test_the_coordinator_is_told_when_no_partner_joined_three_days_before(
     await _onboard(bot)
     task = _task(bot, "krogtillsyn", joint=True)
     bot.clock.current = task.start_at - timedelta(days=3) + timedelta(minutes=1)
+    await bot.tick()  # 22:01: it can wait for the morning
+    assert not [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
+    bot.clock.current = _morning_after(bot.clock.current)
     await bot.tick()
     alert = [x for x in bot.emu.messages_to(1) if "Ingen partner" in (x.text or "")]
     assert len(alert) == 1 and f"#{task.id} " in (alert[0].text or "")

@@ -18,18 +18,13 @@ OFFICER, CHIEF = 2001, 4001
 STEP = timedelta(minutes=5)
 
 
-async def _join(bot: Harness, user: int, words: str, name: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(1, f"/bjud {words}")
-    code = link.split("start=")[1].split()[0]
-    assert "Välkommen" in await bot.say(user, f"/start {code}")
 
 
 @pytest.mark.parametrize("day", [date(2015, 3, 29), date(2015, 10, 25)])
 async def test_reminders_at_0230_and_0700_go_out_once_at_the_right_instant(
         bot: Harness, day: date) -> None:
-    await _join(bot, OFFICER, "polis lag-1", "Olle")
-    await _join(bot, CHIEF, "chef", "Kim")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
+    await bot.join(CHIEF, "Kim", "chef")
     with bot.db.sessions() as s:
         member = s.scalar(select(m.Member).where(m.Member.telegram_id == OFFICER))
         assert member is not None

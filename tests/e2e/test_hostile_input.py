@@ -36,12 +36,6 @@ async def any_bot(tmp_path: Path, db_url: str) -> AsyncIterator[Harness]:
         await stop_bot(h)
 
 
-async def _join(bot: Harness, user: int, name: str, team: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(COORDINATOR, f"/bjud polis {team}")
-    match = re.search(r"start=([\w-]+)", link)
-    assert match, link
-    assert "Välkommen" in await bot.say(user, f"/start {match[1]}")
 
 
 def _task_id(bot: Harness, nth: int = 0) -> int:
@@ -86,7 +80,7 @@ async def _redeliver(bot: Harness, update_id: int) -> None:
 async def test_task_numbers_that_are_not_ascii_digits_in_range_get_the_usage_answer(
         any_bot: Harness) -> None:
     bot = any_bot
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     for text in ("/klar ²", "/klar 99999999999999999999", "/klar 2147483648", "/klar ١٧",
                  "/klar 0", "/stallin ² sjuk", "/flytta 9223372036854775808 fre 22:00"):
         answer = await bot.say(OFFICER, text)
@@ -103,7 +97,7 @@ async def test_task_numbers_that_are_not_ascii_digits_in_range_get_the_usage_ans
 async def test_nul_and_control_characters_are_dropped_before_anything_is_stored(
         any_bot: Harness) -> None:
     bot = any_bot
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     answer = await bot.say(OFFICER, f"/stallin {task_id} skäl\x00x\x1b")
     assert "inställd (skälx)" in answer, answer
@@ -124,7 +118,7 @@ async def test_nul_and_control_characters_are_dropped_before_anything_is_stored(
 
 async def test_a_long_reason_is_kept_and_echoed_in_whole_words_within_telegrams_limit(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     reason = " ".join(["långt"] * 670)  # 4 019 characters of whole words
     await bot.emu.send_text(OFFICER, f"/stallin {task_id} {reason}")
@@ -147,7 +141,7 @@ async def test_a_word_longer_than_a_message_is_echoed_cut_not_refused(bot: Harne
 
 
 async def test_after_a_commit_a_failed_answer_never_says_nothing_changed(bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     bot.emu.fail_next(1, 400, "Bad Request: message is too long", methods=["sendMessage"])
     await bot.emu.send_text(OFFICER, f"/stallin {task_id} sjuk")
@@ -158,7 +152,7 @@ async def test_after_a_commit_a_failed_answer_never_says_nothing_changed(bot: Ha
 
 
 async def test_a_late_press_still_records_the_done_and_answers_in_the_chat(bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     card = await _card(bot, task_id)
     _after(bot, task_id)
@@ -174,7 +168,7 @@ async def test_a_late_press_still_records_the_done_and_answers_in_the_chat(bot: 
 
 async def test_the_same_update_twice_changes_nothing_and_answers_nothing_the_second_time(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     _after(bot, task_id)
     sent = await bot.emu.send_text(OFFICER, f"/klar {task_id}")
@@ -189,7 +183,7 @@ async def test_the_same_update_twice_changes_nothing_and_answers_nothing_the_sec
 
 async def test_a_press_delivered_twice_answers_once_and_a_second_press_says_who_did_it(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     card = await _card(bot, task_id)
     _after(bot, task_id)
@@ -211,7 +205,7 @@ async def test_a_press_delivered_twice_answers_once_and_a_second_press_says_who_
 
 async def test_an_edit_never_runs_a_command_and_gets_one_short_answer_in_private(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     task_id = _task_id(bot)
     sent = await bot.emu.send_text(OFFICER, "/plan")
     await bot.emu.wait_for_message(OFFICER)
@@ -231,8 +225,8 @@ async def test_an_edit_never_runs_a_command_and_gets_one_short_answer_in_private
 
 async def test_a_flooding_person_is_told_once_and_everyone_else_is_answered(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "lag-1")
-    await _join(bot, OTHER_OFFICER, "Lina", "lag-2")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
+    await bot.join(OTHER_OFFICER, "Lina", "polis lag-2")
     flood = [bot.emu.send_text(OFFICER, f"hej {n}") for n in range(60)]
     await asyncio.gather(*flood)
     await bot.emu.send_text(OTHER_OFFICER, "/mina")

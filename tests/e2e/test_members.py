@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,26 +13,14 @@ from sqlalchemy import select
 from medlofte_bot.domain.states import ReminderState
 from medlofte_bot.storage import models as m
 
-from .conftest import CONFIG, COORDINATOR, Harness, start_bot, stop_bot
+from .conftest import CONFIG, COORDINATOR, Harness, invite_code, start_bot, stop_bot
 
 OFFICER, PARTNER, CORA, KURT = 2001, 3001, 5001, 6001
 STRANGER_SENTENCE = "Be samordnaren om en inbjudan"
 
 
-def _code(link_text: str) -> str:
-    match = re.search(r"start=([\w-]+)", link_text)
-    assert match, link_text
-    return match[1]
 
 
-async def _join(bot: Harness, user: int, name: str, words: str, by: int = COORDINATOR) -> int:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(by, f"/bjud {words}")
-    assert "Välkommen" in await bot.say(user, f"/start {_code(link)}")
-    with bot.db.sessions() as s:
-        member_id = s.scalar(select(m.Member.id).where(m.Member.telegram_id == user))
-    assert member_id is not None
-    return member_id
 
 
 def _task(bot: Harness, promise: str) -> m.Task:
@@ -50,8 +37,8 @@ async def _texts_after(bot: Harness, chat: int, since: int) -> str:
 
 async def test_the_coordinator_lists_members_in_words_and_deactivates_one_by_button(
         bot: Harness) -> None:
-    officer = await _join(bot, OFFICER, "Olle", "polis lag-1")
-    await _join(bot, PARTNER, "Pia", "partner alkoholhandlaggare")
+    officer = await bot.join(OFFICER, "Olle", "polis lag-1")
+    await bot.join(PARTNER, "Pia", "partner alkoholhandlaggare")
     task = _task(bot, "narkotika")
     bot.clock.current = task.start_at - timedelta(hours=3)
     await bot.tick()  # makes the officer's 2-hour reminder, due in an hour
@@ -93,8 +80,8 @@ async def test_the_coordinator_lists_members_in_words_and_deactivates_one_by_but
 
 
 async def test_remove_by_command_role_change_and_refusals(bot: Harness) -> None:
-    officer = await _join(bot, OFFICER, "Olle", "polis lag-1")
-    partner = await _join(bot, PARTNER, "Pia", "partner alkoholhandlaggare")
+    officer = await bot.join(OFFICER, "Olle", "polis lag-1")
+    partner = await bot.join(PARTNER, "Pia", "partner alkoholhandlaggare")
     assert "samordnare" in await bot.say(OFFICER, "/medlemmar")
     assert "samordnare" in await bot.say(OFFICER, f"/avsluta {partner}")
     assert "dig själv" in await bot.say(COORDINATOR, "/avsluta 1")
@@ -112,7 +99,7 @@ async def test_remove_by_command_role_change_and_refusals(bot: Harness) -> None:
 
 
 async def test_member_lists_are_never_shown_in_a_group(bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "polis lag-1")
+    await bot.join(OFFICER, "Olle", "polis lag-1")
     group = -100777
     await bot.emu.add_group(group, "Lag 1", members=[COORDINATOR, OFFICER])
     answer = await bot.say(COORDINATOR, "/medlemmar", chat=group)
@@ -125,7 +112,7 @@ async def test_invites_are_checked_listed_and_revoked(bot: Harness) -> None:
     assert "behöver en partnerroll" in await bot.say(COORDINATOR, "/bjud partner")
     link = await bot.say(COORDINATOR, "/bjud partner faltarbetare")
     assert "Fältarbetare / nattvandrare" in link
-    code = _code(link)
+    code = invite_code(link)
     listing = await bot.say(COORDINATOR, "/inbjudningar")
     assert "partner, Fältarbetare / nattvandrare" in listing and "av Cora" in listing
     card = bot.emu.last_message(COORDINATOR)
@@ -139,7 +126,7 @@ async def test_invites_are_checked_listed_and_revoked(bot: Harness) -> None:
     assert "återkallad" in await bot.say(PARTNER, f"/start {code}")
     assert STRANGER_SENTENCE in await bot.say(PARTNER, "/mina")
     assert "Inga oanvända" in await bot.say(COORDINATOR, "/inbjudningar")
-    second = _code(await bot.say(COORDINATOR, "/bjud chef"))
+    second = invite_code(await bot.say(COORDINATOR, "/bjud chef"))
     assert "återkallad" in await bot.say(COORDINATOR, f"/aterkalla {second[:8]}")
 
 
@@ -163,9 +150,9 @@ async def two_areas(tmp_path: Path) -> AsyncIterator[Harness]:
 async def test_a_coordinator_of_one_area_cannot_list_remove_or_invite_in_another(
         two_areas: Harness) -> None:
     bot = two_areas
-    await _join(bot, CORA, "Cora A", "samordnare arvidsjaur")
-    kurt = await _join(bot, KURT, "Kurt", "polis lag-1 kiruna")
-    olle = await _join(bot, OFFICER, "Olle", "polis lag-1 arvidsjaur", by=CORA)
+    await bot.join(CORA, "Cora A", "samordnare arvidsjaur")
+    kurt = await bot.join(KURT, "Kurt", "polis lag-1 kiruna")
+    olle = await bot.join(OFFICER, "Olle", "polis lag-1 arvidsjaur", by=CORA)
     listing = await bot.say(CORA, "/medlemmar")
     assert "Olle" in listing and "Kurt" not in listing and "Kiruna" not in listing
     assert f"medlem #{kurt}" in await bot.say(CORA, f"/avsluta {kurt}")

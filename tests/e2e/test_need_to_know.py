@@ -24,23 +24,15 @@ SECRET_TITLES = ("Riktade insatser mot narkotika", "Krogtillsyner", "Trafikkontr
                  "Sommarnätter")
 
 
-def _code(link_text: str) -> str:
-    match = re.search(r"start=([\w-]+)", link_text)
-    assert match, link_text
-    return match[1]
 
 
-async def _join(bot: Harness, user: int, name: str, invite: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(1, invite)
-    assert "Välkommen" in await bot.say(user, f"/start {_code(link)}")
 
 
 async def _people(bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "/bjud polis lag-1")
-    await _join(bot, OFFICER2, "Stina", "/bjud polis lag-2")
-    await _join(bot, PARTNER, "Pia", "/bjud partner alkoholhandlaggare")
-    await _join(bot, CHIEF, "Kim", "/bjud chef")
+    await bot.join(OFFICER, "Olle", "/bjud polis lag-1")
+    await bot.join(OFFICER2, "Stina", "/bjud polis lag-2")
+    await bot.join(PARTNER, "Pia", "/bjud partner alkoholhandlaggare")
+    await bot.join(CHIEF, "Kim", "/bjud chef")
     await bot.emu.add_user(STRANGER, "Sven")
 
 

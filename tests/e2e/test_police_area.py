@@ -3,6 +3,7 @@ shared between towns, the Monday summary and /status grouped by municipality."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -34,12 +35,6 @@ async def area(tmp_path: Path) -> AsyncIterator[Harness]:
         await stop_bot(h)
 
 
-async def _join(bot: Harness, user: int, name: str, invite: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(1, invite)
-    match = re.search(r"start=([\w-]+)", link)
-    assert match, link
-    assert "Välkommen" in await bot.say(user, f"/start {match[1]}")
 
 
 async def test_the_area_file_folder_plans_three_towns_with_shared_teams(area: Harness) -> None:
@@ -59,7 +54,7 @@ async def test_the_area_file_folder_plans_three_towns_with_shared_teams(area: Ha
 
 async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summary(
         area: Harness, tmp_path: Path) -> None:
-    await _join(area, CHIEF, "Kim", "/bjud chef arvidsjaur")
+    await area.join(CHIEF, "Kim", "/bjud chef arvidsjaur")
     status = await area.say(CHIEF, "/status")
     heads = [status.index(f"\n{town}:") for town in TOWNS]
     assert all(h > 0 for h in heads), status
@@ -100,7 +95,7 @@ async def test_the_chief_reads_every_town_by_name_in_status_and_the_monday_summa
 
 async def test_an_officer_of_a_shared_team_sees_both_towns_and_where_each_task_is(
         area: Harness) -> None:
-    await _join(area, OFFICER, "Stina", "/bjud polis lag-2 arjeplog")
+    await area.join(OFFICER, "Stina", "/bjud polis lag-2 arjeplog")
     with area.db.sessions() as s:
         team = s.scalars(select(m.Team).where(m.Team.key == "lag-2")).one()
         ahead = [(r.start_at, r.end_at, r.promise.municipality.name) for r in s.scalars(
@@ -119,3 +114,32 @@ async def test_an_officer_of_a_shared_team_sees_both_towns_and_where_each_task_i
     cards = [x.text or "" for x in area.emu.messages_to(OFFICER)][-len(shown):]
     assert all(card.startswith("#") for card in cards), cards
     assert [re.search(r" i (\w+) \(Arvidsjaur lag 2", c)[1] for c in cards] == shown  # type: ignore[index]
+
+
+async def test_a_status_longer_than_a_message_comes_whole_in_several(tmp_path: Path) -> None:
+    text = (AREA.parent / "arvidsjaur-2015.toml").read_text(encoding="utf-8")
+    towns = [f"Ort {chr(65 + n)}" for n in range(20)]
+    folder = tmp_path / "area"
+    folder.mkdir()
+    for n, town in enumerate(towns):  # twenty towns with their own teams, one area
+        (folder / f"ort-{n:02d}.toml").write_text(
+            text.replace('municipality = "Arvidsjaur"', f'municipality = "{town}"')
+            .replace('slug = "arvidsjaur"', f'slug = "ort-{n:02d}"')
+            .replace('id = "lag-', f'id = "o{n}-lag-').replace('"Arvidsjaur lag ', f'"{town} lag '),
+            encoding="utf-8")
+    h = await start_bot(tmp_path, datetime(2015, 3, 1, 12, 0, tzinfo=STOCKHOLM),
+                        configs=[folder])
+    try:
+        await h.join(CHIEF, "Kim", "chef ort-00")
+        before = len(h.emu.messages_to(CHIEF))
+        await h.emu.send_text(CHIEF, "/status")
+        await h.emu.wait_until(lambda: len(h.emu.messages_to(CHIEF)) > before + 1 or None)
+        await asyncio.sleep(0.5)  # let the last part arrive
+        parts = [x.text or "" for x in h.emu.messages_to(CHIEF)[before:]]
+        assert len(parts) >= 2 and all(units(p) <= MESSAGE_MAX for p in parts)
+        whole = "\n".join(parts)
+        assert all(f"\n{town}:\n" in f"\n{whole}" for town in towns), "no town left out"
+        assert all(p.split("\n")[0].endswith(":") for p in parts[1:]), \
+            "each further part starts at a town's heading"
+    finally:
+        await stop_bot(h)

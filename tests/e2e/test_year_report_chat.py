@@ -5,7 +5,6 @@ refused, and a group is answered in private."""
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pypdf
@@ -20,16 +19,8 @@ GROUP = -610
 COMMENT = "Två pass blev polisens egna när handläggaren var sjuk."
 
 
-def _code(link_text: str) -> str:
-    match = re.search(r"start=([\w-]+)", link_text)
-    assert match, link_text
-    return match[1]
 
 
-async def _join(bot: Harness, user: int, name: str, invite: str) -> None:
-    await bot.emu.add_user(user, name)
-    link = await bot.say(1, invite)
-    assert "Välkommen" in await bot.say(user, f"/start {_code(link)}")
 
 
 def _pdf_text(bot: Harness, file_id: str | None) -> str:
@@ -42,8 +33,8 @@ def _pdf_text(bot: Harness, file_id: str | None) -> str:
 
 async def test_the_chief_gets_the_internal_year_report_as_a_pdf_with_the_comment(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "/bjud polis lag-1")
-    await _join(bot, CHIEF, "Kim", "/bjud chef")
+    await bot.join(OFFICER, "Olle", "/bjud polis lag-1")
+    await bot.join(CHIEF, "Kim", "/bjud chef")
     with bot.db.sessions() as s:
         task = s.scalars(select(m.Task).join(m.Promise).join(m.Team).where(
             m.Promise.key == "narkotika", m.Team.key == "lag-1")
@@ -71,9 +62,9 @@ async def test_the_chief_gets_the_internal_year_report_as_a_pdf_with_the_comment
 
 async def test_officers_and_partners_are_refused_and_a_group_is_answered_in_private(
         bot: Harness) -> None:
-    await _join(bot, OFFICER, "Olle", "/bjud polis lag-1")
-    await _join(bot, PARTNER, "Pia", "/bjud partner alkoholhandlaggare")
-    await _join(bot, CHIEF, "Kim", "/bjud chef")
+    await bot.join(OFFICER, "Olle", "/bjud polis lag-1")
+    await bot.join(PARTNER, "Pia", "/bjud partner alkoholhandlaggare")
+    await bot.join(CHIEF, "Kim", "/bjud chef")
     for user in (OFFICER, PARTNER):
         assert "är för lokalpolisområdeschefen och samordnare" in await bot.say(
             user, "/arsrapport")

@@ -270,6 +270,8 @@ def _allowed(a: AuditRow, before: Snapshot, after: Snapshot, senders: set[int], 
         if task.visibility != "public" and member.partner_role not in task.invited:
             return f"{who} ({member.partner_role}) is not invited to task {task.id}"
         return None
+    if a.action in ("police_only", "asked_again"):
+        return None if member.role in ("chief", "coordinator") else f"{who} may not {a.action}"
     if a.action in ("invite_created", "team_group_set"):
         return None if member.role == "coordinator" else f"{who} may not {a.action}"
     if a.action == "member_added":

@@ -3,7 +3,6 @@ restored year reads back as the same year report (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,10 +31,8 @@ AS_OF = datetime(2015, 6, 1, 12, tzinfo=STOCKHOLM)
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(cli_isolated: None) -> None:
+    """Each test in its own folder, none of the bot's variables set (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -45,12 +42,8 @@ def empty_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         yield f"sqlite:///{tmp_path}/restored.db"
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    name = f"restored_{uuid.uuid4().hex[:12]}"
-    url = server.create_database(name)
-    try:
+    with server.scratch_database("restored") as url:
         yield url
-    finally:
-        server.drop_database(name)
 
 
 def _play_spring(url: str) -> None:

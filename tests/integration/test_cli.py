@@ -19,10 +19,8 @@ NEW_YEAR = ManualClock(datetime(2014, 12, 31, 23, 0, tzinfo=UTC))
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(cli_isolated: None) -> None:
+    """Each test in its own folder, none of the bot's variables set (tests/conftest.py)."""
 
 
 def test_json_has_the_documented_shape_and_the_same_bytes_every_run(

@@ -25,10 +25,8 @@ JANUARY = ManualClock(datetime(2016, 1, 4, 9, 0, tzinfo=STOCKHOLM))
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(cli_isolated: None) -> None:
+    """Each test in its own folder, none of the bot's variables set (tests/conftest.py)."""
 
 
 def _played(url: str) -> None:

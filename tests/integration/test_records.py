@@ -38,10 +38,8 @@ DUE = datetime(2018, 1, 1, 0, 30, tzinfo=STOCKHOLM)  # 24 months after the year 
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(cli_isolated: None) -> None:
+    """Each test in its own folder, none of the bot's variables set (tests/conftest.py)."""
 
 
 def _loaded(months: int | None) -> LoadedSet:

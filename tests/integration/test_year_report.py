@@ -60,10 +60,8 @@ class Stored:
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in ("DATABASE_URL", "MEDLOFTE_CLOCK", "MEDLOFTE_LANG"):
-        monkeypatch.delenv(name, raising=False)
+def _isolated(cli_isolated: None) -> None:
+    """Each test in its own folder, none of the bot's variables set (tests/conftest.py)."""
 
 
 def _member(s: Session, tid: int, name: str, role: str, **kw: object) -> m.Member:
