@@ -273,12 +273,19 @@ def test_a_task_missed_long_ago_is_not_news(world: World) -> None:
     assert _rows(world, notices.MISSED) == []
 
 
-def test_the_no_partner_alert_names_who_declined_and_offers_what_to_do(world: World) -> None:
+def _per_declined(world: World) -> tuple[int, datetime]:
+    """A joint task Per declined; its id, and noon three days before it (when the
+    coordinator's alert is due)."""
     task_id = _joint_task(world)
     with world.db.transaction() as s:
         start = s.get_one(m.Task, task_id).start_at
     now = _day(start, 3)
     _answer(world, world.per, task_id, False, now - timedelta(days=5))
+    return task_id, now
+
+
+def test_the_no_partner_alert_names_who_declined_and_offers_what_to_do(world: World) -> None:
+    task_id, now = _per_declined(world)
     with world.db.transaction() as s:
         s.add(m.Reminder(task_id=task_id, member_id=world.cora, kind=notices.NO_PARTNER,
                          due_at=now))
@@ -288,11 +295,7 @@ def test_the_no_partner_alert_names_who_declined_and_offers_what_to_do(world: Wo
 
 
 def test_asking_again_reaches_the_partner_who_declined(world: World) -> None:
-    task_id = _joint_task(world)
-    with world.db.transaction() as s:
-        start = s.get_one(m.Task, task_id).start_at
-    now = _day(start, 3)
-    _answer(world, world.per, task_id, False, now - timedelta(days=5))
+    task_id, now = _per_declined(world)
     with world.db.transaction() as s:
         view, asked = tasks.ask_partners_again(s, s.get_one(m.Member, world.cora), task_id, now)
     assert asked == 2 and view.id == task_id
