@@ -43,6 +43,17 @@ async def _text(bot: Harness, user: int, words: str) -> str:
     return found.text or ""
 
 
+async def _done_then_status(bot: Harness, task: m.Task) -> str:
+    """The officer confirms ``task`` an hour after its end; the coordinator's /status."""
+    bot.clock.current = task.end_at + timedelta(hours=1)
+    await bot.emu.send_text(OFFICER, f"/klar {task.id}")
+    await _text(bot, OFFICER, "genomförd")
+    await bot.emu.send_text(1, "/status")
+    status = await bot.emu.wait_for_message(
+        1, lambda x: (x.text or "").startswith("Medborgarlöften 2015, läget nu"))
+    return status.text or ""
+
+
 async def _pia_answers(bot: Harness, joins: bool) -> m.Task:
     """Pia is invited to lag-1's first joint bar inspection 13 days ahead and answers."""
     await _onboard(bot)
@@ -96,12 +107,7 @@ async def test_the_coordinators_alert_says_who_declined_and_its_buttons_work(
 
     await bot.emu.press_button(1, 1, alert.message_id, f"po:{task.id}")
     assert "polisen ensam" in await _text(bot, 1, "polisen ensam")
-    bot.clock.current = task.end_at + timedelta(hours=1)
-    await bot.emu.send_text(OFFICER, f"/klar {task.id}")
-    await _text(bot, OFFICER, "genomförd")
-    await bot.emu.send_text(1, "/status")
-    status = (await bot.emu.wait_for_message(
-        1, lambda x: (x.text or "").startswith("Medborgarlöften 2015, läget nu"))).text or ""
+    status = await _done_then_status(bot, task)
     assert "Krogtillsyner: 1/6 – " in status
     assert "\n   varav gemensamma med partner: 0/2 – " in status
     with bot.db.sessions() as s:
@@ -123,12 +129,7 @@ async def test_a_risk_night_invitee_says_she_comes_and_is_counted(bot: Harness) 
     assert f"j:{night.id}:1" in asked.button_data()
     await bot.emu.press_button(FIA, FIA, asked.message_id, f"j:{night.id}:1")
     assert "Vi räknar med dig" in await _text(bot, FIA, "Vi räknar med dig")
-    bot.clock.current = night.end_at + timedelta(hours=1)
-    await bot.emu.send_text(OFFICER, f"/klar {night.id}")
-    await _text(bot, OFFICER, "genomförd")
-    await bot.emu.send_text(1, "/status")
-    status = (await bot.emu.wait_for_message(
-        1, lambda x: (x.text or "").startswith("Medborgarlöften 2015, läget nu"))).text or ""
+    status = await _done_then_status(bot, night)
     assert "partner deltog en gång" in status
 
 

@@ -24,7 +24,7 @@ from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.outbox import Outbox, Outgoing
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.report import year_report
-from medlofte_bot.services.status import promise_status
+from medlofte_bot.services.status import PromiseStatus, promise_status
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import Database
 
@@ -315,6 +315,12 @@ def test_an_officer_may_not_steer_a_joint_task(world: World) -> None:
         tasks.police_only(s, s.get_one(m.Member, world.olle), task_id, NEW_YEAR)
 
 
+def _bar_inspections(s: Session, world: World, at: datetime) -> PromiseStatus:
+    """The bar-inspection promise's line as the coordinator reads it at ``at``."""
+    return next(r for r in promise_status(s, world.ctx.sets, s.get_one(m.Member, world.cora),
+                                          at) if r.promise == "krogtillsyn")
+
+
 def test_a_joint_task_run_with_police_only_counts_to_the_promise_not_its_joint_part(
         world: World) -> None:
     task_id = _joint_task(world)
@@ -325,9 +331,7 @@ def test_a_joint_task_run_with_police_only_counts_to_the_promise_not_its_joint_p
                          due_at=start - timedelta(hours=3)))
     now = _day(start, 2)
     with world.db.transaction() as s:
-        before = next(r for r in promise_status(s, world.ctx.sets,
-                                                s.get_one(m.Member, world.cora), now)
-                      if r.promise == "krogtillsyn")
+        before = _bar_inspections(s, world, now)
         tasks.police_only(s, s.get_one(m.Member, world.cora), task_id, now)
     with world.db.transaction() as s:
         assert s.get_one(m.Task, task_id).joint is False
@@ -336,9 +340,7 @@ def test_a_joint_task_run_with_police_only_counts_to_the_promise_not_its_joint_p
         assert s.scalars(select(m.Reminder).where(m.Reminder.kind == "partner_3h")).all() == []
         tasks.mark_done(s, s.get_one(m.Member, world.olle), task_id, end)
     with world.db.transaction() as s:
-        after = next(r for r in promise_status(s, world.ctx.sets,
-                                               s.get_one(m.Member, world.cora), end)
-                     if r.promise == "krogtillsyn")
+        after = _bar_inspections(s, world, end)
     assert after.done == before.done + 1
     assert after.joint_done == before.joint_done == 0
     assert after.joint_target == 2
