@@ -15,8 +15,10 @@ from botapi_emulator.records import (
 from botapi_emulator.server import BotApiEmulator
 from botapi_emulator.thread import EmulatorThread
 from botapi_emulator.user_side import UserAction, command_entities
+from botapi_emulator.webhook import SECRET_HEADER, WebhookAttempt, WebhookPolicy
 
 __all__ = [
+    "SECRET_HEADER",
     "AnsweredCallback",
     "ApiError",
     "BotApiEmulator",
@@ -30,5 +32,7 @@ __all__ = [
     "StoredFile",
     "UserAction",
     "UserState",
+    "WebhookAttempt",
+    "WebhookPolicy",
     "command_entities",
 ]

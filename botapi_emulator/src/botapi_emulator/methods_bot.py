@@ -8,8 +8,10 @@ from typing import Any
 from botapi_emulator.methods import Call, handler, resolve_chat
 from botapi_emulator.records import JSON, bad_request
 from botapi_emulator.state import EmulatorState, scope_key
+from botapi_emulator.webhook import WebhookConfig
 
 _COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def _scope_and_language(call: Call) -> tuple[str, str]:
@@ -60,29 +62,46 @@ async def delete_my_commands(emu: EmulatorState, call: Call) -> bool:
 @handler("deleteWebhook")
 async def delete_webhook(emu: EmulatorState, call: Call) -> bool:
     """Remove the webhook; drop_pending_updates=True forgets pending updates."""
-    emu.webhook_url = ""
+    emu.webhook.delete()
     if call.params.get("drop_pending_updates"):
-        emu._updates.clear()
+        emu.webhook.drop_pending()
     return True
 
 
 @handler("setWebhook")
 async def set_webhook(emu: EmulatorState, call: Call) -> bool:
-    """Store the webhook URL (nothing is ever posted to it)."""
-    emu.webhook_url = str(call.params.get("url") or "")
-    if call.params.get("drop_pending_updates"):
-        emu._updates.clear()
+    """Store the webhook and start POSTing updates to it (an empty url removes it).
+
+    Like Telegram's server in --local mode, http:// and any port are accepted.
+    """
+    p = call.params
+    url = str(p.get("url") or "")
+    if p.get("drop_pending_updates"):
+        emu.webhook.drop_pending()
+    if not url:
+        emu.webhook.delete()
+        return True
+    if not url.startswith(("http://", "https://")):
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+    secret = p.get("secret_token")
+    if secret is not None and not _SECRET.match(str(secret)):
+        raise bad_request("secret token contains unallowed characters")
+    try:
+        max_connections = int(p.get("max_connections") or 40)
+    except (TypeError, ValueError):
+        raise bad_request("wrong parameter max_connections") from None
+    allowed = p.get("allowed_updates")
+    if isinstance(allowed, list):
+        emu.allowed_updates = [str(a) for a in allowed] or None
+    emu.webhook.set(WebhookConfig(url, str(secret) if secret else None,
+                                  min(100, max(1, max_connections))))
     return True
 
 
 @handler("getWebhookInfo")
 async def get_webhook_info(emu: EmulatorState, _call: Call) -> JSON:
-    """Return the webhook URL and the number of pending updates."""
-    return {
-        "url": emu.webhook_url,
-        "has_custom_certificate": False,
-        "pending_update_count": len(emu._updates),
-    }
+    """Return the WebhookInfo: url, pending updates, the last delivery error, the settings."""
+    return emu.webhook.info()
 
 
 @handler("getChat")

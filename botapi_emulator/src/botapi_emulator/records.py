@@ -7,6 +7,15 @@ from typing import Any
 
 JSON = dict[str, Any]
 
+#: Update types Telegram delivers when allowed_updates was never set (or set to []).
+DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+def update_allowed(update: JSON, allowed: list[str] | None) -> bool:
+    """True when the bot's allowed_updates (None or []: the default set) take this update."""
+    kind = next(k for k in update if k != "update_id")
+    return (kind in allowed) if allowed else (kind not in DEFAULT_EXCLUDED_UPDATES)
+
 
 class ApiError(Exception):
     """A Bot API error answered with Telegram's envelope and the same HTTP status."""

@@ -16,6 +16,7 @@ from botapi_emulator.limits import FloodLimits
 from botapi_emulator.methods import HANDLERS, Call
 from botapi_emulator.records import JSON, ApiError, RequestRecord
 from botapi_emulator.user_side import UserSideMixin
+from botapi_emulator.webhook import WebhookPolicy
 from botapi_emulator.wire import Fault, parse_request
 
 OutageMode = Literal["refuse", "502"]
@@ -41,6 +42,7 @@ class BotApiEmulator(UserSideMixin):
         host: str = "127.0.0.1",
         port: int = 0,
         shutdown_timeout: float = 2.0,
+        webhook_policy: WebhookPolicy | None = None,
     ) -> None:
         super().__init__(
             token,
@@ -50,6 +52,7 @@ class BotApiEmulator(UserSideMixin):
             monotonic=monotonic,
             enforce_limits=enforce_limits,
             limits=limits,
+            webhook_policy=webhook_policy,
         )
         self.host = host
         self.port = port
@@ -94,6 +97,7 @@ class BotApiEmulator(UserSideMixin):
         """Stop the server, ending waiting long-polls and closing connections."""
         self._stopping = True
         self._notify()
+        await self.webhook.stop()
         if self._outage_task is not None:
             self._outage_task.cancel()
             self._outage_task = None
@@ -113,6 +117,18 @@ class BotApiEmulator(UserSideMixin):
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    # ----- webhook -------------------------------------------------------------------------
+
+    async def set_webhook_targets(self, urls: list[str] | tuple[str, ...] | None) -> None:
+        """Stand in for a load balancer: POST updates to these URLs in turn, not to the URL
+        given to setWebhook (which stays the public address the bot announced).
+
+        Delivery still starts only once the bot calls setWebhook, as at Telegram; a target
+        that failed (refused, timed out, 5xx) is skipped for ``WebhookPolicy.target_pause``.
+        None goes back to the setWebhook URL.
+        """
+        self.webhook.set_targets(urls)
 
     # ----- fault injection ------------------------------------------------------------------
 
@@ -243,7 +259,7 @@ class BotApiEmulator(UserSideMixin):
         allowed = p.get("allowed_updates")
         if isinstance(allowed, list):
             self.allowed_updates = [str(a) for a in allowed] or None
-        if self.webhook_url:
+        if self.webhook.active:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; "

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from botapi_emulator.limits import FloodLimiter, FloodLimits
 from botapi_emulator.records import (
+    DEFAULT_EXCLUDED_UPDATES,
     JSON,
     AnsweredCallback,
     ChatActionRecord,
@@ -21,12 +22,12 @@ from botapi_emulator.records import (
     SentMessage,
     StoredFile,
     UserState,
+    update_allowed,
 )
+from botapi_emulator.webhook import WebhookDelivery, WebhookPolicy
 
 T = TypeVar("T")
-
-#: Update types Telegram delivers when allowed_updates was never set (or set to []).
-DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+__all__ = ["DEFAULT_EXCLUDED_UPDATES", "EmulatorState", "scope_key"]
 
 
 def scope_key(scope: JSON | None) -> str:
@@ -47,6 +48,7 @@ class EmulatorState:
         monotonic: Callable[[], float] = time.monotonic,
         enforce_limits: bool = False,
         limits: FloodLimits | None = None,
+        webhook_policy: WebhookPolicy | None = None,
     ) -> None:
         head = token.split(":", 1)[0]
         self.token = token
@@ -67,7 +69,8 @@ class EmulatorState:
         self.request_log: list[RequestRecord] = []
         self.count_by_method: Counter[str] = Counter()
         self.count_429 = 0
-        self.webhook_url = ""
+        #: Webhook delivery (setWebhook, deleteWebhook, getWebhookInfo and the POSTs).
+        self.webhook = WebhookDelivery(self, webhook_policy)
         self.allowed_updates: list[str] | None = None
         #: Seconds after a press within which answerCallbackQuery is accepted; later answers
         #: get Telegram's 400 "query is too old…". None: no expiry (the default).
@@ -75,12 +78,13 @@ class EmulatorState:
         self._messages: dict[tuple[int, int], JSON] = {}
         self._sent: list[SentMessage] = []
         self._sent_by_key: dict[tuple[int, int], SentMessage] = {}
-        self._updates: list[JSON] = []
+        self._updates: dict[int, JSON] = {}  # pending, by update_id (in order)
         self._next_update_id = 1
         self._history: dict[int, JSON] = {}  # every update ever enqueued, for repeats
         self._repeats: list[JSON] = []  # delivered once more with the next getUpdates answer
         self._polls = 0  # getUpdates calls so far
         self._handed_out: dict[int, int] = {}  # update_id -> the poll that last returned it
+        self._webhook_acked: set[int] = set()  # update_ids a webhook answered 2xx
         self._next_file = 1
         self._callbacks: dict[str, JSON] = {}
         self._wait_cursor: dict[int, int] = {}
@@ -166,9 +170,10 @@ class EmulatorState:
         update_id = self._next_update_id
         self._next_update_id += 1
         update = {"update_id": update_id, update_type: copy.deepcopy(payload)}
-        self._updates.append(update)
+        self._updates[update_id] = update
         self._history[update_id] = update
         self._notify()
+        self.webhook.kick()
         return update_id
 
     def _repeat(self, update_id: int) -> None:
@@ -178,20 +183,16 @@ class EmulatorState:
             raise ValueError(f"no update {update_id} was ever enqueued")
         self._repeats.append(update)
         self._notify()
+        self.webhook.kick()
 
     def _take_updates(self, offset: int | None, limit: int) -> list[JSON]:
         """Confirm updates below offset and return up to limit pending allowed updates."""
         if offset is not None and offset < 0:
-            self._updates = self._updates[offset:]
+            self._updates = dict(list(self._updates.items())[offset:])
         elif offset:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        allowed = self.allowed_updates
-        kept = []
-        for upd in self._updates:
-            kind = next(k for k in upd if k != "update_id")
-            if (kind in allowed) if allowed else (kind not in DEFAULT_EXCLUDED_UPDATES):
-                kept.append(upd)
-        self._updates = kept
+            self._updates = {i: u for i, u in self._updates.items() if i >= offset}
+        kept = [u for u in self._updates.values() if update_allowed(u, self.allowed_updates)]
+        self._updates = {int(u["update_id"]): u for u in kept}
         batch = kept[: max(1, min(limit, 100))]
         if self._repeats:  # ahead of newer updates: the bot's next offset stays where it was
             batch = sorted([*self._repeats, *batch], key=lambda u: int(u["update_id"]))
@@ -201,6 +202,12 @@ class EmulatorState:
         return [copy.deepcopy(u) for u in batch]
 
     # ----- readers (safe to call from any thread) ------------------------------------------
+
+    @property
+    def webhook_url(self) -> str:
+        """The URL setWebhook stored ("" when no webhook is set)."""
+        config = self.webhook.config
+        return config.url if config is not None else ""
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         """Return the messages the bot sent to chat_id, oldest first (deleted ones included)."""
@@ -232,7 +239,7 @@ class EmulatorState:
     def pending_updates(self) -> list[JSON]:
         """Return copies of the updates not yet confirmed by getUpdates (and repeats not yet
         delivered)."""
-        return copy.deepcopy([*self._updates, *self._repeats])
+        return copy.deepcopy([*self._updates.values(), *self._repeats])
 
     @property
     def last_update_id(self) -> int:
@@ -241,7 +248,8 @@ class EmulatorState:
         return self._next_update_id - 1
 
     def acknowledged(self, update_id: int) -> bool:
-        """True once the bot polled again after getUpdates last handed out this update.
+        """True once the bot polled again after getUpdates last handed out this update, or
+        once a webhook answered its POST with a 2xx.
 
         For a new update this is Telegram's confirmation (the next offset is past it); for a
         repeated one it means the same. Either way the bot had the update in hand before it
@@ -249,6 +257,8 @@ class EmulatorState:
         """
         if any(int(u["update_id"]) == update_id for u in self._repeats):
             return False
+        if update_id in self._webhook_acked:
+            return update_id not in self._updates
         handed = self._handed_out.get(update_id)
         return handed is not None and self._polls > handed
 
