@@ -1,4 +1,4 @@
-"""Command line: ``python -m medlofte_bot plan|invite|report|calendar|new-year|backup ...``."""
+"""Command line: ``python -m medlofte_bot plan|invite|report|migrate|new-year|backup ...``."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from medlofte_bot.services.members import store_invite
 from medlofte_bot.services.plans import ApplyResult, apply_promise_set, stored_tasks
 from medlofte_bot.services.report import year_report
 from medlofte_bot.settings import Settings, read_settings
-from medlofte_bot.storage.database import Database, database_url
+from medlofte_bot.storage.database import Database, database_url, head_revision
 from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table, tasks_ics
 from medlofte_bot.views.year_report import render_report
 
@@ -76,8 +76,30 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     calendar.add_argument("--year", type=int)
     calendar.add_argument("--output", type=Path, metavar="FILE", required=True)
     calendar.add_argument("--include-police-only", action="store_true")
+    sub.add_parser("migrate", help="bring DATABASE_URL's schema to the newest revision and "
+                                   "exit (the one-shot step before the bot replicas start)")
     cli_year.add_parsers(sub)
     return parser
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate and say to which revision; 1 (and why) when the database cannot be reached,
+    so a deployment waiting for this step to succeed does not start the bot."""
+    url = database_url(settings.database_url)
+    where = url.split("@")[-1]
+    db: Database | None = None
+    try:
+        db = _open(settings)
+        revision = head_revision()
+    except SQLAlchemyError as exc:
+        print(texts.t("cli.db_error", args.lang, url=where, reason=type(exc).__name__),
+              file=sys.stderr)
+        return 1
+    finally:
+        if db is not None:
+            db.dispose()
+    print(texts.t("cli.migrated", args.lang, url=where, revision=revision))
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -314,6 +336,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
             return _invite(args, settings, clock)
         if args.command == "report":
             return _report(args, settings, clock)
+        if args.command == "migrate":
+            return _migrate(args, settings)
         if args.command == "calendar":
             return _calendar(args, settings, clock)
         if args.command in cli_year.COMMANDS:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -20,6 +20,8 @@ T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_SQLITE = "sqlite:///data/medlofte.db"
 CHUNK = 500
+# one PostgreSQL advisory lock key for schema upgrades ("medlofte" on a phone keypad)
+MIGRATION_LOCK = 63_356_383
 
 
 def database_url(value: str | None) -> str:
@@ -57,10 +59,17 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with Alembic (from empty on first use)."""
+    """Bring the schema to ``revision`` with Alembic (from empty on first use).
+
+    On PostgreSQL several processes may start at once (replicas, the one-shot migration):
+    each waits for a transaction-wide advisory lock, so one upgrades and the others then
+    find the schema at head and change nothing (the DDL is transactional there).
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -137,8 +146,6 @@ class Database:
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return False
-            from sqlalchemy import text
-
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
     def dispose(self) -> None:

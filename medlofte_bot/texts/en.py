@@ -537,3 +537,6 @@ TEXTS.update({
 TEXTS["backup.sqlite_failed"] = "Could not copy {source} to {target}: {reason}."
 TEXTS["status.starts_later"] = "Promise sets loaded, not in force yet: {sets}."
 TEXTS["new_year.unwritable"] = "Cannot write {file}: {reason}."
+
+# deployment (migrate)
+TEXTS["cli.migrated"] = "The database ({url}) is at schema revision {revision}, the newest."

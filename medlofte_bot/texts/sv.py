@@ -537,3 +537,6 @@ TEXTS.update({
 TEXTS["backup.sqlite_failed"] = "Kunde inte kopiera {source} till {target}: {reason}."
 TEXTS["status.starts_later"] = "Inlästa löften, som ännu inte börjat gälla: {sets}."
 TEXTS["new_year.unwritable"] = "Kan inte skriva {file}: {reason}."
+
+# deployment (migrate)
+TEXTS["cli.migrated"] = "Databasen ({url}) har schemaversion {revision}, den senaste."
