@@ -155,6 +155,12 @@ class WebhookHarness(Harness):
     url: str
     http: httpx.AsyncClient
     lease_clock: ManualClock
+    owns_emu: bool = True
+
+    async def tick(self) -> dict[str, int]:
+        """One reminder tick now, its outcomes counted in the metrics as in production."""
+        return await tick(self.services.outbox,
+                          TelegramSender(self.app.bot, self.web.metrics.delivered), self.clock)
 
     async def post(self, payload: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         """POST an update as Telegram does (with ``secret`` in the header unless None)."""
@@ -182,11 +188,15 @@ class WebhookHarness(Harness):
 
 
 async def start_webhook_bot(tmp_path: Path, now: datetime, db_url: str | None = None,
-                            recover_every: float = 3600.0) -> WebhookHarness:
-    """Emulator + migrated database + the bot in webhook mode on a free loopback port.
-    Leases run on a ManualClock the test moves; recovery runs every ``recover_every`` s."""
-    emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot")
-    await emu.start()
+                            recover_every: float = 3600.0, emu: BotApiEmulator | None = None,
+                            worker: str = "bot") -> WebhookHarness:
+    """Emulator (or ``emu``, shared with another bot) + migrated database + the bot in
+    webhook mode on a free loopback port. Leases run on a ManualClock the test moves;
+    recovery runs at start and every ``recover_every`` s (or when a test calls it)."""
+    owns_emu = emu is None
+    if emu is None:
+        emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot")
+        await emu.start()
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     settings = Settings(token=TOKEN, base_url=emu.base_url,
@@ -194,7 +204,7 @@ async def start_webhook_bot(tmp_path: Path, now: datetime, db_url: str | None = 
                         configs=[CONFIG], admin_ids=frozenset({COORDINATOR}),
                         webhook_url=url, webhook_secret=SECRET, listen=f"127.0.0.1:{port}")
     services = prepare(settings, ManualClock(datetime(2014, 12, 31, 12, tzinfo=now.tzinfo)),
-                       pacer=Pacer(per_second=0, private_gap=0, group_gap=0))
+                       pacer=Pacer(per_second=0, private_gap=0, group_gap=0), worker=worker)
     clock = ManualClock(now)
     services.ctx.clock = clock
     lease_clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
@@ -210,9 +220,10 @@ async def start_webhook_bot(tmp_path: Path, now: datetime, db_url: str | None = 
     if serving.done():
         await serving  # its error
     assert emu.webhook_url == url, "no setWebhook within 10 s"
-    await emu.add_user(COORDINATOR, "Cora")
+    if owns_emu:
+        await emu.add_user(COORDINATOR, "Cora")
     return WebhookHarness(emu, services, clock, web.app, web, server, serving, url,
-                          httpx.AsyncClient(timeout=10), lease_clock)
+                          httpx.AsyncClient(timeout=10), lease_clock, owns_emu)
 
 
 async def stop_webhook_bot(h: WebhookHarness) -> None:
@@ -220,7 +231,8 @@ async def stop_webhook_bot(h: WebhookHarness) -> None:
     h.server.should_exit = True
     await asyncio.wait_for(h.serving, 20)
     await h.http.aclose()
-    await h.emu.stop()
+    if h.owns_emu:
+        await h.emu.stop()
     h.services.dispose()
 
 
