@@ -191,7 +191,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``env`` (the process environment by default); a wrong value raises
     ConfigError naming the variable."""
     source = os.environ if env is None else env
-    values = {alias: source[alias] for alias in ALIASES.values() if alias in source}
+    # an empty variable is an unset one (.env.example lists them all, most empty)
+    values = {alias: source[alias] for alias in ALIASES.values() if source.get(alias)}
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

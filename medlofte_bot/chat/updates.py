@@ -45,9 +45,9 @@ class UpdateGate:
     """Remembers recent update ids and each person's recent updates; no I/O, so a test
     drives it with a fake ``monotonic`` clock.
 
-    The ids live only in memory: a restarted bot can run an update the last one ran but
-    never confirmed. Issue 10 (several bot processes) will record update ids in the
-    database instead.
+    The ids live only in memory: the fast path. In webhook mode the update inbox
+    (services/inbox.py) records every update id in the database, so a resend to this
+    process or another never runs an update twice.
     """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic, *,

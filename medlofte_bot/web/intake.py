@@ -119,6 +119,9 @@ class Intake:
         return len(taken)
 
     async def close(self) -> None:
-        """Mark done what finished before the stop."""
-        if self.inbox is not None:
-            await self.flush()
+        """Mark done what finished before the stop (after a flush already under way)."""
+        if self.inbox is None:
+            return
+        if self._flushing is not None:
+            await asyncio.gather(self._flushing, return_exceptions=True)
+        await self.flush()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
@@ -24,6 +25,7 @@ from .conftest import (
 
 OFFICER, STRANGER = 2001, 777
 QUIET = 0.3  # seconds to wait for a reply that must not come
+MARCH = datetime(2015, 3, 1, 9, tzinfo=ZoneInfo("Europe/Stockholm"))
 
 
 def _inbox(h: WebhookHarness) -> dict[int, m.UpdateInbox]:
@@ -158,11 +160,18 @@ def _left_by_a_dead_process(h: WebhookHarness, update_ids: list[int]) -> None:
 
 
 async def test_updates_left_by_a_dead_process_run_in_another_and_store_one_confirmation(
-        webhook_bot: WebhookHarness, tmp_path: Path) -> None:
+        db_url: str, tmp_path: Path) -> None:
     """A /klar and a done button handled, then the process died before marking them done:
     another process takes them up and runs them again, and nothing is counted twice. An
-    update accepted and never run at all is answered too."""
-    first = webhook_bot
+    update accepted and never run at all is answered too. SQLite and PostgreSQL."""
+    first = await start_webhook_bot(tmp_path / "first", MARCH, db_url=db_url)
+    try:
+        await _left_and_taken_up(first, tmp_path)
+    finally:
+        await stop_webhook_bot(first)
+
+
+async def _left_and_taken_up(first: WebhookHarness, tmp_path: Path) -> None:
     await first.emu.add_user(OFFICER, "Olle")
     code = invite_code(await first.say(COORDINATOR, "/bjud polis lag-1"))
     assert "Välkommen" in await first.say(OFFICER, f"/start {code}")
@@ -208,11 +217,7 @@ async def test_updates_left_by_a_dead_process_run_in_another_and_store_one_confi
 
 async def test_a_stopped_bot_handles_what_it_accepted_and_leaves_the_webhook_set(
         tmp_path: Path) -> None:
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    h = await start_webhook_bot(tmp_path, datetime(2015, 3, 1, 9,
-                                                   tzinfo=ZoneInfo("Europe/Stockholm")))
+    h = await start_webhook_bot(tmp_path, MARCH)
     try:
         await h.emu.add_user(STRANGER, "Sven")
         actions = [await h.emu.send_text(STRANGER, f"/mina {i}") for i in range(5)]

@@ -117,3 +117,9 @@ def test_metrics_count_updates_reminders_and_429s_in_their_own_registry() -> Non
     assert 'medlofte_reply_seconds_bucket{le="0.25"} 1.0' in text
     assert 'medlofte_reply_seconds_bucket{le="0.1"} 0.0' in text
     assert "medlofte_updates_total{" not in other.render().decode()
+
+
+def test_empty_variables_as_in_env_example_leave_the_bot_polling_with_no_app() -> None:
+    s = load_settings({"MEDLOFTE_WEBHOOK_URL": "", "MEDLOFTE_WEBHOOK_SECRET": "",
+                       "MEDLOFTE_LISTEN": ""})
+    assert s.webhook_url is None and not s.serves_web()
