@@ -296,3 +296,15 @@ async def test_drop_pending_updates_forgets_what_was_waiting() -> None:
         await wait_for(lambda: rec.ok == [fresh.update_id])
         await asyncio.sleep(0.05)
         assert [u for u, _ in rec.posts] == [fresh.update_id]
+
+
+async def test_with_delivery_off_the_webhook_is_stored_and_nothing_posted() -> None:
+    async with emulator(WebhookPolicy(deliver=False)) as (emu, bot), \
+            receiving(Receiver()) as rec:
+        await bot.set_webhook(rec.url)
+        await emu.send_text(ANNA, "hallå")
+        await asyncio.sleep(0.2)
+        assert rec.posts == [] and emu.webhook_url == rec.url
+        assert (await bot.get_webhook_info()).pending_update_count == 1
+        with pytest.raises(Conflict):
+            await bot.get_updates()

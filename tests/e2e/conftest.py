@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from botapi_emulator import BotApiEmulator
+from botapi_emulator import BotApiEmulator, WebhookPolicy
 from medlofte_bot.bootstrap import Services, Web, build_bot, build_web, prepare
 from medlofte_bot.chat.app import App, publish_commands
 from medlofte_bot.chat.ratelimit import Pacer
@@ -195,7 +195,9 @@ async def start_webhook_bot(tmp_path: Path, now: datetime, db_url: str | None = 
     recovery runs at start and every ``recover_every`` s (or when a test calls it)."""
     owns_emu = emu is None
     if emu is None:
-        emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot")
+        # the tests post each update themselves (a wrong secret, a resend by hand)
+        emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot",
+                             webhook_policy=WebhookPolicy(deliver=False))
         await emu.start()
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"

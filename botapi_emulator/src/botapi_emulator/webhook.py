@@ -50,6 +50,9 @@ class WebhookPolicy:
     lifetime: float = 86_400.0  # an update not delivered by then is dropped
     target_pause: float = 10.0  # a target that failed is skipped this long (several targets)
     gone_timeout: float = 23 * 3600.0  # 410 Gone for this long removes the webhook
+    # False: setWebhook is stored (getUpdates refused, getWebhookInfo answered) but nothing
+    # is posted; for tests that post updates themselves (a wrong secret, a resend by hand)
+    deliver: bool = True
 
 
 @dataclass
@@ -215,7 +218,7 @@ class WebhookDelivery:
 
     def kick(self) -> None:
         """Wake the delivery loop (new updates, a new setting); starts it when needed."""
-        if self.config is None:
+        if self.config is None or not self.policy.deliver:
             return
         try:
             loop = asyncio.get_running_loop()
