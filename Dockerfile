@@ -3,7 +3,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
-# the product only: no `demo` extra, so the Bot API emulator (botapi_emulator/) stays out
+# the product only: no `demo` extra, so the Bot API emulator stays out
 COPY pyproject.toml README.md ./
 COPY medlofte_bot ./medlofte_bot
 RUN pip install .

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from medlofte_bot.settings import DEFAULT_CONFIG, Settings, load_settings, read_
 from medlofte_bot.storage.database import Database, database_url
 from medlofte_bot.web.intake import Intake
 from medlofte_bot.web.metrics import BotMetrics, Waiting
-from medlofte_bot.web.run import WebhookTarget, run_with_server
+from medlofte_bot.web.run import RECOVER_EVERY, WebhookTarget, run_with_server
 from medlofte_bot.web.server import Webhook, create_app, make_server
 
 EXIT_CONFIG = 2
@@ -142,7 +142,8 @@ def prepare(settings: Settings, clock: Clock, worker: str = "bot",
     log_year(sets.values(), clock.now())
     ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker,
                          settings.names_kept_months)
-    return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer or Pacer())
+    return Services(settings, ctx, UseCases(ctx), Outbox(ctx),
+                    pacer or Pacer(per_second=settings.send_rate))
 
 
 def build_bot(services: Services, tick_interval: float | None = None,
@@ -245,7 +246,8 @@ def build_web(services: Services, lease_clock: Clock | None = None,
         return Waiting(due, open_updates)
 
     metrics = BotMetrics(services.pacer.stats, waiting)
-    inbox = Inbox(ctx.db, ctx.worker) if webhook_mode else None
+    inbox = Inbox(ctx.db, ctx.worker, timedelta(seconds=settings.inbox_lease)) \
+        if webhook_mode else None
     intake = Intake(inbox, lease_clock or SystemClock(), metrics.update_finished)
     app = build_bot(services, tick_enabled=tick_enabled, polling=not webhook_mode,
                     on_finished=intake.finished, on_delivered=metrics.delivered)
@@ -268,4 +270,6 @@ async def serve(services: Services) -> None:
     host, port = services.settings.listen_address()
     server = make_server(web.asgi, host, port)
     freeze_startup_objects()
-    await run_with_server(web.app, server, web.intake, web.webhook)
+    # renew and take up well within one lease (every 10 s for the default 60 s)
+    await run_with_server(web.app, server, web.intake, web.webhook,
+                          recover_every=min(RECOVER_EVERY, services.settings.inbox_lease / 6))

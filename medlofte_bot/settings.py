@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(None, validation_alias="MEDLOFTE_WEBHOOK_SECRET",
                                        validate_default=True)
     listen: str = Field(DEFAULT_LISTEN, validation_alias="MEDLOFTE_LISTEN")
+    # several processes (deploy/compose.yaml): seconds before a live one takes up an update
+    # a stopped one had accepted, and messages per second each sends over all its chats
+    # (Telegram allows a bot about 30: with N replicas, 30/N each; 0: no overall pacing)
+    inbox_lease: float = Field(60.0, validation_alias="MEDLOFTE_INBOX_LEASE")
+    send_rate: float = Field(30.0, validation_alias="MEDLOFTE_SEND_RATE")
 
     @classmethod
     def settings_customise_sources(  # pydantic-settings passes these by keyword: names kept
@@ -135,6 +140,21 @@ class Settings(BaseSettings):
         split_listen(str(value))
         return str(value)
 
+    @field_validator("inbox_lease", "send_rate", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any, info: ValidationInfo) -> float:
+        default = 60.0 if info.field_name == "inbox_lease" else 30.0
+        if value in (None, ""):
+            return default
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError("a number, e.g. 60 or 10.5") from None
+        if number < 0 or (number == 0 and info.field_name == "inbox_lease"):
+            raise ValueError("a positive number" if info.field_name == "inbox_lease"
+                             else "0 or more (0: no overall pacing)")
+        return number
+
     @field_validator("lang", mode="before")
     @classmethod
     def _lang(cls, value: Any) -> str:
@@ -176,7 +196,8 @@ ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG",
            "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS",
            "webhook_url": "MEDLOFTE_WEBHOOK_URL", "webhook_secret": "MEDLOFTE_WEBHOOK_SECRET",
-           "listen": "MEDLOFTE_LISTEN"}
+           "listen": "MEDLOFTE_LISTEN", "inbox_lease": "MEDLOFTE_INBOX_LEASE",
+           "send_rate": "MEDLOFTE_SEND_RATE"}
 
 
 def read_settings(env: Mapping[str, str] | None = None) -> Settings:

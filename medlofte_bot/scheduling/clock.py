@@ -74,14 +74,18 @@ def seconds_counter(clock: Clock) -> Callable[[], float]:
     return lambda: clock.now().timestamp()
 
 
-_SPEC = re.compile(r"^(?P<start>[^x]+?)(?:x(?P<speed>\d+(?:\.\d+)?))?$")
+_SPEC = re.compile(r"^(?P<start>[^x@]+?)(?:x(?P<speed>\d+(?:\.\d+)?))?"
+                   r"(?:@(?P<anchor>\d+(?:\.\d+)?))?$")
 
 
 def clock_from_setting(value: str | None) -> Clock:
-    """``MEDLOFTE_CLOCK``: empty for the real clock, or ``START[xSPEED]`` (ISO start with offset).
+    """``MEDLOFTE_CLOCK``: empty for the real clock, or ``START[xSPEED][@EPOCH]`` (ISO start
+    with offset).
 
     Example: ``2015-01-01T06:00+01:00x3600`` starts on New Year's morning and runs an
-    hour per real second.
+    hour per real second. The clock reads START when the process starts, or, with
+    ``@EPOCH`` (Unix seconds), at that real instant: several processes given the same
+    setting then share one played clock, however long each took to start.
     """
     if not value:
         return SystemClock()
@@ -97,4 +101,7 @@ def clock_from_setting(value: str | None) -> Clock:
             raise ValueError(value)
     except ValueError as exc:
         raise ConfigError("clock_invalid", value=value) from exc
-    return SimulatedClock(start.astimezone(UTC), speed)
+    clock = SimulatedClock(start.astimezone(UTC), speed)
+    if match["anchor"]:
+        clock._origin = time.monotonic() - (time.time() - float(match["anchor"]))
+    return clock

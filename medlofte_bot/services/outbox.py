@@ -164,8 +164,12 @@ class Outbox:
         """The message a claimed row owes, or None (the row is closed) if none is needed."""
         with self.ctx.db.transaction() as session:
             row = session.get(m.Reminder, reminder_id)
-            if row is None or row.state != ReminderState.CLAIMED:
-                return None
+            if row is None or row.state != ReminderState.CLAIMED \
+                    or row.claimed_by != self.ctx.worker:
+                return None  # sent meanwhile, or taken over by another process
+            # the lease runs from this send, not from the batch's claim: a batch can take
+            # longer to send than a lease, and another process would take up its last rows
+            row.claimed_at = now
             until = self._quiet_until(session, row, now)
             if until is not None:  # quiet hours: back in the queue until they end
                 row.state, row.due_at, row.claimed_at, row.claimed_by = (

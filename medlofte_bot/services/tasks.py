@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -151,7 +152,12 @@ def acting(session: Session, member: m.Member, task_id: int) -> m.Task:
     return row
 
 
-_INSERT_COMPLETION = insert(m.table_of(m.Completion))
+# ON CONFLICT (task_id) DO NOTHING: two processes confirming one task at the same moment both
+# find it pending; the second insert waits for the first to commit, then inserts nothing
+_INSERT_COMPLETION = {
+    name: dialect.insert(m.table_of(m.Completion)).on_conflict_do_nothing(
+        index_elements=["task_id"])
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 _MARK_DONE = update(m.table_of(m.Task)).where(m.table_of(m.Task).c.id == bindparam("task")).values(
     status=TaskStatus.DONE, updated_at=bindparam("at"))
 
@@ -165,20 +171,22 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     """
     row = acting(session, member, task_id)
     # only a done task can have a completion: skip the look-up on the common path
-    existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id)) \
-        if row.status == TaskStatus.DONE else None
-    if existing is not None:
-        by = session.get(m.Member, existing.member_id) if existing.member_id else None
-        return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
+    before = _done_before(session, row) if row.status == TaskStatus.DONE else None
+    if before is not None:
+        return before
     if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
     if not early_ok and row.start_at - now > EARLY_CONFIRM:
         return Done(view(session, row), False, member.display_name, now, early=True)
     # plain Core statements built once, not the unit of work: this runs on every confirmation
     connection = session.connection()
-    connection.execute(_INSERT_COMPLETION, {
+    inserted = connection.execute(_INSERT_COMPLETION[connection.dialect.name], {
         "task_id": row.id, "member_id": member.id, "done_at": now, "note": note[:NOTE_MAX],
-        "counters": {}, "fields": {}})
+        "counters": {}, "fields": {}}, execution_options={"preserve_rowcount": True})
+    if not inserted.rowcount:  # confirmed by someone else a moment ago, in another process
+        before = _done_before(session, row)
+        assert before is not None, "the insert met this task's completion"
+        return before
     connection.execute(_MARK_DONE, {"task": row.id, "at": now})
     set_committed_value(row, "status", TaskStatus.DONE)
     set_committed_value(row, "updated_at", now)
@@ -187,6 +195,16 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     if row.invited:  # partners who joined are thanked, with the result once it is answered
         notices.tell_joined(session, row, notices.THANKS, now, due=now + notices.THANKS_AFTER)
     return Done(view(session, row), False, member.display_name, now)
+
+
+def _done_before(session: Session, row: m.Task) -> Done | None:
+    """A second confirmation: who confirmed the task first, and when (None: no completion)."""
+    existing = session.scalar(select(m.Completion).where(m.Completion.task_id == row.id))
+    if existing is None:
+        return None
+    set_committed_value(row, "status", TaskStatus.DONE)
+    by = session.get(m.Member, existing.member_id) if existing.member_id else None
+    return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
 
 
 def record_follow_up(session: Session, member: m.Member, task_id: int, now: datetime, *,

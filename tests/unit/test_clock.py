@@ -34,8 +34,20 @@ def test_a_start_and_speed_make_a_fast_simulated_clock() -> None:
     assert clock.real_seconds(3600) == pytest.approx(1.0)
 
 
+def test_processes_given_one_anchored_setting_share_one_played_clock() -> None:
+    """START read at the real instant @EPOCH, whenever each process reads the setting."""
+    anchor = time.time() - 2.0  # the setting was written two real seconds ago
+    setting = f"2015-01-02T09:00+01:00x60@{anchor:.3f}"
+    early = clock_from_setting(setting)
+    time.sleep(0.1)
+    late = clock_from_setting(setting)  # a process that started later
+    assert abs((early.now() - late.now()).total_seconds()) < 1.0
+    played = late.now() - datetime(2015, 1, 2, 8, 0, tzinfo=UTC)
+    assert timedelta(seconds=115) < played < timedelta(seconds=140)  # ~2.1 s x 60
+
+
 @pytest.mark.parametrize("bad", ["2015-01-01T06:00", "yesterday", "2015-01-01T06:00+01:00x0",
-                                 "2015-01-01T06:00+01:00x-2"])
+                                 "2015-01-01T06:00+01:00x-2", "2015-01-01T06:00+01:00x60@soon"])
 def test_a_clock_setting_that_cannot_be_read_says_what_would_be_right(bad: str) -> None:
     with pytest.raises(ConfigError) as err:
         clock_from_setting(bad)

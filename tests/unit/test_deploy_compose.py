@@ -139,9 +139,10 @@ def test_the_proxy_terminates_tls_on_80_and_443_and_checks_readyz(
     assert re.search(r"^\s*respond @internal 404$", caddyfile, re.MULTILINE)
 
 
-def test_the_production_image_carries_no_emulator() -> None:
+def test_the_production_image_installs_the_product_alone_and_listens_for_the_proxy() -> None:
+    """(tests/unit/test_dockerfile.py checks that no emulator goes in.)"""
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^RUN pip install \.$", dockerfile, re.MULTILINE)
-    assert "botapi_emulator" not in dockerfile.replace("(botapi_emulator/)", "")
-    assert "[demo" not in dockerfile and "[dev" not in dockerfile
+    assert "[dev" not in dockerfile
+    assert re.search(r"^ENV MEDLOFTE_LISTEN=0\.0\.0\.0:8080$", dockerfile, re.MULTILINE)
     assert re.search(r"^EXPOSE 8080$", dockerfile, re.MULTILINE)
