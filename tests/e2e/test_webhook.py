@@ -177,7 +177,10 @@ async def _left_and_taken_up(first: WebhookHarness, tmp_path: Path) -> None:
     assert "Välkommen" in await first.say(OFFICER, f"/start {code}")
     task = _task_of_lag_1(first, "narkotika")
     first.clock.current = task.start_at - timedelta(hours=2)
-    assert (await first.tick()).get("sent", 0) >= 1
+    sent = (await first.tick()).get("sent", 0)
+    assert sent >= 1
+    metrics = (await first.http.get(f"{first.base()}/metrics")).text
+    assert f'medlofte_reminders_total{{outcome="sent"}} {float(sent)}' in metrics
     reminder = next(x for x in first.emu.messages_to(OFFICER) if f"#{task.id} " in (x.text or ""))
     await first.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
     button = first.emu.last_update_id
