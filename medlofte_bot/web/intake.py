@@ -26,6 +26,7 @@ from medlofte_bot.services.inbox import Inbox
 
 PRUNE_EVERY = 3600.0  # seconds between prunes of done rows
 ACCEPT_THREADS = 2
+FLUSH_DELAY = 0.05  # seconds; far inside the 60-second lease
 log = logging.getLogger(__name__)
 Observe = Callable[[object, Verdict, float], None]
 
@@ -81,7 +82,12 @@ class Intake:
             return
         self._done.append(update_id)
         if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.get_running_loop().create_task(self.flush())
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        # a moment's wait gathers the updates finishing meanwhile into one transaction
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
 
     async def flush(self) -> None:
         """Mark what is finished done, in as few transactions as the pace allows; what
