@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
+from telegram.error import TelegramError
 
 from medlofte_bot import texts
 from medlofte_bot.chat.app import App, build_application, publish_commands
@@ -212,7 +213,11 @@ def main(env: Mapping[str, str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         if settings.serves_web():
-            asyncio.run(serve(services))
+            try:
+                asyncio.run(serve(services))
+            except TelegramError as exc:  # setWebhook or getMe refused, Telegram unreachable
+                log.error("stopped: Telegram answered %s", exc)
+                return 1
         else:
             app = build_bot(services)
             freeze_startup_objects()

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from telegram import Update
@@ -24,6 +25,8 @@ from medlofte_bot.domain.clock import Clock
 from medlofte_bot.services.inbox import Inbox
 
 PRUNE_EVERY = 3600.0  # seconds between prunes of done rows
+ACCEPT_THREADS = 2
+FLUSH_DELAY = 0.05  # seconds; far inside the 60-second lease
 log = logging.getLogger(__name__)
 Observe = Callable[[object, Verdict, float], None]
 
@@ -42,6 +45,9 @@ class Intake:
         self._done: list[int] = []
         self._flushing: asyncio.Task[None] | None = None
         self._pruned_at = -PRUNE_EVERY
+        # the webhook's inserts have threads of their own: Telegram's 200 never waits in
+        # line behind the handlers' queries in the default executor
+        self._threads = ThreadPoolExecutor(ACCEPT_THREADS, thread_name_prefix="inbox")
 
     def attach(self, app: App) -> None:
         """The Application whose queue takes the updates."""
@@ -54,8 +60,8 @@ class Intake:
         update = Update.de_json(payload, self.app.bot)
         update_id = update.update_id
         arrived = time.monotonic()
-        new = await asyncio.to_thread(self.inbox.accept, update_id, payload,
-                                      self.lease_clock.now())
+        new = await asyncio.get_running_loop().run_in_executor(
+            self._threads, self.inbox.accept, update_id, payload, self.lease_clock.now())
         if not new:
             return None
         self.held[update_id] = arrived
@@ -76,7 +82,12 @@ class Intake:
             return
         self._done.append(update_id)
         if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.get_running_loop().create_task(self.flush())
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        # a moment's wait gathers the updates finishing meanwhile into one transaction
+        await asyncio.sleep(FLUSH_DELAY)
+        await self.flush()
 
     async def flush(self) -> None:
         """Mark what is finished done, in as few transactions as the pace allows; what
@@ -125,3 +136,4 @@ class Intake:
         if self._flushing is not None:
             await asyncio.gather(self._flushing, return_exceptions=True)
         await self.flush()
+        self._threads.shutdown(wait=True)

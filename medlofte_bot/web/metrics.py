@@ -93,6 +93,10 @@ class BotMetrics:
         self.reply_seconds = Histogram("medlofte_reply_seconds",
                                        "from an update's arrival to its handlers' end",
                                        buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.posts = Counter("medlofte_webhook_posts",
+                             "posts to the webhook: new, repeat (already accepted), "
+                             "forbidden (secret), invalid, unavailable (database)",
+                             ["result"], registry=self.registry)
         self.registry.register(_AtScrape(limiter_stats, waiting))
 
     def update_finished(self, update: object, verdict: Verdict, seconds: float) -> None:
@@ -102,6 +106,10 @@ class BotMetrics:
             self.reply_seconds.observe(max(seconds, 0.0))
         else:
             self.dropped.labels(verdict.value).inc()
+
+    def webhook_post(self, result: str) -> None:
+        """Count one post to the webhook by what came of it."""
+        self.posts.labels(result).inc()
 
     def delivered(self, outcome: str) -> None:
         """Count one outbox message by outcome (sent, retry, blocked, chat_gone, too_long)."""

@@ -77,33 +77,38 @@ def create_app(*, not_ready: Callable[[], str | None], metrics: BotMetrics,
                                Route("/readyz", readyz, methods=["GET"]),
                                Route("/metrics", metrics_page, methods=["GET"])]
     if webhook is not None:
-        routes.append(Route(webhook.path, _telegram(webhook), methods=["POST"]))
+        routes.append(Route(webhook.path, _telegram(webhook, metrics), methods=["POST"]))
     routes.extend(extra_routes)
     return Starlette(routes=routes)
 
 
-def _telegram(webhook: Webhook) -> Callable[[Request], object]:
+def _telegram(webhook: Webhook, metrics: BotMetrics) -> Callable[[Request], object]:
     intake = webhook.intake
+
+    def answer(result: str, status: int, text: str) -> Response:
+        metrics.webhook_post(result)
+        return PlainTextResponse(text, status_code=status)
 
     async def telegram(request: Request) -> Response:
         """An update from Telegram: checked, stored, answered 200, then queued if new."""
         if not secret_ok(webhook.secret, request.headers.get(SECRET_HEADER)):
-            return PlainTextResponse("forbidden", status_code=403)
+            return answer("forbidden", 403, "forbidden")
         try:
             payload = await request.json()
             if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
                 raise ValueError("no update_id")
         except (JSONDecodeError, UnicodeDecodeError, ValueError):
-            return PlainTextResponse("not an update", status_code=400)
+            return answer("invalid", 400, "not an update")
         try:
             update = await intake.accept(payload)
         except (ValueError, TypeError, KeyError):
             log.warning("update %s refused: python-telegram-bot cannot read it",
                         payload["update_id"])
-            return PlainTextResponse("not an update", status_code=400)
+            return answer("invalid", 400, "not an update")
         except Exception:  # the database: Telegram sends it again later
             log.exception("update %s not stored", payload["update_id"])
-            return PlainTextResponse("try again", status_code=503)
+            return answer("unavailable", 503, "try again")
+        metrics.webhook_post("new" if update is not None else "repeat")
         # stored and committed: answer now, queue after the answer (a resend runs nothing)
         task = BackgroundTask(intake.enqueue, update) if update is not None else None
         return Response(status_code=200, background=task)

@@ -68,6 +68,8 @@ async def test_a_wrong_or_missing_secret_gets_403_and_changes_nothing(
         assert answer.status_code == 403, secret
     await asyncio.sleep(QUIET)
     assert h.emu.messages_to(OFFICER) == []
+    metrics = (await h.http.get(f"{h.base()}/metrics")).text
+    assert 'medlofte_webhook_posts_total{result="forbidden"} 4.0' in metrics
     assert action.update_id not in _inbox(h)
     with h.db.sessions() as s:
         assert s.scalar(select(m.Member).where(m.Member.telegram_id == OFFICER)) is None
@@ -89,6 +91,9 @@ async def test_a_resend_of_an_accepted_update_is_answered_200_and_not_run_again(
     assert (await h.deliver(action.update_id)).status_code == 200, "resent after the answer"
     await asyncio.sleep(QUIET)
     assert len(h.emu.messages_to(STRANGER)) == 1
+    metrics = (await h.http.get(f"{h.base()}/metrics")).text
+    assert 'medlofte_webhook_posts_total{result="new"} 1.0' in metrics
+    assert 'medlofte_webhook_posts_total{result="repeat"} 2.0' in metrics
 
 
 async def test_a_body_that_is_no_update_is_refused_and_stores_nothing(
@@ -177,7 +182,10 @@ async def _left_and_taken_up(first: WebhookHarness, tmp_path: Path) -> None:
     assert "Välkommen" in await first.say(OFFICER, f"/start {code}")
     task = _task_of_lag_1(first, "narkotika")
     first.clock.current = task.start_at - timedelta(hours=2)
-    assert (await first.tick()).get("sent", 0) >= 1
+    sent = (await first.tick()).get("sent", 0)
+    assert sent >= 1
+    metrics = (await first.http.get(f"{first.base()}/metrics")).text
+    assert f'medlofte_reminders_total{{outcome="sent"}} {float(sent)}' in metrics
     reminder = next(x for x in first.emu.messages_to(OFFICER) if f"#{task.id} " in (x.text or ""))
     await first.emu.press_button(OFFICER, OFFICER, reminder.message_id, f"d:{task.id}")
     button = first.emu.last_update_id
@@ -228,3 +236,23 @@ async def test_a_stopped_bot_handles_what_it_accepted_and_leaves_the_webhook_set
     assert all(_done(h, a.update_id) for a in actions)
     assert h.emu.requests_for("deleteWebhook") == []
     assert h.emu.webhook_url == h.url
+
+
+async def test_an_update_that_cannot_be_stored_gets_503_and_runs_when_sent_again(
+        webhook_bot: WebhookHarness) -> None:
+    """Nothing is answered 200 before it is stored: Telegram's resend is the retry."""
+    h = webhook_bot
+    await h.emu.add_user(STRANGER, "Sven")
+    action = await h.emu.send_text(STRANGER, "/mina")
+    with h.db.transaction() as s:
+        s.connection().exec_driver_sql("ALTER TABLE update_inbox RENAME TO inbox_away")
+    try:
+        assert (await h.deliver(action.update_id)).status_code == 503
+    finally:
+        with h.db.transaction() as s:
+            s.connection().exec_driver_sql("ALTER TABLE inbox_away RENAME TO update_inbox")
+    await asyncio.sleep(QUIET)
+    assert h.emu.messages_to(STRANGER) == []
+    assert (await h.deliver(action.update_id)).status_code == 200
+    await h.emu.wait_for_message(STRANGER, timeout=5)
+    await _until(lambda: _done(h, action.update_id), "done mark")

@@ -55,7 +55,7 @@ def test_a_webhook_bot_answers_posted_updates_and_stops_cleanly(
         runner.stop()
     log = proc.log_text()
     assert exit_code == 0, log
-    assert "Traceback" not in log and "Error" not in log, log
+    assert "Traceback" not in log and " ERROR " not in log and "Error" not in log, log
     assert emu.requests_for("deleteWebhook") == [], "other replicas keep the webhook"
     assert len(emu.messages_to(USER)) == 1
 
@@ -82,3 +82,25 @@ def test_a_polling_bot_serves_health_and_metrics_only_when_listen_is_set(tmp_pat
     log = proc.log_text()
     assert exit_code == 0 and "Traceback" not in log, log
     assert emu.requests_for("setWebhook") == []
+
+
+def test_a_refused_set_webhook_stops_the_bot_with_one_line_and_exit_code_1(
+        tmp_path: Path) -> None:
+    runner = EmulatorThread(BotApiEmulator(TOKEN, enforce_limits=False))
+    emu = runner.start()
+    port = free_port()
+    # fail_next is plain (not async); the emulator only reads the list when a request comes
+    emu.fail_next(1, 400, "Bad Request: bad webhook: HTTPS url must be provided",
+                  methods=["setWebhook"])
+    proc = BotProcess({**_env(emu, tmp_path), **webhook_env(port, SECRET)},
+                      tmp_path / "bot.log")
+    try:
+        proc.start()
+        assert proc.proc is not None
+        exit_code = proc.proc.wait(30)
+    finally:
+        proc.ensure_dead()
+        runner.stop()
+    log = proc.log_text()
+    assert exit_code == 1, log
+    assert "https url must be provided" in log.lower() and "Traceback" not in log, log

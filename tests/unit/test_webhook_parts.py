@@ -1,12 +1,20 @@
-"""Webhook settings, the secret check and how updates are counted: pure parts of webhook mode."""
+"""Pure parts of webhook mode: settings, the secret check, the update types asked for, how
+updates are counted and reported done."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import cast
 
 import pytest
 from telegram import Update
 
-from medlofte_bot.chat.updates import Verdict
+from medlofte_bot.chat.app import ALLOWED_UPDATES, build_application
+from medlofte_bot.chat.context import ChatDeps
+from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.updates import PerPersonUpdates, Verdict
 from medlofte_bot.domain.errors import ConfigError
+from medlofte_bot.services.usecases import UseCases
 from medlofte_bot.settings import load_settings
 from medlofte_bot.web.metrics import BotMetrics, Waiting, update_kind
 from medlofte_bot.web.server import secret_ok
@@ -123,3 +131,70 @@ def test_empty_variables_as_in_env_example_leave_the_bot_polling_with_no_app() -
     s = load_settings({"MEDLOFTE_WEBHOOK_URL": "", "MEDLOFTE_WEBHOOK_SECRET": "",
                        "MEDLOFTE_LISTEN": ""})
     assert s.webhook_url is None and not s.serves_web()
+
+
+def _message_json(text: str | None = "hej", **extra: object) -> dict[str, object]:
+    message: dict[str, object] = {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
+                                  "from": {"id": 5, "is_bot": False, "first_name": "A"}, **extra}
+    if text is not None:
+        message["text"] = text
+    return message
+
+
+def test_set_webhook_asks_for_exactly_the_update_types_some_handler_takes() -> None:
+    """ALLOWED_UPDATES drifts from the handlers the day one is added: each type Telegram may
+    send is tried against every handler."""
+    app = build_application("1:x", "http://127.0.0.1:9/bot", ChatDeps(cast(UseCases, None)),
+                            Pacer(), polling=False)
+    samples: dict[str, list[dict[str, object]]] = {
+        kind: [_message_json("hej"),  # commands too would need a bot that called getMe
+               _message_json(None, sticker={"file_id": "s", "file_unique_id": "s", "width": 1,
+                                            "height": 1, "is_animated": False,
+                                            "is_video": False, "type": "regular"})]
+        for kind in ("message", "edited_message", "channel_post", "edited_channel_post",
+                     "business_message", "edited_business_message")}
+    for kind in ("edited_message", "edited_channel_post", "edited_business_message"):
+        samples[kind] = [{**m, "edit_date": 1} for m in samples[kind]]
+    samples["callback_query"] = [{"id": "q", "from": {"id": 5, "is_bot": False,
+                                                      "first_name": "A"},
+                                  "chat_instance": "c", "data": "d:1"}]
+    handled = set()
+    for kind, payloads in samples.items():
+        for payload in payloads:
+            update = Update.de_json({"update_id": 1, kind: payload}, app.bot)
+            if any(handler.check_update(update) for group in app.handlers.values()
+                   for handler in group):
+                handled.add(kind)
+    assert handled == set(ALLOWED_UPDATES)
+    assert app.updater is None, "webhook mode: no Updater"
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, Verdict]] = []
+
+    def __call__(self, update: object, verdict: Verdict, began: float) -> None:
+        assert began > 0
+        self.calls.append((update, verdict))
+
+
+async def test_the_processor_reports_each_update_dealt_with_but_not_one_that_failed() -> None:
+    recorder = _Recorder()
+    processor = PerPersonUpdates(on_finished=recorder)
+    first = _update(message={"text": "/mina"})
+    ran: list[str] = []
+
+    async def work() -> None:
+        ran.append("ran")
+
+    async def broken() -> None:
+        raise asyncio.CancelledError
+
+    await processor.do_process_update(first, work())
+    await processor.do_process_update(first, work())  # the same id again: dropped, reported
+    assert ran == ["ran"]
+    assert [v for _, v in recorder.calls] == [Verdict.RUN, Verdict.DUPLICATE]
+    other = Update.de_json({"update_id": 2, "message": _message_json("/mina")}, None)
+    with pytest.raises(asyncio.CancelledError):
+        await processor.do_process_update(other, broken())
+    assert len(recorder.calls) == 2, "a stop mid-handler is not done: recovery runs it"

@@ -1,0 +1,1 @@
+"""The ASGI side: the webhook, health, readiness, metrics, and running the server."""
