@@ -21,6 +21,7 @@ the polling bot (one process: long polling serves one process per token).
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import sys
@@ -62,11 +63,18 @@ class Run:
     processes: int
     updates: int
     seconds: float
+    bot_cpu: float  # CPU seconds of the bot processes while the updates were handled
 
     @property
     def rate(self) -> float:
         """Updates answered per second."""
         return self.updates / self.seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -161,15 +169,17 @@ def run_one(server: PostgresServer, name: str, processes: int, webhook: bool,
         else:
             runner.call(emu.wait_until(lambda: emu.requests_for("getUpdates"), timeout=60))
         expected = 3 * officers
+        cpu_before = sum(cpu_seconds(p.pid) for p in procs)
         started = time.monotonic()
         runner.call(_send(emu, tasks), timeout=120)
         runner.call(emu.wait_until(lambda: len(emu.all_sent()) >= expected,
                                    timeout=WAIT_LIMIT), timeout=WAIT_LIMIT + 10)
         last = max(x.sent_at for x in emu.all_sent())
+        cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
         answered = len(emu.all_sent())
         if answered != expected:
             raise RuntimeError(f"{name}: {answered} answers, not {expected}")
-        return Run(name, processes, expected, last - started)
+        return Run(name, processes, expected, last - started, cpu)
     finally:
         for proc in procs:
             proc.stop()
@@ -204,8 +214,11 @@ def main() -> None:
             for name, processes, webhook in configs:
                 run = run_one(server, name, processes, webhook, officers, Path(tmp))
                 results[name].append(run)
-                print(f"  {name}: {run.rate:.0f} updates/s ({run.seconds:.1f} s)", flush=True)
+                print(f"  {name}: {run.rate:.0f} updates/s ({run.seconds:.1f} s; bot CPU "
+                      f"{1000 * run.bot_cpu / run.updates:.1f} ms per update)", flush=True)
     rate = {name: statistics.median(r.rate for r in runs) for name, runs in results.items()}
+    cpu = {name: statistics.median(1000 * r.bot_cpu / r.updates for r in runs)
+           for name, runs in results.items()}
     one, three, polled = rate["webhook x1"], rate["webhook x3"], rate["polling"]
     rows = [
         ("updates answered/s, one webhook process", f"{one:.0f}/s", "", f"{polled:.0f}/s"),
@@ -214,9 +227,12 @@ def main() -> None:
          ""),
         ("one webhook process / polling", f"{one / polled:.2f}", "", "1.00"),
         ("three webhook processes / polling", f"{three / polled:.2f}", "", "1.00"),
+        ("bot CPU per update, one / three processes",
+         f"{cpu['webhook x1']:.1f} / {cpu['webhook x3']:.1f} ms", "", f"{cpu['polling']:.1f} ms"),
     ]
     print()
     print(table(rows, ("figure", "webhook", "goal", "baseline: polling, one process")))
+    print(f"({os.cpu_count()} CPUs; the emulator and PostgreSQL share them with the bots)")
 
 
 if __name__ == "__main__":
