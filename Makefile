@@ -42,6 +42,7 @@ bench-all: bench
 	$(PY) bench/completions.py --small
 	$(PY) bench/summaries.py --small
 	$(PY) bench/idle.py
+	$(PY) bench/webhook.py --small
 
 docker:
 	docker build -t medlofte-bot .

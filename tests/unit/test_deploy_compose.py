@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from medlofte_bot.settings import ALIASES
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 # what a Telegram bot token looks like: the bot's id, a colon, 35 characters
@@ -109,6 +111,16 @@ def test_the_example_env_points_the_bot_at_the_compose_database_and_the_proxy_do
     assert password == example["POSTGRES_PASSWORD"]
     webhook = re.fullmatch(r"https://([^/]+)(/\S+)", example["MEDLOFTE_WEBHOOK_URL"])
     assert webhook and webhook[1] == example["MEDLOFTE_DOMAIN"]
+
+
+def test_every_variable_of_the_bot_in_the_example_env_is_a_setting_and_replicas_share_30_per_s(
+        services: dict[str, dict[str, Any]]) -> None:
+    own = {"POSTGRES_PASSWORD", "MEDLOFTE_DOMAIN"}  # the database's and the proxy's
+    assert set(_env_example()) - own <= set(ALIASES.values())
+    bot = services["bot"]
+    assert set(bot["environment"]) <= set(ALIASES.values())
+    rate = float(bot["environment"]["MEDLOFTE_SEND_RATE"])
+    assert 0 < rate * bot["deploy"]["replicas"] <= 30  # Telegram's limit is per bot
 
 
 def test_replicas_listen_where_the_proxy_and_the_healthchecks_look(
