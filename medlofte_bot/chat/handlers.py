@@ -99,7 +99,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
         await reply(update, texts.t("mine_title", lang), to=to)
         sent: list[SentRecord] = []
         place = render.several_places(answer.value)
-        for task in answer.value:
+        for task in render.in_order(answer.value):
             markup = render.task_buttons(task.id, lang) if member.police \
                 else render.join_buttons(task.id, lang)
             message = await reply(update, render.task_line(task, lang, place), to=to,
