@@ -26,6 +26,10 @@ PEOPLE = [
     Person(FREDRIK, "Fredrik (fältarbetare)", "partner faltarbetare"),
 ]
 OFFICERS = (OLLE, LINA)
+# the reminders an officer acts on: two hours before, "was it done?" after; a sealed task
+# (secret_details = "web") is reminded without saying when, so the first reminder counts
+ACT_ON = ("Om två timmar", "Blev det gjort", "Påminnelse: uppgift #", "Blev uppgift #")
+SEALED_FOLLOW_UP = "frågorna står i webbvyn"  # a sealed task's follow-up: read on the web
 
 
 def misses(task_id: int) -> bool:
