@@ -232,6 +232,8 @@ async def on_year_report(update: Update, context: BotContext) -> None:
                        lang, year=found.year)
         if not await send_report_document(context.bot, to, data, name, caption):
             await reply(update, texts.t("year_report.failed", lang), to=to)
+        elif found.sealed:  # the internal version is on the web only
+            await reply(update, render.internal_report_note(found.page, lang), to=to)
 
 
 def _report_pdf(reports: tuple[YearReport, ...], lang: str, public: bool) -> bytes:

@@ -133,6 +133,14 @@ def details(task: TaskView, lang: str) -> str:
         else texts.t("secret.in_web_none", lang)
 
 
+def internal_report_note(page: str | None, lang: str) -> str:
+    """After the public year report: the internal one (with the police-only tasks' times)
+    is read in the web view, since the promise set keeps those details off chat."""
+    where = texts.t("secret.in_web", lang, link=page) if page \
+        else texts.t("secret.in_web_none", lang)
+    return texts.t("secret.internal_report", lang, details=where)
+
+
 def task_line(task: TaskView, lang: str, place: bool = False) -> str:
     """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'; with ``place``, the
     municipality too ('… – Krogtillsyn i Arjeplog (Arvidsjaur lag 2)'), for a reader whose

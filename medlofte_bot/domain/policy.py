@@ -21,7 +21,7 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -308,3 +308,13 @@ def carries_details(task: TaskFacts, secret_details: str) -> bool:
     that something is due or done, and links to its web page. Any other mode than "chat"
     keeps police-only details off chat (fails closed)."""
     return secret_details == "chat" or task.visibility != Visibility.POLICE
+
+
+def chat_report_version(viewer: Viewer, secret_details: Iterable[str]) -> str | None:
+    """The year report sent as a document in chat (/arsrapport): ``year_report_version``,
+    but the public one when a promise set in it keeps police-only details off chat (the
+    internal one dates every operation); the internal one is then read in the web view."""
+    version = year_report_version(viewer)
+    if version == "internal" and any(mode != "chat" for mode in secret_details):
+        return "public"
+    return version

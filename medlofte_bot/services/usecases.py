@@ -318,7 +318,7 @@ class UseCases:
         gives (chiefs and coordinators: internal)."""
         def body(session: Session, member: m.Member) -> YearReports:
             return area_year_reports(session, self.ctx.sets, members.viewer(session, member),
-                                     year, self.ctx.clock.now())
+                                     year, self.ctx.clock.now(), self.ctx.disclosure)
         return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:

@@ -553,5 +553,7 @@ TEXTS.update({
     "secret.choice": "✅ #{id}",
     "secret.move_choice.1": "Same time tomorrow",
     "secret.move_choice.7": "Same time in a week",
+    "plan.ics_police_web": "{count} police-only tasks left out: the promise-set file says secret_details = \"web\", so their details are only in the web view, not in calendar files.",
+    "secret.internal_report": "This is the public version. The promise-set file keeps police-only tasks off chat (secret_details = \"web\"), so you read the internal version in the web view ({details}).",
     "move_team_busy_sealed": "{team} already has task #{id} then and cannot be in two places. Choose another time.",
 })

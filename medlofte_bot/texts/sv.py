@@ -553,5 +553,7 @@ TEXTS.update({
     "secret.choice": "✅ #{id}",
     "secret.move_choice.1": "Samma tid i morgon",
     "secret.move_choice.7": "Samma tid om en vecka",
+    "plan.ics_police_web": "{count} polisiära uppgifter utelämnade: löftesfilen säger secret_details = \"web\", så deras detaljer finns bara i webbvyn, inte i kalenderfiler.",
+    "secret.internal_report": "Det här är den offentliga versionen. Löftesfilen håller polisens egna uppgifter borta från chatten (secret_details = \"web\"), så den interna versionen läser du i webbvyn ({details}).",
     "move_team_busy_sealed": "{team} har redan uppgift #{id} då och kan inte vara på två ställen. Välj en annan tid.",
 })
