@@ -112,9 +112,10 @@ def log_secret_details(sets: Iterable[PromiseSet], web_base: str | None) -> None
     is set up: the messages then point to a web view nobody can open."""
     web = [ps for ps in sets if ps.secret_details == "web"]
     if web and web_base is None:
-        log.warning("%s keep police-only task details off chat (secret_details = \"web\"), "
-                    "but no web view URL is set (MEDLOFTE_WEB_URL): messages say the details "
-                    "are in a web view that is not set up", named(web))
+        log.warning("promise sets that keep police-only task details off chat "
+                    "(secret_details = \"web\"): %s; but no web view URL is set "
+                    "(MEDLOFTE_WEB_URL), so messages say the details are in a web view that "
+                    "is not set up", named(web))
 
 
 def current_year_config(settings: Settings, now: datetime) -> Settings:

@@ -286,6 +286,8 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     minutes = int((row.end_at - row.start_at).total_seconds() // 60)
     problems = fits(ps, promise, local, minutes)
     if problems:
+        if disclosure.sealed(row):  # the promise's days and hours would say its kind
+            raise UserError("move_outside_window_sealed", id=row.id)
         raise UserError("move_outside_window", problems=",".join(problems),
                         hours=Words("hours", tuple(allowed_hours(ps, promise))),
                         weekdays=Words("weekdays", tuple(promise.weekdays)))

@@ -555,5 +555,6 @@ TEXTS.update({
     "secret.move_choice.7": "One week later, same time",
     "plan.ics_police_web": "{count} police-only tasks left out: the promise-set file says secret_details = \"web\", so their details are only in the web view, not in calendar files.",
     "secret.internal_report": "This is the public version. The promise-set file keeps police-only tasks off chat (secret_details = \"web\"), so you read the internal version in the web view ({details}).",
+    "move_outside_window_sealed": "That time does not fit the promise's days and hours for task #{id}; they are in the web view. Choose another time.",
     "move_team_busy_sealed": "{team} already has task #{id} then and cannot be in two places. Choose another time.",
 })

@@ -555,5 +555,6 @@ TEXTS.update({
     "secret.move_choice.7": "En vecka senare, samma tid",
     "plan.ics_police_web": "{count} polisiära uppgifter utelämnade: löftesfilen säger secret_details = \"web\", så deras detaljer finns bara i webbvyn, inte i kalenderfiler.",
     "secret.internal_report": "Det här är den offentliga versionen. Löftesfilen håller polisens egna uppgifter borta från chatten (secret_details = \"web\"), så den interna versionen läser du i webbvyn ({details}).",
+    "move_outside_window_sealed": "Den tiden passar inte löftets dagar och tider för uppgift #{id}; de står i webbvyn. Välj en annan tid.",
     "move_team_busy_sealed": "{team} har redan uppgift #{id} då och kan inte vara på två ställen. Välj en annan tid.",
 })
