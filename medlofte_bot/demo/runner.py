@@ -119,8 +119,8 @@ class Demo:
             return task
 
     def _web_question(self, task_id: int, asked: str) -> str:
-        """The follow-up questions as the officer reads them: in chat, or (a sealed task,
-        secret_details = "web") on the task's web page, which names the fields."""
+        """The follow-up questions as the officer knows them: from chat, or (a sealed task,
+        secret_details = "web") from the task, which they read on its web page."""
         if pp.SEALED_FOLLOW_UP not in asked:
             return asked
         with self.services.ctx.db.sessions() as s:
@@ -203,6 +203,7 @@ class Demo:
         its details stay off chat (secret_details = "web") she types no time: she presses
         📅 Flytta and one of the suggested times."""
         if self.web_url is not None:
+            self.handled.discard((user, task.id))
             self.moving[user] = task.id
             await self.press(user, reminder, f"m:{task.id}", "📅 Flytta")
             return

@@ -549,7 +549,7 @@ TEXTS.update({
     "secret.already_done": "Already recorded by {name}. Nothing is counted twice.",
     "secret.moved": "Task {id} has been moved ({details}).",
     "secret.the_promise": "the promise",
-    "secret.follow_up": "Would you like to add the follow-up? Reply to this message with the counts or a short note; the questions are in the web view ({details}). Notes may become public records: don't write names.",
+    "secret.follow_up": "Would you like to add the follow-up? Reply to this message with the counts, named or in the promise's order, or with a short note ({details}). Notes may become public records: don't write names or locations.",
     "secret.choice": "✅ #{id}",
     "secret.move_choice.1": "One day later, same time",
     "secret.move_choice.7": "One week later, same time",

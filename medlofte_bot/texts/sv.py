@@ -549,7 +549,7 @@ TEXTS.update({
     "secret.already_done": "Redan registrerad av {name}. Inget räknas två gånger.",
     "secret.moved": "Uppgift {id} är flyttad ({details}).",
     "secret.the_promise": "löftet",
-    "secret.follow_up": "Vill du lägga till uppföljningen? Svara på det här meddelandet med antalen eller en kort anteckning; frågorna står i webbvyn ({details}). Anteckningar kan bli allmänna handlingar: skriv inga namn.",
+    "secret.follow_up": "Vill du lägga till uppföljningen? Svara på det här meddelandet med antalen, med namn eller i löftets ordning, eller med en kort anteckning ({details}). Anteckningar kan bli allmänna handlingar: skriv inga namn eller platser.",
     "secret.choice": "✅ #{id}",
     "secret.move_choice.1": "En dag senare, samma tid",
     "secret.move_choice.7": "En vecka senare, samma tid",
