@@ -126,19 +126,22 @@ def pack(lines: Sequence[tuple[str, T | None]], limit: int = MESSAGE_MAX,
     return out
 
 
-def details(task: TaskView, lang: str) -> str:
-    """Where a sealed task's details are: its page in the web view, or (no web view set up)
+def in_web(page: str | None, lang: str) -> str:
+    """Where details kept off chat are: a page in the web view, or (no web view set up)
     that they are only there."""
-    return texts.t("secret.in_web", lang, link=task.page) if task.page \
+    return texts.t("secret.in_web", lang, link=page) if page \
         else texts.t("secret.in_web_none", lang)
+
+
+def details(task: TaskView, lang: str) -> str:
+    """Where a sealed task's details are: its page in the web view."""
+    return in_web(task.page, lang)
 
 
 def internal_report_note(page: str | None, lang: str) -> str:
     """After the public year report: the internal one (with the police-only tasks' times)
     is read in the web view, since the promise set keeps those details off chat."""
-    where = texts.t("secret.in_web", lang, link=page) if page \
-        else texts.t("secret.in_web_none", lang)
-    return texts.t("secret.internal_report", lang, details=where)
+    return texts.t("secret.internal_report", lang, details=in_web(page, lang))
 
 
 def task_line(task: TaskView, lang: str, place: bool = False) -> str:

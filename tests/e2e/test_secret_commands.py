@@ -106,3 +106,14 @@ async def _quiet(bot: Harness) -> None:
     while count != len(bot.emu.messages_to(OFFICER)):
         count = len(bot.emu.messages_to(OFFICER))
         await asyncio.sleep(0.5)
+
+
+async def test_the_chief_gets_the_public_year_report_and_a_pointer_to_the_web(
+        web_bot: Harness) -> None:
+    bot = web_bot
+    await bot.join(4001, "Kim", "/bjud chef")
+    assert "Jag gör årsrapporten för 2015" in await bot.say(4001, "/arsrapport")
+    doc = await bot.emu.wait_for_message(4001, lambda x: x.kind == "document", timeout=30)
+    assert doc.file_name == "arsrapport-2015.pdf" and "offentlig" in (doc.caption or "")
+    note = await bot.emu.wait_for_message(4001, lambda x: "interna" in (x.text or ""))
+    assert note.text == texts.t("secret.internal_report", "sv", details=NOT_SET_UP)
