@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     # (Telegram allows a bot about 30: with N replicas, 30/N each; 0: no overall pacing)
     inbox_lease: float = Field(60.0, validation_alias="MEDLOFTE_INBOX_LEASE")
     send_rate: float = Field(30.0, validation_alias="MEDLOFTE_SEND_RATE")
+    # the web view's public base URL (links in chat to a task's page)
+    web_url: str | None = Field(None, validation_alias="MEDLOFTE_WEB_URL")
 
     @classmethod
     def settings_customise_sources(  # pydantic-settings passes these by keyword: names kept
@@ -74,7 +76,7 @@ class Settings(BaseSettings):
         by a field's own name (``LANG`` is the locale, not ``MEDLOFTE_LANG``)."""
         return (init_settings,)
 
-    @field_validator("token", "database_url", "clock", "webhook_url", mode="before")
+    @field_validator("token", "database_url", "clock", "webhook_url", "web_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -139,6 +141,26 @@ class Settings(BaseSettings):
             return DEFAULT_LISTEN
         split_listen(str(value))
         return str(value)
+    @field_validator("web_url", mode="after")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or "://" not in value[:8] or \
+                len(value.split("://", 1)[1].strip("/")) == 0:
+            raise ValueError("a base URL such as https://medlofte.example.se")
+        return value.rstrip("/")
+
+    def web_base(self) -> str | None:
+        """The web view's public base URL: MEDLOFTE_WEB_URL; else the webhook URL's
+        scheme://host[:port]; else None (no web view link: messages say it is not set up)."""
+        if self.web_url:
+            return self.web_url
+        webhook = self.webhook_url
+        if not webhook:
+            return None
+        parts = urlsplit(str(webhook))
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
     @field_validator("inbox_lease", "send_rate", mode="before")
     @classmethod
@@ -197,7 +219,7 @@ ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS",
            "webhook_url": "MEDLOFTE_WEBHOOK_URL", "webhook_secret": "MEDLOFTE_WEBHOOK_SECRET",
            "listen": "MEDLOFTE_LISTEN", "inbox_lease": "MEDLOFTE_INBOX_LEASE",
-           "send_rate": "MEDLOFTE_SEND_RATE"}
+           "send_rate": "MEDLOFTE_SEND_RATE", "web_url": "MEDLOFTE_WEB_URL"}
 
 
 def read_settings(env: Mapping[str, str] | None = None) -> Settings:

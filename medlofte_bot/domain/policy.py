@@ -21,7 +21,7 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -296,3 +296,25 @@ def quiet_hours_for(viewer: Viewer, windows: Mapping[str, W], night: W | None = 
     """The quiet hours a member's role has in the promise set (``windows``: role -> hours);
     for a notice that can wait, ``night`` when the role has none of its own."""
     return windows.get(viewer.role, night)
+
+
+# --- secret details (issue 10, point 5): what may leave the web view ---
+
+
+def carries_details(task: TaskFacts, secret_details: str) -> bool:
+    """Whether a chat message (Telegram is a third-party cloud) may carry a task's details:
+    its kind, time, place, team, car and notes. Always, unless the task is police-only and
+    its promise set says ``secret_details = "web"``: then a message says only its number,
+    that something is due or done, and links to its web page. Any other mode than "chat"
+    keeps police-only details off chat (fails closed)."""
+    return secret_details == "chat" or task.visibility != Visibility.POLICE
+
+
+def chat_report_version(viewer: Viewer, secret_details: Iterable[str]) -> str | None:
+    """The year report sent as a document in chat (/arsrapport): ``year_report_version``,
+    but the public one when a promise set in it keeps police-only details off chat (the
+    internal one dates every operation); the internal one is then read in the web view."""
+    version = year_report_version(viewer)
+    if version == "internal" and any(mode != "chat" for mode in secret_details):
+        return "public"
+    return version
