@@ -31,6 +31,7 @@ from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.usecases import UseCases
+from medlofte_bot.services.web import WebAccess
 from medlofte_bot.settings import DEFAULT_CONFIG, Settings, load_settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
 
@@ -163,7 +164,9 @@ def build_bot(services: Services, tick_interval: float | None = None,
     settings = services.settings
     assert settings.token is not None
     return build_application(settings.token, settings.base_url,
-                             ChatDeps(services.usecases), services.pacer, post_init,
+                             ChatDeps(services.usecases, web=WebAccess(services.ctx),
+                                      web_base=settings.web_base()),
+                             services.pacer, post_init,
                              gate=UpdateGate(seconds_counter(clock)))
 
 

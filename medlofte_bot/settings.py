@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 from pydantic import Field, ValidationError, field_validator
@@ -45,6 +46,10 @@ class Settings(BaseSettings):
     lang: str = Field("sv", validation_alias="MEDLOFTE_LANG")
     # a deactivated member's name is replaced by their role word this many months later
     names_kept_months: int | None = Field(12, validation_alias="MEDLOFTE_NAMES_KEPT_MONTHS")
+    # the web view: its public base URL, and the key that signs its session cookies (unset:
+    # one is made and kept in the database, shared by every process)
+    web_url: str | None = Field(None, validation_alias="MEDLOFTE_WEB_URL")
+    web_secret: str | None = Field(None, validation_alias="MEDLOFTE_WEB_SECRET")
 
     @classmethod
     def settings_customise_sources(  # pydantic-settings passes these by keyword: names kept
@@ -59,7 +64,7 @@ class Settings(BaseSettings):
         by a field's own name (``LANG`` is the locale, not ``MEDLOFTE_LANG``)."""
         return (init_settings,)
 
-    @field_validator("token", "database_url", "clock", mode="before")
+    @field_validator("token", "database_url", "clock", "web_url", "web_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -93,6 +98,34 @@ class Settings(BaseSettings):
             raise ValueError("a number of months (0 or more), or 'never'")
         return int(value)
 
+    @field_validator("web_url", mode="after")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or "://" not in value[:8] or \
+                len(value.split("://", 1)[1].strip("/")) == 0:
+            raise ValueError("a base URL such as https://medlofte.example.se")
+        return value.rstrip("/")
+
+    @field_validator("web_secret", mode="after")
+    @classmethod
+    def _web_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("at least 32 characters (or unset: one is kept in the database)")
+        return value
+
+    def web_base(self) -> str | None:
+        """The web view's public base URL: MEDLOFTE_WEB_URL; else the webhook URL's
+        scheme://host[:port]; else None (no web view link: messages say it is not set up)."""
+        if self.web_url:
+            return self.web_url
+        webhook = getattr(self, "webhook_url", None)  # the webhook branch's setting
+        if not webhook:
+            return None
+        parts = urlsplit(str(webhook))
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
     @field_validator("lang", mode="before")
     @classmethod
     def _lang(cls, value: Any) -> str:
@@ -107,7 +140,8 @@ ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "bot_username": "TELEGRAM_BOT_USERNAME", "database_url": "DATABASE_URL",
            "configs": "MEDLOFTE_CONFIG", "admin_ids": "MEDLOFTE_ADMIN_IDS",
            "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG",
-           "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS"}
+           "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS", "web_url": "MEDLOFTE_WEB_URL",
+           "web_secret": "MEDLOFTE_WEB_SECRET"}
 
 
 def read_settings(env: Mapping[str, str] | None = None) -> Settings:
