@@ -140,6 +140,14 @@ class WebAccess:
                                           member.id)
             return SignedIn(secret, now + SESSION_VALID, shown)
 
+    def link_language(self, token: str) -> str | None:
+        """The language of the member a login link is for (None: no such link); reads
+        only, so showing the link's page spends nothing."""
+        with self.ctx.db.transaction(write=False) as session:
+            return session.scalar(select(m.Member.language).join(
+                m.WebLogin, m.WebLogin.member_id == m.Member.id).where(
+                m.WebLogin.token_hash == digest(token)))
+
     def member_row(self, session: Session, token: str | None) -> m.Member:
         """The active member behind a session token, in the caller's transaction; else
         NotSignedIn."""
@@ -158,7 +166,12 @@ class WebAccess:
             write: bool = False) -> T:
         """``body`` for the member behind the session ``token``, in one transaction."""
         def work(session: Session) -> T:
-            return body(session, self.member_row(session, token))
+            member = self.member_row(session, token)
+            try:
+                return body(session, member)
+            except UserError as exc:  # said in the member's language
+                exc.lang = member.language
+                raise
         return self.ctx.db.run(work, write)
 
     def who(self, token: str | None) -> WebMember:

@@ -266,8 +266,9 @@ def _without_police_only(report: YearReport) -> YearReport:
 def _names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(session.execute(select(m.Member.id, m.Member.display_name).where(
-        m.Member.id.in_(ids))).tuples().all())
+    rows = session.execute(select(m.Member.id, m.Member.display_name).where(
+        m.Member.id.in_(ids)))
+    return {member_id: name for member_id, name in rows}
 
 
 PARTNER_SEES = frozenset({"moved", "cancelled", "done", "missed", "police_only"})

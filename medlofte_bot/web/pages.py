@@ -71,9 +71,11 @@ class WebDeps:
 
 
 def _lang_of(request: Request) -> str:
-    """A visitor's language before we know the member: English if the browser asks first."""
+    """A visitor's language before we know the member: Swedish first; English only for a
+    browser that asks for English first and for no Swedish at all."""
     accepted = request.headers.get("accept-language", "").lower()
-    return "en" if accepted.startswith("en") else texts.DEFAULT_LANGUAGE
+    return "en" if accepted.startswith("en") and "sv" not in accepted \
+        else texts.DEFAULT_LANGUAGE
 
 
 class WebView:
@@ -120,8 +122,8 @@ class WebView:
                 response.set_cookie(NEXT_COOKIE, quote(safe_next(wanted), safe=""),
                                     max_age=int(NEXT_KEPT.total_seconds()), path=COOKIE_PATH,
                                     secure=self.secure(request), httponly=True, samesite="lax")
-        except NotFound as exc:
-            response = HTMLResponse(views.problem(exc.lang or lang, exc.key, exc.params),
+        except NotFound as exc:  # one sentence for "not there" and "not yours": no hint
+            response = HTMLResponse(views.problem(exc.lang or lang, "web.not_found", {}),
                                     status_code=404)
         except UserError as exc:
             response = HTMLResponse(views.problem(exc.lang or lang, exc.key, exc.params),
@@ -225,8 +227,10 @@ class WebView:
     async def login_form(self, request: Request) -> Response:
         """GET /webb/logga-in/SECRET: a button that logs in. The GET itself uses nothing, so
         a link preview or a virus scanner that fetches the link cannot spend it."""
-        lang = _lang_of(request)
-        return self._finish(HTMLResponse(views.login_form(lang, request.url.path)))
+        secret = str(request.path_params["token"])
+        lang = await run_in_threadpool(self.access.link_language, secret)
+        return self._finish(HTMLResponse(views.login_form(lang or _lang_of(request),
+                                                          request.url.path)))
 
     async def login(self, request: Request) -> Response:
         """POST /webb/logga-in/SECRET: spend the link, start a session, go to the page that
