@@ -55,6 +55,7 @@ bench-all: bench
 	$(PY) bench/completions.py --small
 	$(PY) bench/summaries.py --small
 	$(PY) bench/idle.py
+	$(PY) bench/web_area.py --municipalities 29 --requests 50
 
 docker:
 	docker build -t medlofte-bot .

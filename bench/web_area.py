@@ -13,6 +13,7 @@ chart cache emptied first), and a settings coordinator who sees all 290 municipa
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -25,16 +26,16 @@ import httpx
 from plan_national import variants
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from webserve import serve  # noqa: E402  (the tests' uvicorn-in-a-thread)
+from webserve import serve
 
-from medlofte_bot.configuration import LoadedSet, load_promise_set  # noqa: E402
-from medlofte_bot.scheduling.clock import ManualClock  # noqa: E402
-from medlofte_bot.services.context import ServiceContext  # noqa: E402
-from medlofte_bot.services.plans import apply_promise_set  # noqa: E402
-from medlofte_bot.services.web import WebAccess  # noqa: E402
-from medlofte_bot.storage import models as m  # noqa: E402
-from medlofte_bot.storage.database import Database  # noqa: E402
-from medlofte_bot.web import render  # noqa: E402
+from medlofte_bot.configuration import LoadedSet, load_promise_set
+from medlofte_bot.scheduling.clock import ManualClock
+from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.plans import apply_promise_set
+from medlofte_bot.services.web import WebAccess
+from medlofte_bot.storage import models as m
+from medlofte_bot.storage.database import Database
+from medlofte_bot.web import render
 
 CONFIG = Path(__file__).parents[1] / "config" / "arvidsjaur-2015.toml"
 APPLIED = datetime(2015, 1, 1, 5, 0, tzinfo=UTC)
@@ -105,7 +106,8 @@ def main() -> None:
         ctx, tasks = build(db, national(args.municipalities))
         built = time.perf_counter() - t0
         access = WebAccess(ctx)
-        with serve(ctx) as base, httpx.Client(base_url=base, timeout=60) as client:
+        load_before = os.getloadavg()[0]
+        with serve(ctx) as base, httpx.Client(base_url=base, timeout=600) as client:
             for telegram_id in (1, 2):
                 token = access.login_link(telegram_id).token
                 answer = client.post(f"/webb/logga-in/{token}", headers={"origin": base})
@@ -122,11 +124,12 @@ def main() -> None:
             cold = timed(client, "/webb/", max(args.requests // 4, 5), render._CHARTS.clear)
             client.cookies.clear()
             client.cookies.update(admin)
-            everyone = timed(client, "/webb/", 3)
+            everyone = timed(client, "/webb/", 2)
         db.dispose()
     print(f"national deployment: {args.municipalities} municipalities in police areas of "
           f"{PER_AREA}, {tasks} tasks, built in {built:.1f} s "
-          f"({'PostgreSQL' if args.db_url else 'SQLite'})")
+          f"({'PostgreSQL' if args.db_url else 'SQLite'}); load average during the run "
+          f"{load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'request (one at a time, real HTTP)':<44} {'n':>5}  {'p50 ms':>8}  {'p95 ms':>8}  "
           f"{'max ms':>8}")
     print(line("area page, a chief (3 municipalities)", area))

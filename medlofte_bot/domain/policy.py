@@ -309,7 +309,8 @@ def can_use_web(viewer: Viewer) -> bool:
 
 def sees_municipality(viewer: Viewer, municipality_id: int) -> bool:
     """Whose municipality's pages (the year report) a member reads: leaders their police
-    area's, officers and partners their own municipality's."""
+    area's, officers and partners their own municipality's. ``can_see_promise`` never says
+    yes where this says no, so a reader of many municipalities may ask this first."""
     if not viewer.active:
         return False
     if viewer.role in LEADERS:

@@ -573,6 +573,7 @@ TEXTS.update({
     "web.joint_row": "of which with a partner",
     "web.no_target": "no target count",
     "web.done_of": "{done} of {target}",
+    "web.chart_too_many": "The chart is drawn for at most {count} municipalities; the numbers are in the tables.",
     "web.chart.heading": "Chart",
     "web.chart_desc": "Light bar: the target. Dark bar: done (red and hatched when the promise is behind or at risk). The tick: what the pace says should be done by now. The same numbers are in the tables above.",
     "web.feed.title": "Calendar on your phone or computer",

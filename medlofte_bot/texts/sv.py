@@ -573,6 +573,7 @@ TEXTS.update({
     "web.joint_row": "varav med partner",
     "web.no_target": "inget mål i antal",
     "web.done_of": "{done} av {target}",
+    "web.chart_too_many": "Diagrammet ritas för högst {count} kommuner; siffrorna står i tabellerna.",
     "web.chart.heading": "Diagram",
     "web.chart_desc": "Ljus stapel: målet. Mörk stapel: gjort (röd och randig när löftet ligger efter eller är i fara). Strecket: vad takten säger att det borde vara nu. Samma siffror står i tabellerna ovan.",
     "web.feed.title": "Kalender i mobilen eller datorn",

@@ -16,6 +16,7 @@ from medlofte_bot.views.report_document import build_documents
 from medlofte_bot.views.year_report import html_articles
 from medlofte_bot.web import render
 
+CHART_MAX_MUNICIPALITIES = 12  # beyond, a panel per municipality helps no one: the tables do
 STYLESHEET = files("medlofte_bot.web").joinpath("static/style.css").read_text("utf-8")
 
 
@@ -31,10 +32,13 @@ def area(page: AreaPage, chrome: Mapping[str, Any]) -> str:
     groups = [(name, list(rows)) for name, rows in groupby(page.rows,
                                                           key=lambda r: r.municipality)]
     title = texts.t("summary.chart_caption", lang, year=today.year, date=texts.day(today, lang))
+    drawn = any(r.target for r in page.rows) and len(groups) <= CHART_MAX_MUNICIPALITIES
     chart = render.chart_svg(page.rows, lang, title, texts.t("web.chart_desc", lang)) \
-        if any(r.target for r in page.rows) else ""
+        if drawn else ""
     return render.page("area.html", lang, active="area", title=texts.t("web.area.title", lang),
                        groups=groups, chart=chart, page=page, role_word=_role(chrome),
+                       no_chart=len(groups) > CHART_MAX_MUNICIPALITIES,
+                       chart_max=CHART_MAX_MUNICIPALITIES,
                        state_word=lambda row, joint=False: render.state_word(row, lang, joint),
                        is_bad=render.is_bad, **chrome)
 

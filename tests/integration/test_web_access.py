@@ -230,3 +230,36 @@ def test_login_link_prints_a_link_and_says_so_plainly_for_an_unknown_id(
     both = capsys.readouterr()
     assert "http://127.0.0.1:8080/webb/logga-in/" in both.out
     assert "MEDLOFTE_WEB_URL is not set" in both.err
+
+
+def test_over_http_the_cookie_is_secure_behind_https_and_foreign_posts_change_nothing(
+        world: World) -> None:
+    import httpx
+    from webserve import serve
+
+    access = WebAccess(world.ctx)
+    settings = Settings(web_url="https://medlofte.example.se")
+    with serve(world.ctx, settings) as base, httpx.Client(base_url=base, timeout=60) as client:
+        token = access.login_link(world.people["kim"]).token
+        page = client.get(f"/webb/logga-in/{token}")
+        assert page.status_code == 200 and "Logga in" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'none'")
+        assert page.headers["referrer-policy"] == "same-origin"
+        assert page.headers["cache-control"] == "no-store"
+        foreign = client.post(f"/webb/logga-in/{token}", headers={"origin": "https://evil.example"})
+        assert foreign.status_code == 403  # and the link is still unspent:
+        signed = client.post(f"/webb/logga-in/{token}",
+                             headers={"origin": "https://medlofte.example.se"})
+        assert signed.status_code == 303 and signed.headers["location"] == "/webb/"
+        cookie = signed.headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+        value = cookie.split(";")[0].split("=", 1)[1]
+        jar = {"cookie": f"medlofte_session={value}"}
+        # the cookie is Secure: a browser would send it only over https; send it by hand
+        assert client.get("/webb/", headers=jar).status_code == 200
+        refused = client.post("/webb/logga-ut", content="csrf=wrong",
+                              headers={**jar, "origin": "https://medlofte.example.se",
+                                       "content-type": "application/x-www-form-urlencoded"})
+        assert refused.status_code == 403
+        assert client.get("/webb/", headers=jar).status_code == 200  # still signed in
+        assert client.get("/webb/kalender/no-such-feed.ics").status_code == 404
