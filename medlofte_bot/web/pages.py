@@ -246,6 +246,10 @@ class WebView:
         except UserError as exc:
             return self._finish(HTMLResponse(views.problem(lang, exc.key, exc.params),
                                              status_code=403))
+        except Exception:  # logged; the visitor reads one calm sentence, never a trace
+            log.exception("web view: login failed")
+            return self._finish(HTMLResponse(views.problem(lang, "web.error_generic", {}),
+                                             status_code=500))
         wanted = unquote(request.cookies.get(NEXT_COOKIE, ""))
         response = RedirectResponse(safe_next(wanted), status_code=303)
         response.set_cookie(SESSION_COOKIE, sign(key, signed.token),
