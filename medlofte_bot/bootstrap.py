@@ -6,34 +6,46 @@ import asyncio
 import gc
 import logging
 import os
+import socket
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+from telegram.error import TelegramError
+
 from medlofte_bot import texts
 from medlofte_bot.chat.app import App, build_application, publish_commands
 from medlofte_bot.chat.context import ChatDeps
 from medlofte_bot.chat.ratelimit import Pacer
 from medlofte_bot.chat.sender import TelegramSender
-from medlofte_bot.chat.updates import UpdateGate
+from medlofte_bot.chat.updates import Finished, UpdateGate
 from medlofte_bot.configuration import load_many
 from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import UserError
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.years import in_force, named, new_year_command, outdated
-from medlofte_bot.scheduling.clock import clock_from_setting, seconds_counter
+from medlofte_bot.scheduling.clock import SystemClock, clock_from_setting, seconds_counter
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.health import Health
+from medlofte_bot.services.inbox import Inbox
 from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.usecases import UseCases
 from medlofte_bot.services.web import WebAccess
 from medlofte_bot.settings import DEFAULT_CONFIG, Settings, load_settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
+from medlofte_bot.web.intake import Intake
+from medlofte_bot.web.metrics import BotMetrics, Waiting
+from medlofte_bot.web.pages import WebDeps, routes
+from medlofte_bot.web.run import WebhookTarget, run_with_server
+from medlofte_bot.web.server import Webhook, create_app, make_server
 
 EXIT_CONFIG = 2
 TICK_CLOCK_SECONDS = 60.0
@@ -137,13 +149,17 @@ def prepare(settings: Settings, clock: Clock, worker: str = "bot",
 
 
 def build_bot(services: Services, tick_interval: float | None = None,
-              tick_enabled: bool = True) -> App:
-    """The Application with its handlers, rate limiter and (unless disabled) the tick."""
+              tick_enabled: bool = True, *, polling: bool = True,
+              on_finished: Finished | None = None,
+              on_delivered: Callable[[str], None] | None = None) -> App:
+    """The Application with its handlers, rate limiter and (unless disabled) the tick.
+    ``polling=False``: no Updater (webhook mode). ``on_finished`` is told of each update
+    dealt with, ``on_delivered`` of each outbox message's outcome."""
     clock = services.ctx.clock
 
     async def on_tick(context: Any) -> None:
         try:
-            await tick(services.outbox, TelegramSender(context.bot), clock)
+            await tick(services.outbox, TelegramSender(context.bot, on_delivered), clock)
         except Exception:  # one failed tick must not stop the next; the rows keep the state
             log.exception("reminder tick failed")
         finally:  # the next tick only once this one is over: never two at once
@@ -167,7 +183,8 @@ def build_bot(services: Services, tick_interval: float | None = None,
                              ChatDeps(services.usecases, web=WebAccess(services.ctx),
                                       web_base=settings.web_base()),
                              services.pacer, post_init,
-                             gate=UpdateGate(seconds_counter(clock)))
+                             gate=UpdateGate(seconds_counter(clock)), polling=polling,
+                             on_finished=on_finished)
 
 
 def freeze_startup_objects() -> None:
@@ -191,15 +208,74 @@ def main(env: Mapping[str, str] | None = None) -> int:
         setup_logging(settings.token)
         clock = clock_from_setting(settings.clock)
         settings = current_year_config(settings, clock.now())
-        services = prepare(settings, clock, worker=f"bot-{os.getpid()}")
+        # the host too: replicas in containers are all pid 1, and leases name their holder
+        services = prepare(settings, clock, worker=f"bot-{socket.gethostname()[:40]}-{os.getpid()}")
     except UserError as exc:
         print(texts.t("cli.error", lang, message=texts.t(exc.key, lang, **exc.params)),
               file=sys.stderr)
         return EXIT_CONFIG
     try:
-        app = build_bot(services)
-        freeze_startup_objects()
-        app.run_polling(drop_pending_updates=False)
+        if settings.serves_web():
+            try:
+                asyncio.run(serve(services))
+            except TelegramError as exc:  # setWebhook or getMe refused, Telegram unreachable
+                log.error("stopped: Telegram answered %s", exc)
+                return 1
+        else:
+            app = build_bot(services)
+            freeze_startup_objects()
+            app.run_polling(drop_pending_updates=False)
     finally:
         services.dispose()
     return 0
+
+
+@dataclass
+class Web:
+    """The ASGI side wired to one Application: what tests and ``serve`` run."""
+
+    app: App
+    intake: Intake
+    metrics: BotMetrics
+    asgi: Starlette
+    webhook: WebhookTarget | None
+
+
+def build_web(services: Services, lease_clock: Clock | None = None,
+              extra_routes: Sequence[BaseRoute] = (), tick_enabled: bool = True) -> Web:
+    """The Application (without an Updater in webhook mode), the inbox's intake, the
+    metrics and the ASGI app; ``lease_clock`` times the inbox's leases (the wall clock)."""
+    settings, ctx = services.settings, services.ctx
+    webhook_mode = settings.webhook_url is not None
+    health = Health(ctx.db)
+
+    def waiting() -> Waiting:
+        due, open_updates = health.waiting(ctx.clock.now())
+        return Waiting(due, open_updates)
+
+    metrics = BotMetrics(services.pacer.stats, waiting)
+    inbox = Inbox(ctx.db, ctx.worker) if webhook_mode else None
+    intake = Intake(inbox, lease_clock or SystemClock(), metrics.update_finished)
+    app = build_bot(services, tick_enabled=tick_enabled, polling=not webhook_mode,
+                    on_finished=intake.finished, on_delivered=metrics.delivered)
+    intake.attach(app)
+    target = hook = None
+    if webhook_mode:
+        assert settings.webhook_url and settings.webhook_secret
+        path = settings.webhook_path()
+        assert path is not None
+        target = WebhookTarget(settings.webhook_url, settings.webhook_secret)
+        hook = Webhook(path, settings.webhook_secret, intake)
+    asgi = create_app(not_ready=health.not_ready, metrics=metrics, webhook=hook,
+                      extra_routes=extra_routes)
+    return Web(app, intake, metrics, asgi, target)
+
+
+async def serve(services: Services) -> None:
+    """The bot with its ASGI app on MEDLOFTE_LISTEN: webhook mode, or polling beside it;
+    the web view's pages under /webb/ either way."""
+    web = build_web(services, extra_routes=routes(WebDeps(services.ctx, services.settings)))
+    host, port = services.settings.listen_address()
+    server = make_server(web.asgi, host, port)
+    freeze_startup_objects()
+    await run_with_server(web.app, server, web.intake, web.webhook)

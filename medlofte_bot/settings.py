@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -21,6 +22,9 @@ from medlofte_bot.domain.errors import ConfigError
 
 DEFAULT_API = "https://api.telegram.org/bot"
 DEFAULT_CONFIG = "config/arvidsjaur-2015.toml"
+DEFAULT_LISTEN = "127.0.0.1:8080"
+# what Telegram accepts as a webhook's secret_token (setWebhook)
+WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def _comma_list(value: Any) -> list[str]:
@@ -46,6 +50,11 @@ class Settings(BaseSettings):
     lang: str = Field("sv", validation_alias="MEDLOFTE_LANG")
     # a deactivated member's name is replaced by their role word this many months later
     names_kept_months: int | None = Field(12, validation_alias="MEDLOFTE_NAMES_KEPT_MONTHS")
+    # webhook mode when set (the public URL; its path is the route); long polling otherwise
+    webhook_url: str | None = Field(None, validation_alias="MEDLOFTE_WEBHOOK_URL")
+    webhook_secret: str | None = Field(None, validation_alias="MEDLOFTE_WEBHOOK_SECRET",
+                                       validate_default=True)
+    listen: str = Field(DEFAULT_LISTEN, validation_alias="MEDLOFTE_LISTEN")
     # the web view: its public base URL, and the key that signs its session cookies (unset:
     # one is made and kept in the database, shared by every process)
     web_url: str | None = Field(None, validation_alias="MEDLOFTE_WEB_URL")
@@ -64,7 +73,8 @@ class Settings(BaseSettings):
         by a field's own name (``LANG`` is the locale, not ``MEDLOFTE_LANG``)."""
         return (init_settings,)
 
-    @field_validator("token", "database_url", "clock", "web_url", "web_secret", mode="before")
+    @field_validator("token", "database_url", "clock", "webhook_url", "web_url", "web_secret",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -98,6 +108,38 @@ class Settings(BaseSettings):
             raise ValueError("a number of months (0 or more), or 'never'")
         return int(value)
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("the public URL Telegram posts updates to, "
+                             "e.g. https://medlofte.example.se/telegram")
+        return value
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any, info: ValidationInfo) -> str | None:
+        value = value or None
+        if value is None:
+            if info.data.get("webhook_url"):
+                raise ValueError("required with MEDLOFTE_WEBHOOK_URL (1-256 characters: "
+                                 "A-Z, a-z, 0-9, _ and -)")
+            return None
+        if not WEBHOOK_SECRET.match(str(value)):
+            raise ValueError("1-256 characters: A-Z, a-z, 0-9, _ and -")
+        return str(value)
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _listen(cls, value: Any) -> str:
+        if value in (None, ""):
+            return DEFAULT_LISTEN
+        split_listen(str(value))
+        return str(value)
+
     @field_validator("web_url", mode="after")
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
@@ -120,10 +162,9 @@ class Settings(BaseSettings):
         scheme://host[:port]; else None (no web view link: messages say it is not set up)."""
         if self.web_url:
             return self.web_url
-        webhook = getattr(self, "webhook_url", None)  # the webhook branch's setting
-        if not webhook:
+        if not self.webhook_url:
             return None
-        parts = urlsplit(str(webhook))
+        parts = urlsplit(self.webhook_url)
         return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
     @field_validator("lang", mode="before")
@@ -136,11 +177,40 @@ class Settings(BaseSettings):
         return str(value)
 
 
+    def webhook_path(self) -> str | None:
+        """The route Telegram posts to (the webhook URL's path), or None when polling."""
+        if self.webhook_url is None:
+            return None
+        return urlsplit(self.webhook_url).path or "/"
+
+    def serves_web(self) -> bool:
+        """Whether the process serves the ASGI app: always with a webhook; beside long
+        polling only when MEDLOFTE_LISTEN or MEDLOFTE_WEB_URL was set (tests start several
+        polling bots; a web view whose links /webb hands out must be served)."""
+        return self.webhook_url is not None or self.web_url is not None or \
+            "listen" in self.model_fields_set
+
+    def listen_address(self) -> tuple[str, int]:
+        """MEDLOFTE_LISTEN as (host, port)."""
+        return split_listen(self.listen)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """"host:port" (an IPv6 host in brackets: "[::]:8080") as (host, port)."""
+    host, colon, port = value.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+    return host, int(port)
+
+
 ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "bot_username": "TELEGRAM_BOT_USERNAME", "database_url": "DATABASE_URL",
            "configs": "MEDLOFTE_CONFIG", "admin_ids": "MEDLOFTE_ADMIN_IDS",
            "clock": "MEDLOFTE_CLOCK", "lang": "MEDLOFTE_LANG",
-           "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS", "web_url": "MEDLOFTE_WEB_URL",
+           "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS",
+           "webhook_url": "MEDLOFTE_WEBHOOK_URL", "webhook_secret": "MEDLOFTE_WEBHOOK_SECRET",
+           "listen": "MEDLOFTE_LISTEN", "web_url": "MEDLOFTE_WEB_URL",
            "web_secret": "MEDLOFTE_WEB_SECRET"}
 
 
@@ -156,7 +226,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``env`` (the process environment by default); a wrong value raises
     ConfigError naming the variable."""
     source = os.environ if env is None else env
-    values = {alias: source[alias] for alias in ALIASES.values() if alias in source}
+    # an empty variable is an unset one (.env.example lists them all, most empty)
+    values = {alias: source[alias] for alias in ALIASES.values() if source.get(alias)}
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
@@ -165,6 +236,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         variable = ALIASES.get(field, field)
         if variable == "MEDLOFTE_ADMIN_IDS":
             raise ConfigError("admin_ids_invalid", value=source.get(variable, "")) from exc
-        raise ConfigError("settings_invalid", variable=variable,
-                          value=source.get(variable, ""),
+        shown = "…" if variable == "MEDLOFTE_WEBHOOK_SECRET" else source.get(variable, "")
+        raise ConfigError("settings_invalid", variable=variable, value=shown,
                           reason=first["msg"].removeprefix("Value error, ")) from exc

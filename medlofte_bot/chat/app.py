@@ -22,7 +22,7 @@ from medlofte_bot.chat import members as mb
 from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import BotContext, ChatDeps
-from medlofte_bot.chat.updates import PerPersonUpdates, UpdateGate
+from medlofte_bot.chat.updates import Finished, PerPersonUpdates, UpdateGate
 from medlofte_bot.chat.web import on_web
 
 COMMANDS = [  # (Swedish, English alias, handler)
@@ -37,6 +37,8 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("aterkalla", "revoke", mb.on_revoke), ("webb", "web", on_web),
 ]
 App = Application[Any, BotContext, Any, Any, Any, Any]
+# the update types the handlers below use: what setWebhook asks Telegram for
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 
 def file_url(base_url: str) -> str:
@@ -56,14 +58,20 @@ async def publish_commands(app: App) -> None:
 def build_application(token: str, base_url: str, deps: ChatDeps,
                       rate_limiter: BaseRateLimiter[Any],
                       post_init: Callable[[App], Coroutine[Any, Any, None]] | None = None,
-                      gate: UpdateGate | None = None) -> App:
+                      gate: UpdateGate | None = None, *, polling: bool = True,
+                      on_finished: Finished | None = None) -> App:
     """Wire the handlers, the typed context, the rate limiter and the update processor
-    (``gate``: which updates it drops; by default on the system's monotonic clock)."""
+    (``gate``: which updates it drops; by default on the system's monotonic clock;
+    ``on_finished``: told of each update dealt with). ``polling=False``: no Updater, the
+    webhook puts updates on the queue."""
+    processor = PerPersonUpdates(gate=gate, on_flood=h.tell_flooding, on_finished=on_finished)
     builder = (Application.builder().token(token).base_url(base_url)
                .base_file_url(file_url(base_url))
                .context_types(ContextTypes(context=BotContext))
                .rate_limiter(rate_limiter)
-               .concurrent_updates(PerPersonUpdates(gate=gate, on_flood=h.tell_flooding)))
+               .concurrent_updates(processor))
+    if not polling:
+        builder = builder.updater(None)
     if post_init is not None:
         builder = builder.post_init(post_init)
     app: App = builder.build()

@@ -8,6 +8,7 @@ messages ask for bulk priority so a person's answer goes first.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -99,10 +100,19 @@ def render_outgoing(message: Outgoing, bot_username: str
 class TelegramSender:
     """The outbox's Sender over a PTB Bot."""
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, observe: Callable[[str], None] | None = None) -> None:
+        """``observe`` is told each message's outcome (metrics count them)."""
         self.bot = bot
+        self.observe = observe
 
     async def send(self, message: Outgoing) -> Delivery:
+        """Send ``message`` (``_send``) and tell ``observe`` what came of it."""
+        delivery = await self._send(message)
+        if self.observe is not None:
+            self.observe(delivery.outcome)
+        return delivery
+
+    async def _send(self, message: Outgoing) -> Delivery:
         """Send one message (a long one in parts, a summary's chart after it, best effort)
         and classify the answer. The first part decides the outcome: once it is out, the
         message counts as sent (a retry would repeat it), and a later part that fails is

@@ -45,9 +45,9 @@ class UpdateGate:
     """Remembers recent update ids and each person's recent updates; no I/O, so a test
     drives it with a fake ``monotonic`` clock.
 
-    The ids live only in memory: a restarted bot can run an update the last one ran but
-    never confirmed. Issue 10 (several bot processes) will record update ids in the
-    database instead.
+    The ids live only in memory: the fast path. In webhook mode the update inbox
+    (services/inbox.py) records every update id in the database, so a resend to this
+    process or another never runs an update twice.
     """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic, *,
@@ -109,20 +109,34 @@ def _key(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
+# told when an update is dealt with: the update, what the gate said, and the monotonic
+# instant its processing began (the webhook's inbox marks it done; metrics count it)
+Finished = Callable[[object, Verdict, float], None]
+
+
 class PerPersonUpdates(BaseUpdateProcessor):
     """Concurrent across people, sequential per person; duplicates and floods dropped."""
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT, *,
                  gate: UpdateGate | None = None,
-                 on_flood: Callable[[Update], Awaitable[None]] | None = None) -> None:
+                 on_flood: Callable[[Update], Awaitable[None]] | None = None,
+                 on_finished: Finished | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._gate = gate or UpdateGate()
         self._on_flood = on_flood
+        self._on_finished = on_finished
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run the handlers for ``update`` after that person's earlier updates."""
+        """Run the handlers for ``update`` after that person's earlier updates; then (not
+        when cancelled or failed) tell ``on_finished``."""
+        began = time.monotonic()
+        verdict = await self._process(update, coroutine)
+        if self._on_finished is not None:
+            self._on_finished(update, verdict, began)
+
+    async def _process(self, update: object, coroutine: Awaitable[Any]) -> Verdict:
         key = _key(update)
         update_id = update.update_id if isinstance(update, Update) else None
         verdict = self._gate.admit(update_id, key)
@@ -135,10 +149,10 @@ class PerPersonUpdates(BaseUpdateProcessor):
             if verdict is Verdict.FLOODING and isinstance(update, Update) and self._on_flood:
                 work = self._on_flood(update)
         if work is None:
-            return
+            return verdict
         if key is None:
             await work
-            return
+            return verdict
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
@@ -149,6 +163,7 @@ class PerPersonUpdates(BaseUpdateProcessor):
             if not self._waiting[key]:  # forget people with nothing queued
                 del self._waiting[key]
                 self._locks.pop(key, None)
+        return verdict
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -277,6 +277,24 @@ def table_of(model: type[Base]) -> Table:
     return table
 
 
+class UpdateInbox(Base):
+    """An update the webhook accepted: kept until its handlers are done (then pruned).
+
+    ``update_id`` is the key, so a resend is a no-op; ``claimed_by``/``claimed_at`` are the
+    lease of the process handling it (real time), ``done_at`` is set when it is handled.
+    """
+
+    __tablename__ = "update_inbox"
+    __table_args__ = (Index("ix_update_inbox_open", "done_at", "claimed_at"),)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(60))
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=1, server_default="1")
+    done_at: Mapped[datetime | None]
+
+
 class WebLogin(Base):
     """A one-time login link for the web view: single use, short-lived, stored hashed."""
 

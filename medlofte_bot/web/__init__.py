@@ -1,2 +1,2 @@
-"""The ASGI side of the bot: the web view's pages (pages.py) and, on the webhook branch, the
-server that mounts them."""
+"""The ASGI side: the webhook, health, readiness, metrics, running the server, and the
+web view's pages (pages.py)."""

@@ -11,13 +11,22 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+import httpx
 from deathsig import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def webhook_env(port: int, secret: str, path: str = "/telegram") -> dict[str, str]:
+    """The settings of a bot in webhook mode listening on loopback ``port``."""
+    return {"MEDLOFTE_WEBHOOK_URL": f"http://127.0.0.1:{port}{path}",
+            "MEDLOFTE_WEBHOOK_SECRET": secret, "MEDLOFTE_LISTEN": f"127.0.0.1:{port}"}
+
 
 class BotProcess:
     """One run of ``python bot.py`` with the given environment, its output in ``log_path``."""
@@ -54,12 +63,13 @@ class BotProcess:
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self, timeout: float = 15.0) -> int | None:
-        """SIGTERM, wait; SIGKILL on timeout. Returns the exit code (negative: signal)."""
+    def stop(self, timeout: float = 15.0, sig: signal.Signals = signal.SIGTERM) -> int | None:
+        """``sig`` (SIGTERM, or SIGINT as Ctrl-C), wait; SIGKILL on timeout. Returns the exit
+        code (negative: signal)."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -74,6 +84,30 @@ class BotProcess:
                 self.proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(10)
+
+    def log_text(self) -> str:
+        """The child's whole combined stdout/stderr."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def wait_http(self, url: str, timeout: float = 30.0) -> httpx.Response:
+        """GET ``url`` until it answers 200 (a webhook-mode bot's /healthz); fail when the
+        child exits or on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.alive():
+                raise RuntimeError(f"bot.py exited before {url} answered:\n{self.log_tail()}")
+            try:
+                answer = httpx.get(url, timeout=2)
+                if answer.status_code == 200:
+                    return answer
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer 200:\n{self.log_tail()}")
+            time.sleep(0.05)
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the child's combined stdout/stderr."""

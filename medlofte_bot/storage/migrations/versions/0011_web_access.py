@@ -14,9 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-# TODO(lead): "0010" is the webhook branch's update inbox; this branch runs on "0009"
-# until the merge. Set it back to "0010" when both are in.
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
