@@ -120,6 +120,17 @@ def log_year(sets: Iterable[PromiseSet], now: datetime) -> None:
                     named(sets), new_year_command(sets, now))
 
 
+def log_secret_details(sets: Iterable[PromiseSet], web_base: str | None) -> None:
+    """One warning at start when a set keeps police-only details off chat but no web view
+    is set up: the messages then point to a web view nobody can open."""
+    web = [ps for ps in sets if ps.secret_details == "web"]
+    if web and web_base is None:
+        log.warning("promise sets that keep police-only task details off chat "
+                    "(secret_details = \"web\"): %s; but no web view URL is set "
+                    "(MEDLOFTE_WEB_URL), so messages say the details are in a web view that "
+                    "is not set up", named(web))
+
+
 def current_year_config(settings: Settings, now: datetime) -> Settings:
     """Without MEDLOFTE_CONFIG the bot serves this year's files (config/*-YEAR.toml) when
     there are any, and the shipped example otherwise."""
@@ -143,8 +154,10 @@ def prepare(settings: Settings, clock: Clock, worker: str = "bot",
         raise
     sets = {(s.promise_set.slug, s.promise_set.year): s.promise_set for s in loaded}
     log_year(sets.values(), clock.now())
+    web_base = settings.web_base()
+    log_secret_details(sets.values(), web_base)
     ctx = ServiceContext(db, sets, clock, settings.admin_ids, worker,
-                         settings.names_kept_months)
+                         settings.names_kept_months, web_base)
     return Services(settings, ctx, UseCases(ctx), Outbox(ctx), pacer or Pacer())
 
 

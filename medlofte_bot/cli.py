@@ -25,6 +25,7 @@ from medlofte_bot.domain.invites import (
     check_invite,
     read_invite_csv,
 )
+from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.planning.planner import plan_area
 from medlofte_bot.scheduling.clock import clock_from_setting
 from medlofte_bot.services.members import store_invite
@@ -232,8 +233,7 @@ def _calendar(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     data, left_out = tasks_ics(title, events, clock.now(), args.include_police_only, lang)
     args.output.write_bytes(data)
     print(texts.t("plan.ics_written", lang, count=len(events) - left_out, file=args.output))
-    if left_out:
-        print(texts.t("plan.ics_police_left_out", lang, count=left_out))
+    _say_left_out(left_out, args.include_police_only, [s.promise_set for s in sets], lang)
     return 0
 
 
@@ -256,6 +256,15 @@ def _login_link(args: argparse.Namespace, settings: Settings, clock: Clock) -> i
     print(texts.t("cli.login_link", lang, name=link.member.name,
                   expires=texts.when(expires, lang), link=f"{base}/webb/logga-in/{link.token}"))
     return 0
+
+
+def _say_left_out(left_out: int, asked: bool, sets: list[PromiseSet], lang: str) -> None:
+    """How many police-only tasks a calendar file left out, and why."""
+    if not left_out:
+        return
+    web = asked and any(ps.secret_details != "chat" for ps in sets)
+    print(texts.t("plan.ics_police_web" if web else "plan.ics_police_left_out", lang,
+                  count=left_out))
 
 
 def _print_apply(result: ApplyResult, lang: str, out: Callable[[str], None]) -> None:
@@ -303,8 +312,7 @@ def _plan(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             args.ics.write_bytes(data)
             print(texts.t("plan.ics_written", lang, count=len(plan.tasks) - left_out,
                           file=args.ics))
-            if left_out:
-                print(texts.t("plan.ics_police_left_out", lang, count=left_out))
+            _say_left_out(left_out, args.include_police_only, [s.promise_set], lang)
         elif not args.apply:
             print(plan_table(plan, s.promise_set, lang))
     if args.apply:

@@ -176,7 +176,6 @@ class Settings(BaseSettings):
             raise ValueError("sv or en")
         return str(value)
 
-
     def webhook_path(self) -> str | None:
         """The route Telegram posts to (the webhook URL's path), or None when polling."""
         if self.webhook_url is None:

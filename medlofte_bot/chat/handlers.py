@@ -99,7 +99,7 @@ async def on_mine(update: Update, context: BotContext) -> None:
         await reply(update, texts.t("mine_title", lang), to=to)
         sent: list[SentRecord] = []
         place = render.several_places(answer.value)
-        for task in answer.value:
+        for task in render.in_order(answer.value):
             markup = render.task_buttons(task.id, lang) if member.police \
                 else render.join_buttons(task.id, lang)
             message = await reply(update, render.task_line(task, lang, place), to=to,
@@ -232,6 +232,8 @@ async def on_year_report(update: Update, context: BotContext) -> None:
                        lang, year=found.year)
         if not await send_report_document(context.bot, to, data, name, caption):
             await reply(update, texts.t("year_report.failed", lang), to=to)
+        elif found.sealed:  # the internal version is on the web only
+            await reply(update, render.internal_report_note(found.page, lang), to=to)
 
 
 def _report_pdf(reports: tuple[YearReport, ...], lang: str, public: bool) -> bytes:

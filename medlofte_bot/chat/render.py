@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -18,6 +19,10 @@ from medlofte_bot.services.usecases import StatusView
 MESSAGE_MAX = 4096
 MORE = "\n…"  # what a cut message ends with
 __all__ = ["cut_words", "fit", "follow_up_question", "message", "pack", "split", "task_line"]
+# A sealed task (its promise set says secret_details = "web" and it is police-only; the
+# services ask the policy, domain/policy.carries_details, for every task they hand out) is
+# said here and nowhere else: by its number, that it is due or done, and the link to its web
+# page. The functions below that say a task's kind, time, place or promise check ``sealed``.
 T = TypeVar("T")
 
 
@@ -121,11 +126,33 @@ def pack(lines: Sequence[tuple[str, T | None]], limit: int = MESSAGE_MAX,
     return out
 
 
+def in_web(page: str | None, lang: str) -> str:
+    """Where details kept off chat are: a page in the web view, or (no web view set up)
+    that they are only there."""
+    return texts.t("secret.in_web", lang, link=page) if page \
+        else texts.t("secret.in_web_none", lang)
+
+
+def details(task: TaskView, lang: str) -> str:
+    """Where a sealed task's details are: its page in the web view."""
+    return in_web(task.page, lang)
+
+
+def internal_report_note(page: str | None, lang: str) -> str:
+    """After the public year report: the internal one (with the police-only tasks' times)
+    is read in the web view, since the promise set keeps those details off chat."""
+    return texts.t("secret.internal_report", lang, details=in_web(page, lang))
+
+
 def task_line(task: TaskView, lang: str, place: bool = False) -> str:
     """'#17 fredag 12 juni kl. 22.00 – Krogtillsyn (Arvidsjaur lag 1)'; with ``place``, the
     municipality too ('… – Krogtillsyn i Arjeplog (Arvidsjaur lag 2)'), for a reader whose
-    tasks lie in several; the planned car where the plan names one ('…, civil bil')."""
+    tasks lie in several; the planned car where the plan names one ('…, civil bil').
+    A sealed task: '#17 (detaljer i webbvyn efter inloggning: https://…/webb/uppdrag/17)'."""
     extra = texts.t("task_done_mark", lang) if task.status == "done" else ""
+    if task.sealed:
+        return texts.t("secret.task_line", lang, id=task.id, extra=extra,
+                       details=details(task, lang))
     if task.joint:
         extra = texts.plural("task_joint_mark", task.partners_joined, lang) + extra
     where = texts.t("task_place", lang, municipality=task.municipality) \
@@ -138,26 +165,40 @@ def task_line(task: TaskView, lang: str, place: bool = False) -> str:
 
 
 def several_places(tasks: Sequence[TaskView]) -> bool:
-    """Whether tasks lie in more than one municipality (then each line names its own)."""
-    return len({t.municipality for t in tasks}) > 1
+    """Whether tasks lie in more than one municipality (then each line names its own); a
+    sealed task's municipality is not said."""
+    return len({t.municipality for t in tasks if not t.sealed}) > 1
+
+
+def in_order(tasks: Sequence[TaskView]) -> list[TaskView]:
+    """Tasks in time order, sealed ones last by number: a sealed task listed between two
+    others would say when it is."""
+    return [t for t in tasks if not t.sealed] + sorted((t for t in tasks if t.sealed),
+                                                       key=lambda t: t.id)
 
 
 def task_list(title_key: str, tasks: list[TaskView], lang: str, days: int) -> str:
     """A titled list of tasks, or a sentence that there are none; tasks of several
-    municipalities are grouped under each one's name."""
+    municipalities are grouped under each one's name (sealed ones last, under none)."""
     if not tasks:
         return texts.t("no_tasks", lang, days=days)
-    if not several_places(tasks):
-        return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in tasks)])
+    sealed = [task_line(t, lang) for t in in_order(tasks) if t.sealed]
+    shown = [t for t in tasks if not t.sealed]
+    if not several_places(shown):
+        return "\n".join([texts.t(title_key, lang), *(task_line(t, lang) for t in shown),
+                          *sealed])
     lines = [texts.t(title_key, lang)]
-    for town in dict.fromkeys(t.municipality for t in tasks):
+    for town in dict.fromkeys(t.municipality for t in shown):
         lines += ["", texts.t("status_municipality", lang, municipality=town)]
-        lines += [task_line(t, lang) for t in tasks if t.municipality == town]
-    return "\n".join(lines)
+        lines += [task_line(t, lang) for t in shown if t.municipality == town]
+    return "\n".join(lines + (["", *sealed] if sealed else []))
 
 
 def follow_up_question(task: TaskView, lang: str) -> str:
-    """The follow-up question for a task: for counters, the task's own counters by name."""
+    """The follow-up question for a task: for counters, the task's own counters by name; for a
+    sealed task one that names no field (what is counted would say what kind of task it is)."""
+    if task.sealed:
+        return texts.t("secret.follow_up", lang, details=details(task, lang))
     key = follow_up_key(task)
     if key != "follow_up.counters":
         return texts.t(key, lang)
@@ -240,8 +281,9 @@ def replan_text(notice: Notice, lang: str) -> str:
     """What the re-plan did after a miss: the new task(s), or that none was needed or found."""
     if notice.replaced_by or notice.replaced_elsewhere:
         parts = [texts.t("notice.replaced_by", lang, tasks="; ".join(
+            task_line(t, lang) if t.sealed else
             texts.t("notice.replacement", lang, id=t.id, when=texts.when(t.start, lang))
-            for t in notice.replaced_by))] if notice.replaced_by else []
+            for t in in_order(notice.replaced_by)))] if notice.replaced_by else []
         if notice.replaced_elsewhere:
             parts.append(texts.plural("notice.replaced_elsewhere", notice.replaced_elsewhere,
                                       lang))
@@ -261,16 +303,65 @@ def skip_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
 
 
 def choose_done(tasks: Sequence[TaskView], lang: str) -> InlineKeyboardMarkup:
-    """One ✅ per task a plain "klar" could mean."""
+    """One ✅ per task a plain "klar" could mean (a sealed one by its number only)."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
+        texts.t("secret.choice", lang, id=t.id) if t.sealed else
         texts.t("done_choice", lang, id=t.id, kind=texts.kind(t.kind, lang, t.title),
-                time=texts.clock(t.start, lang)), callback_data=f"d:{t.id}")] for t in tasks])
+                time=texts.clock(t.start, lang)), callback_data=f"d:{t.id}")]
+        for t in in_order(tasks)])
 
 
 def early_button(task_id: int, lang: str) -> InlineKeyboardMarkup:
     """Ja, gjord nu: the second step of a confirmation long before the task's start."""
     return InlineKeyboardMarkup([[InlineKeyboardButton(
         texts.t("early_confirm_yes", lang), callback_data=f"d:{task_id}:nu")]])
+
+
+def move_options(task: TaskView, lang: str) -> list[tuple[str, str]]:
+    """The suggested new times, one and seven days later: (label, iso start); a sealed
+    task's labels say only how much later."""
+    later = [(n, task.start + timedelta(days=n)) for n in (1, 7)]
+    return [(texts.t(f"secret.move_choice.{n}", lang) if task.sealed
+             else texts.when(start, lang), start.isoformat()) for n, start in later]
+
+
+def early_confirm_text(task: TaskView, lang: str) -> str:
+    """"Is it already done?" long before the task's start."""
+    if task.sealed:
+        return texts.t("secret.early_confirm", lang, id=task.id)
+    return texts.t("early_confirm", lang, id=task.id, title=task.title,
+                   when=texts.when(task.start, lang))
+
+
+def already_done_text(task: TaskView, by: str, at: datetime, lang: str) -> str:
+    """Someone confirmed it first (when, unless the task is sealed)."""
+    if task.sealed:
+        return texts.t("secret.already_done", lang, name=by)
+    return texts.t("already_done", lang, name=by,
+                   time=texts.clock(at.astimezone(task.start.tzinfo), lang))
+
+
+def moved_text(task: TaskView, lang: str) -> str:
+    """'Uppgift 17 är flyttad till …' (a sealed one: where to read the new time)."""
+    if task.sealed:
+        return texts.t("secret.moved", lang, id=task.id, details=details(task, lang))
+    return texts.t("moved", lang, id=task.id, when=texts.when(task.start, lang))
+
+
+def promise_title(task: TaskView, lang: str) -> str:
+    """The task's promise by its title ("löftet" for a sealed task: the title says its kind)."""
+    return texts.t("secret.the_promise", lang) if task.sealed else task.title
+
+
+def reminder_text(task: TaskView, kind: str, lang: str, rsvp: bool = False) -> str:
+    """A reminder of ``kind`` about a task; a sealed one names no time, not even 'i morgon'."""
+    if task.sealed:
+        key = "secret.was_it_done" if kind == "was_it_done" else "secret.reminder"
+        return texts.t(key, lang, id=task.id, details=details(task, lang))
+    key = f"reminder.{kind}"
+    text = texts.t(key if texts.has(key) else "reminder.generic", lang,
+                   task=task_line(task, lang))
+    return text + (texts.t("reminder.rsvp_question", lang) if rsvp else "")
 
 
 def move_choices(task_id: int, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
@@ -334,18 +425,21 @@ def summary_text(summary: Summary, lang: str, late: bool = False) -> str:
     # a partner's summary names each promise set it covers
     lines.append(status_text(summary.promises, lang, by_set=not summary.police))
     place = len({r.municipality for r in summary.promises}) > 1
+    completed = sorted(summary.completed, key=lambda c: c.task.sealed)  # sealed ones last
+    unconfirmed = sorted(summary.unconfirmed, key=lambda u: u.task.sealed)
     sections: list[tuple[str, list[str]]] = [
         ("summary.completed", [texts.t(
             "summary.completed_line", lang, task=task_line(c.task, lang, place), by=c.by,
-            note=f": {c.note}" if c.note else "") if c.by
-            else f"• {task_line(c.task, lang, place)}" for c in summary.completed]),
+            # a sealed task's note stays off chat too: it may name the place
+            note=f": {c.note}" if c.note and not c.task.sealed else "") if c.by
+            else f"• {task_line(c.task, lang, place)}" for c in completed]),
         ("summary.unconfirmed", [texts.t(
             "summary.unconfirmed_line" if u.ask else "summary.unconfirmed_noone", lang,
             task=task_line(u.task, lang, place), ask=", ".join(u.ask))
-            for u in summary.unconfirmed]),
+            for u in unconfirmed]),
         ("summary.without_partner", [task_line(t, lang, place)
-                                     for t in summary.without_partner]),
-        ("summary.upcoming", [task_line(t, lang, place) for t in summary.upcoming]),
+                                     for t in in_order(summary.without_partner)]),
+        ("summary.upcoming", [task_line(t, lang, place) for t in in_order(summary.upcoming)]),
     ]
     for key, items in sections:
         if key == "summary.unconfirmed" and not summary.police:

@@ -68,7 +68,7 @@ def render_outgoing(message: Outgoing, bot_username: str
     lang = message.lang
     if message.kind == ob.DIGEST:
         place = render.several_places(message.tasks)
-        lines = [render.task_line(t, lang, place) for t in message.tasks]
+        lines = [render.task_line(t, lang, place) for t in render.in_order(message.tasks)]
         return render.split("\n".join([texts.t("digest.title", lang), *lines])), None
     if message.summary is not None:
         return render.split(render.summary_text(message.summary, lang, message.late)), None
@@ -84,11 +84,7 @@ def render_outgoing(message: Outgoing, bot_username: str
     if message.notice is not None:
         text = render.notice_text(message, lang)
     else:
-        key = f"reminder.{message.kind}"
-        text = texts.t(key if texts.has(key) else "reminder.generic", lang,
-                       task=render.task_line(message.task, lang))
-        if message.buttons == "rsvp":
-            text += texts.t("reminder.rsvp_question", lang)
+        text = render.reminder_text(message.task, message.kind, lang, message.buttons == "rsvp")
     if message.late:
         text += texts.t("reminder.late", lang)
     make = {"task": render.task_buttons, "join": render.join_buttons,

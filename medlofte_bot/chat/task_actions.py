@@ -7,7 +7,6 @@ from a group that is not the task's team group, the asker's private chat.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from telegram import Update
 
@@ -38,14 +37,11 @@ async def confirmed(update: Update, context: BotContext, member: MemberView,
     lang, done = member.language, confirmation.done
     task = done.task
     if done.early:
-        await reply(update, texts.t("early_confirm", lang, id=task.id, title=task.title,
-                                    when=texts.when(task.start, lang)), to=to,
+        await reply(update, render.early_confirm_text(task, lang), to=to,
                     reply_markup=render.early_button(task.id, lang))
         return
     if done.already:
-        await reply(update, texts.t("already_done", lang, name=done.by,
-                                    time=texts.clock(done.at.astimezone(task.start.tzinfo),
-                                                     lang)), to=to)
+        await reply(update, render.already_done_text(task, done.by, done.at, lang), to=to)
         return
     recorded = texts.t("done", lang, id=task.id, name=member.name)
     if confirmation.followed:
@@ -84,8 +80,7 @@ async def answer_replanned(update: Update, action: str, result: Replanned, lang:
     """'Moved to …' or 'Cancelled …', then whether the promise's target holds."""
     task = result.task
     if action == "moved":
-        await reply(update, texts.t("moved", lang, id=task.id,
-                                    when=texts.when(task.start, lang)), to=to)
+        await reply(update, render.moved_text(task, lang), to=to)
     else:
         await reply(update, render.message("cancelled", lang, id=task.id, reason=reason),
                     to=to)
@@ -94,13 +89,14 @@ async def answer_replanned(update: Update, action: str, result: Replanned, lang:
 
 def target_text(result: Replanned, lang: str) -> str:
     """Whether the target holds after a move or cancel, and what the re-plan added."""
+    title = render.promise_title(result.task, lang)
     if not result.target_holds:
-        return texts.t("target_at_risk", lang, title=result.task.title, target=result.target,
+        return texts.t("target_at_risk", lang, title=title, target=result.target,
                        reachable=result.reachable)
     if result.added:
-        return texts.plural("target_holds_added", result.added, lang, title=result.task.title,
+        return texts.plural("target_holds_added", result.added, lang, title=title,
                             target=result.target)
-    return texts.t("target_holds", lang, title=result.task.title, target=result.target)
+    return texts.t("target_holds", lang, title=title, target=result.target)
 
 
 async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
@@ -113,10 +109,8 @@ async def ask_move(update: Update, context: BotContext, task_id: int) -> None:
     to = await answer_chat(update, answer)
     if to is None:
         return
-    options = [(texts.when(task.start + timedelta(days=n), lang),
-                (task.start + timedelta(days=n)).isoformat()) for n in (1, 7)]
     sent = await reply(update, texts.t("move_prompt", lang, id=task_id), to=to,
-                       reply_markup=render.move_choices(task_id, options))
+                       reply_markup=render.move_choices(task_id, render.move_options(task, lang)))
     if sent is not None:
         log_sent(context, [SentRecord(
             sent.chat_id, sent.message_id, MessageKind.PROMPT_MOVE, task_id, answer.member.id)])

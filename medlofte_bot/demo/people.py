@@ -26,6 +26,11 @@ PEOPLE = [
     Person(FREDRIK, "Fredrik (fältarbetare)", "partner faltarbetare"),
 ]
 OFFICERS = (OLLE, LINA)
+# the reminders an officer acts on: two hours before, "was it done?" after; a sealed task
+# (secret_details = "web") is reminded without saying when, so the first reminder counts
+ACT_ON = ("Om två timmar", "Blev det gjort", "Påminnelse: uppgift #", "Blev uppgift #")
+# a sealed task's follow-up names no field: the officer knows them from the task's page
+SEALED_FOLLOW_UP = "Vill du lägga till uppföljningen?"
 
 
 def misses(task_id: int) -> bool:

@@ -26,13 +26,14 @@ from medlofte_bot import texts
 from medlofte_bot.bootstrap import build_bot, prepare
 from medlofte_bot.chat.app import publish_commands
 from medlofte_bot.chat.ratelimit import Pacer
+from medlofte_bot.chat.render import follow_up_question
 from medlofte_bot.chat.sender import TelegramSender
 from medlofte_bot.demo import people as pp
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.report import year_report
 from medlofte_bot.services.summary import next_monday_morning
-from medlofte_bot.services.tasks import MISSED_AFTER
+from medlofte_bot.services.tasks import MISSED_AFTER, view
 from medlofte_bot.settings import Settings
 from medlofte_bot.storage import models as m
 from medlofte_bot.views.year_report import report_markdown
@@ -40,14 +41,16 @@ from medlofte_bot.views.year_report import report_markdown
 TOKEN = "123456:OFFLINE-DEMO"
 DEMO_DB = "demo.db"  # in the demo's folder: ./data for `make run`
 TASK_ID = re.compile(r"#(\d+) ")
+SUMMER_NIGHTS = (2, 3, 4, 5)  # the summer nights' Wednesday to Saturday
 Action = Callable[[], Awaitable[None]]
 
 
 class Demo:
     """One scripted year: people, their answers, the transcript and the final figures."""
 
-    def __init__(self, config: Path, start: datetime, out: TextIO) -> None:
-        self.config, self.out = config, out
+    def __init__(self, config: Path, start: datetime, out: TextIO,
+                 web_url: str | None = None) -> None:
+        self.config, self.out, self.web_url = config, out, web_url
         self.clock = ManualClock(start)
         self.emu = BotApiEmulator(token=TOKEN, bot_username="medlofte_bot",
                                   clock=lambda: self.clock.now().timestamp())
@@ -58,6 +61,7 @@ class Demo:
         self.handled: set[tuple[int, int]] = set()
         self.moved = False
         self.choosing: dict[int, int] = {}  # officer -> the task a plain "klar" means
+        self.moving: dict[int, int] = {}  # officer -> the task whose move buttons come next
         self.invitations = 0
 
     # --- plumbing ------------------------------------------------------------------------
@@ -114,6 +118,16 @@ class Demo:
                 s.expunge(task)
             return task
 
+    def _web_question(self, task_id: int, asked: str) -> str:
+        """The follow-up questions as the officer knows them: from chat, or (a sealed task,
+        secret_details = "web") from the task, which they read on its web page."""
+        if pp.SEALED_FOLLOW_UP not in asked:
+            return asked
+        with self.services.ctx.db.sessions() as s:
+            row = s.get(m.Task, task_id)
+            assert row is not None
+            return follow_up_question(view(s, row), "sv")
+
     def later(self, at: datetime, action: Action) -> None:
         """Queue an action for a moment on the demo's clock."""
         self.actions.append((at, len(self.actions), action))
@@ -139,13 +153,21 @@ class Demo:
 
     async def _officer(self, user: int, msg: SentMessage, text: str,
                        task_id: int | None) -> None:
+        moving = self.moving.pop(user, None)
+        if moving is not None:  # the suggested times: the first on an allowed evening
+            for data in msg.button_data():
+                if data.startswith(f"mv:{moving}:") and datetime.fromisoformat(
+                        data.split(":", 2)[2]).weekday() in SUMMER_NIGHTS:
+                    await self.press(user, msg, data, "📅")
+                    return
         meant = self.choosing.pop(user, None)
         if meant is not None and f"d:{meant}" in msg.button_data():  # "Vilken uppgift är klar?"
             await self.press(user, msg, f"d:{meant}", "✅")
             return
         skip = [b for b in msg.button_data() if b.startswith("s:")]
         if skip:  # the follow-up question after a confirmation
-            await self.say(user, pp.follow_up_answer(text, int(skip[0][2:])),
+            asked = int(skip[0][2:])
+            await self.say(user, pp.follow_up_answer(self._web_question(asked, text), asked),
                            reply_to=msg.message_id)
             return
         if task_id is None or (user, task_id) in self.handled:
@@ -153,13 +175,13 @@ class Demo:
         task = self._task(task_id)
         if task is None or task.status != "pending":
             return
-        if text.startswith("Om två timmar") or text.startswith("Blev det gjort"):
+        if text.startswith(pp.ACT_ON):
             self.handled.add((user, task_id))
             if pp.misses(task_id):
                 return
             if task.kind == "summer_night_patrol" and not self.moved:
                 self.moved = True
-                await self._move(user, task)
+                await self._move(user, task, msg)
                 return
             self.later(max(task.end_at + timedelta(minutes=30), self.clock.now()),
                        lambda: self._confirm(user, msg, task_id, task.kind))
@@ -176,12 +198,19 @@ class Demo:
         else:
             await self.press(user, msg, f"d:{task_id}", "✅ Klar")
 
-    async def _move(self, user: int, task: m.Task) -> None:
-        """Lina moves the first summer night by a day or two, to an allowed evening."""
+    async def _move(self, user: int, task: m.Task, reminder: SentMessage) -> None:
+        """Lina moves the first summer night by a day or two, to an allowed evening. When
+        its details stay off chat (secret_details = "web") she types no time: she presses
+        📅 Flytta and one of the suggested times."""
+        if self.web_url is not None:
+            self.handled.discard((user, task.id))
+            self.moving[user] = task.id
+            await self.press(user, reminder, f"m:{task.id}", "📅 Flytta")
+            return
         local = task.start_at.astimezone(self.tz)
         for days in range(1, 7):
             day = local + timedelta(days=days)
-            if day.weekday() in (2, 3, 4, 5):  # the promise's Wednesday to Saturday
+            if day.weekday() in SUMMER_NIGHTS:
                 self.handled.discard((user, task.id))
                 await self.say(user, f"/flytta {task.id} {pp.spoken_time(day)}")
                 return
@@ -239,7 +268,7 @@ class Demo:
             await self.emu.start()
             settings = Settings(token=TOKEN, base_url=self.emu.base_url,
                                 database_url=f"sqlite:///{tmp}/{DEMO_DB}", configs=[self.config],
-                                admin_ids=frozenset({pp.COORDINATOR}))
+                                admin_ids=frozenset({pp.COORDINATOR}), web_url=self.web_url)
             # the demo's clock jumps: pacing in real time would only slow the replay down
             self.services = prepare(settings, self.clock, worker="demo",
                                     pacer=Pacer(per_second=0, private_gap=0, group_gap=0))

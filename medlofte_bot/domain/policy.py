@@ -21,7 +21,7 @@ The rules, in words:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -340,3 +340,25 @@ def may_reread_summary(viewer: Viewer, police_summary: bool) -> bool:
     """A Monday summary sent to this member, read again on the web: a police summary only
     while they are still police (a role changes; what they may read follows it)."""
     return viewer.active and (is_police(viewer) or not police_summary)
+
+
+# --- secret details (issue 10, point 5): what may leave the web view ---
+
+
+def carries_details(task: TaskFacts, secret_details: str) -> bool:
+    """Whether a chat message (Telegram is a third-party cloud) may carry a task's details:
+    its kind, time, place, team, car and notes. Always, unless the task is police-only and
+    its promise set says ``secret_details = "web"``: then a message says only its number,
+    that something is due or done, and links to its web page. Any other mode than "chat"
+    keeps police-only details off chat (fails closed)."""
+    return secret_details == "chat" or task.visibility != Visibility.POLICE
+
+
+def chat_report_version(viewer: Viewer, secret_details: Iterable[str]) -> str | None:
+    """The year report sent as a document in chat (/arsrapport): ``year_report_version``,
+    but the public one when a promise set in it keeps police-only details off chat (the
+    internal one dates every operation); the internal one is then read in the web view."""
+    version = year_report_version(viewer)
+    if version == "internal" and any(mode != "chat" for mode in secret_details):
+        return "public"
+    return version

@@ -20,6 +20,7 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 Visibility = Literal["police", "partners", "public"]
 Vehicle = Literal["marked", "unmarked"]
 RoleWord = Literal["officer", "partner", "chief", "coordinator"]
+SecretDetails = Literal["chat", "web"]
 DEFAULT_QUIET_HOURS: dict[str, str] = {"partner": "21:00-07:00"}
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
@@ -256,7 +257,19 @@ class PromiseSet(_Frozen):
     # per role: "21:00-07:00", or "none"; a role not named keeps its default (partners
     # 21:00-07:00, police roles none)
     quiet_hours: dict[RoleWord, TimeWindow | Literal["none"]] = Field(default_factory=dict)
+    # "web": chat messages about police-only tasks carry only the number, that something is
+    # due or done, and a link to the task's web page (see domain/policy.carries_details)
+    secret_details: SecretDetails = "chat"
     promises: list[Promise] = Field(min_length=1)
+
+    @field_validator("secret_details", mode="before")
+    @classmethod
+    def _secret_details(cls, value: object) -> object:
+        if value not in ("chat", "web"):
+            raise ValueError(
+                f"'chat' (the default: task details in chat) or 'web' (police-only tasks' "
+                f"details only in the web view), got {value!r}")
+        return value
 
     @field_validator("timezone")
     @classmethod

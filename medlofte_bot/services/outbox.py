@@ -32,6 +32,7 @@ from medlofte_bot.domain.states import MessageKind, ReminderState, Role, SendOut
 from medlofte_bot.domain.years import named, new_year_command, outdated
 from medlofte_bot.services import notices, records, reminders, tasks
 from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.disclosure import facts
 from medlofte_bot.services.members import group_team, viewer
 from medlofte_bot.services.summary import Summary, build_summary
 from medlofte_bot.services.tasks import TaskView
@@ -100,7 +101,7 @@ def _may_receive(session: Session, member: m.Member | None, chat_id: int, task: 
     """Asked again as each message goes out (the policy): a member who may still see the
     task (or whose area's alert it is), or a group that is still the task's team group.
     Roles, teams, areas and groups change between the row's making and its sending."""
-    about = tasks.facts(task)
+    about = facts(task)
     if member is not None:
         who = viewer(session, member)
         return can_see(who, about) or gets_area_alert(who, about.municipality_id)
@@ -219,7 +220,8 @@ class Outbox:
         if row.kind == reminders.SUMMARY_KIND:
             if member is None:
                 return None
-            return replace(base, summary=build_summary(session, self.ctx.sets, member, now))
+            return replace(base, summary=build_summary(session, self.ctx.sets, member, now,
+                                                       self.ctx.disclosure))
         if row.kind == NO_PROMISE_SET:
             if not outdated(self.ctx.sets.values(), now):
                 return None  # a set for this year was loaded before it went out
@@ -238,9 +240,8 @@ class Outbox:
             return self._notice(session, row, member, base)
         return self._task_reminder(session, row, member, base)
 
-    @staticmethod
-    def _notice(session: Session, row: m.Reminder, member: m.Member | None, base: Outgoing
-                ) -> Outgoing | None:
+    def _notice(self, session: Session, row: m.Reminder, member: m.Member | None,
+                base: Outgoing) -> Outgoing | None:
         """A task moved, cancelled, done (to the partners who joined) or missed (to the team
         and coordinators): said only while it is still true and still theirs to hear."""
         task = session.get(m.Task, row.task_id) if row.task_id else None
@@ -255,7 +256,8 @@ class Outbox:
         if task.status != wanted[row.kind] and not (
                 row.kind == notices.CANCELLED and not task.joint):  # run by police alone
             return None
-        view = tasks.view(session, task)
+        disclosure = self.ctx.disclosure
+        view = tasks.view(session, task, disclosure)
         notice = Notice()
         if row.kind == notices.MOVED:
             if "before" not in detail:
@@ -271,7 +273,7 @@ class Outbox:
             # a replacement another team took is named only to those who may see it
             shown = [t for t in found if _may_receive(session, member, base.chat_id, t)]
             notice = Notice(
-                replaced_by=tuple(tasks.view(session, t) for t in shown),
+                replaced_by=tuple(tasks.view(session, t, disclosure) for t in shown),
                 replaced_elsewhere=len(found) - len(shown),
                 target_holds=detail.get("holds"), target=int(detail.get("target", 0)),
                 reachable=int(detail.get("reachable", 0)))
@@ -279,15 +281,14 @@ class Outbox:
         buttons = "join" if row.kind == notices.MOVED and task.joint else None
         return replace(base, task=view, notice=notice, buttons=buttons)
 
-    @staticmethod
-    def _task_reminder(session: Session, row: m.Reminder, member: m.Member | None,
+    def _task_reminder(self, session: Session, row: m.Reminder, member: m.Member | None,
                        base: Outgoing) -> Outgoing | None:
         task = session.get(m.Task, row.task_id) if row.task_id else None
         if task is None or task.status != TaskStatus.PENDING:
             return None
         if not _may_receive(session, member, base.chat_id, task):
             return None
-        view = tasks.view(session, task)
+        view = tasks.view(session, task, self.ctx.disclosure)
         if row.kind == notices.NO_PARTNER:
             if view.partners_joined or not task.joint:
                 return None
@@ -309,6 +310,7 @@ class Outbox:
     def compose_digests(self, reminder_ids: Sequence[int]) -> list[Outgoing]:
         """One message per recipient for rows that went stale while the bot was down."""
         out: list[Outgoing] = []
+        disclosure = self.ctx.disclosure
         with self.ctx.db.transaction() as session:
             for _, rows in reminders.group_by_recipient(session, reminder_ids).items():
                 first = rows[0]
@@ -316,7 +318,7 @@ class Outbox:
                 target = first.chat_id if first.chat_id is not None else (
                     member.telegram_id if member else None)
                 found = [session.get(m.Task, r.task_id) for r in rows if r.task_id is not None]
-                views = {v.id: v for v in (tasks.view(session, t) for t in found
+                views = {v.id: v for v in (tasks.view(session, t, disclosure) for t in found
                                            if t and target is not None
                                            and _may_receive(session, member, target, t))
                          if v.status == TaskStatus.PENDING}

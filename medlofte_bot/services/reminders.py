@@ -27,8 +27,8 @@ from medlofte_bot.domain.policy import (
 )
 from medlofte_bot.domain.promise_set import ReminderRule
 from medlofte_bot.domain.states import MessageKind, ReminderState, Role, TaskStatus
+from medlofte_bot.services.disclosure import facts
 from medlofte_bot.services.members import viewer
-from medlofte_bot.services.tasks import facts
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
 from medlofte_bot.storage.models import recipient_key, task_subject

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound
-from medlofte_bot.domain.policy import Viewer, in_area, year_report_version
+from medlofte_bot.domain.policy import Viewer, chat_report_version, in_area, year_report_version
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.standing import Standing
 from medlofte_bot.domain.states import TaskStatus
+from medlofte_bot.services.disclosure import CHAT, Disclosure
 from medlofte_bot.services.records import notes_cleared_at
 from medlofte_bot.services.status import PromiseStatus, add_counts, set_status
 from medlofte_bot.storage import models as m
@@ -260,6 +261,9 @@ class YearReports:
     year: int
     public: bool
     reports: tuple[YearReport, ...]
+    # the internal version stays off chat (secret_details = "web"): it is read on this page
+    sealed: bool = False
+    page: str | None = None
 
 
 def _default_year(years: Iterable[int], now: datetime, tz: ZoneInfo) -> int | None:
@@ -273,11 +277,12 @@ def _default_year(years: Iterable[int], now: datetime, tz: ZoneInfo) -> int | No
 
 
 def area_year_reports(session: Session, sets: Mapping[tuple[str, int], PromiseSet],
-                      who: Viewer, year: int | None, now: datetime) -> YearReports:
+                      who: Viewer, year: int | None, now: datetime,
+                      disclosure: Disclosure = CHAT) -> YearReports:
     """The reports of ``year`` (default: the year under way, else the last) for the
-    municipalities of the viewer's area, in the version policy.year_report_version gives."""
-    version = year_report_version(who)
-    if version is None:
+    municipalities of the viewer's area, in the version policy.chat_report_version gives
+    (the public one when a set says secret_details = "web")."""
+    if year_report_version(who) is None:
         raise NotAllowed("year_report.not_allowed")
     munis = {mu.slug: mu for mu in session.scalars(select(m.Municipality))}
     mine = {key: ps for key, ps in sets.items()
@@ -288,4 +293,9 @@ def area_year_reports(session: Session, sets: Mapping[tuple[str, int], PromiseSe
                and (r := year_report(session, ps, now)) is not None]
     if chosen is None or not reports:
         raise NotFound("year_report.nothing", year=chosen if chosen is not None else "–")
-    return YearReports(chosen, version != "internal", tuple(reports))
+    version = chat_report_version(who, (disclosure.mode(slug, y) for slug, y in mine
+                                        if y == chosen))
+    sealed = version != year_report_version(who)
+    return YearReports(chosen, version != "internal", tuple(reports), sealed,
+                       f"{disclosure.web_base}/webb/arsrapport" if disclosure.web_base
+                       else None)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from medlofte_bot.domain.policy import is_police
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import Role, TaskStatus
+from medlofte_bot.services.disclosure import CHAT, Disclosure
 from medlofte_bot.services.members import area_of, viewer
 from medlofte_bot.services.status import PromiseStatus, counter_totals, promise_status
 from medlofte_bot.services.tasks import TaskView, view, visible_tasks
@@ -67,7 +68,7 @@ def last_monday_morning(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], member: m.Member,
-                  now: datetime) -> Summary:
+                  now: datetime, disclosure: Disclosure = CHAT) -> Summary:
     """The summary as ``member`` may see it. A partner's covers each promise set of hers
     whose ``partner_summary`` is on, and nothing police-only: no officer's name or note."""
     police = is_police(viewer(session, member))
@@ -77,7 +78,8 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
     tz = next(iter(sets.values())).tz if sets else ZoneInfo("Europe/Stockholm")
     summary = Summary(now, tz, police, promises)
     week_ago = now - timedelta(days=7)
-    recent = visible_tasks(session, member, week_ago - timedelta(days=1), now)
+    recent = visible_tasks(session, member, week_ago - timedelta(days=1), now,
+                           disclosure=disclosure)
     for task in recent:
         if task.status == TaskStatus.DONE:
             done = session.scalar(select(m.Completion).where(m.Completion.task_id == task.id))
@@ -86,17 +88,18 @@ def build_summary(session: Session, sets: dict[tuple[str, int], PromiseSet], mem
                 summary.completed.append(Completed(
                     task, (by.display_name if by else "?") if police else "",
                     done.note if police else ""))
-    summary.upcoming = [t for t in visible_tasks(session, member, now, now + timedelta(days=14))
+    summary.upcoming = [t for t in visible_tasks(session, member, now, now + timedelta(days=14),
+                                                 disclosure=disclosure)
                         if t.status == TaskStatus.PENDING]
     if police:
-        summary.unconfirmed = _unconfirmed(session, now, area_of(session, member))
+        summary.unconfirmed = _unconfirmed(session, now, area_of(session, member), disclosure)
     summary.without_partner = [t for t in summary.upcoming if t.joint and not t.partners_joined]
     summary.counters = counter_totals(session, promises)
     return summary
 
 
-def _unconfirmed(session: Session, now: datetime,
-                 area: frozenset[int] | None) -> list[Unconfirmed]:
+def _unconfirmed(session: Session, now: datetime, area: frozenset[int] | None,
+                 disclosure: Disclosure) -> list[Unconfirmed]:
     query = select(m.Task).where(
         m.Task.status.in_((TaskStatus.PENDING, TaskStatus.MISSED)),
         m.Task.end_at <= now - UNCONFIRMED_AFTER,
@@ -109,5 +112,5 @@ def _unconfirmed(session: Session, now: datetime,
         names = tuple(session.scalars(select(m.Member.display_name).where(
             m.Member.team_id == row.team_id, m.Member.role == Role.OFFICER,
             m.Member.active.is_(True)).order_by(m.Member.display_name)))
-        out.append(Unconfirmed(view(session, row), names))
+        out.append(Unconfirmed(view(session, row, disclosure), names))
     return out

@@ -16,7 +16,6 @@ from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_wo
 from medlofte_bot.domain.policy import (
     Action,
     ChatFacts,
-    TaskFacts,
     can_act,
     can_see,
     can_steer_joint,
@@ -28,6 +27,7 @@ from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import ReminderState, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
 from medlofte_bot.services import notices
+from medlofte_bot.services.disclosure import CHAT, Disclosure, facts
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.plans import TopUp, top_up
 from medlofte_bot.storage import models as m
@@ -60,6 +60,8 @@ class TaskView:
     counters: tuple[str, ...]
     team_id: int | None = None
     municipality: str = ""
+    sealed: bool = False  # chat may say only its number, that it is due or done, and the link
+    page: str | None = None  # its page in the web view (None: no web view is set up)
 
 
 @dataclass(frozen=True)
@@ -85,19 +87,13 @@ class Replanned:
     added_ids: tuple[int, ...] = ()
 
 
-def facts(row: m.Task) -> TaskFacts:
-    """The access-rule view of a task row."""
-    return TaskFacts(row.kind, row.visibility, row.team_id, row.promise.municipality_id,
-                     tuple(row.invited or ()), row.status)
-
-
 def task_tz(row: m.Task) -> ZoneInfo:
     """The time zone a task is said in: its municipality's."""
     return ZoneInfo(row.promise.municipality.timezone)
 
 
-def view(session: Session, row: m.Task) -> TaskView:
-    """A task row as a view."""
+def view(session: Session, row: m.Task, disclosure: Disclosure = CHAT) -> TaskView:
+    """A task row as a view; sealed when the policy keeps its details off chat."""
     tz = task_tz(row)
     joined = len(session.scalars(select(m.Participation.id).where(
         m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all()) \
@@ -107,7 +103,8 @@ def view(session: Session, row: m.Task) -> TaskView:
         row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
         row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
         row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
-        tuple(spec.get("counters", ())), row.team_id, row.promise.municipality.name)
+        tuple(spec.get("counters", ())), row.team_id, row.promise.municipality.name,
+        disclosure.sealed(row), disclosure.page(row.id))
 
 
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
@@ -119,7 +116,8 @@ def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
 
 
 def visible_tasks(session: Session, member: m.Member, start: datetime, end: datetime,
-                  mine_only: bool = False, chat: ChatFacts | None = None) -> list[TaskView]:
+                  mine_only: bool = False, chat: ChatFacts | None = None,
+                  disclosure: Disclosure = CHAT) -> list[TaskView]:
     """Pending or done tasks starting in [start, end) that the member may see (and, asked in
     a team's group, that may be shown there)."""
     who = viewer(session, member)
@@ -139,7 +137,7 @@ def visible_tasks(session: Session, member: m.Member, start: datetime, end: date
                 m.Participation.task_id == row.id, m.Participation.member_id == member.id))
             if answered is False:
                 continue
-        out.append(view(session, row))
+        out.append(view(session, row, disclosure))
     return out
 
 
@@ -157,7 +155,7 @@ _MARK_DONE = update(m.table_of(m.Task)).where(m.table_of(m.Task).c.id == bindpar
 
 
 def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
-              note: str = "", early_ok: bool = False) -> Done:
+              note: str = "", early_ok: bool = False, disclosure: Disclosure = CHAT) -> Done:
     """Record the task as done by ``member``; a second confirmation counts nothing twice.
 
     A task that starts more than EARLY_CONFIRM from now is not recorded unless
@@ -169,11 +167,13 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
         if row.status == TaskStatus.DONE else None
     if existing is not None:
         by = session.get(m.Member, existing.member_id) if existing.member_id else None
-        return Done(view(session, row), True, by.display_name if by else "?", existing.done_at)
+        return Done(view(session, row, disclosure), True, by.display_name if by else "?",
+                    existing.done_at)
     if row.status == TaskStatus.CANCELLED:
         raise UserError("task_cancelled", id=row.id)
     if not early_ok and row.start_at - now > EARLY_CONFIRM:
-        return Done(view(session, row), False, member.display_name, now, early=True)
+        return Done(view(session, row, disclosure), False, member.display_name, now,
+                    early=True)
     # plain Core statements built once, not the unit of work: this runs on every confirmation
     connection = session.connection()
     connection.execute(_INSERT_COMPLETION, {
@@ -186,7 +186,7 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
                                   {"status": "pending"}, {"status": "done", "note": note[:80]})
     if row.invited:  # partners who joined are thanked, with the result once it is answered
         notices.tell_joined(session, row, notices.THANKS, now, due=now + notices.THANKS_AFTER)
-    return Done(view(session, row), False, member.display_name, now)
+    return Done(view(session, row, disclosure), False, member.display_name, now)
 
 
 def record_follow_up(session: Session, member: m.Member, task_id: int, now: datetime, *,
@@ -242,7 +242,8 @@ def _top_up(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str
     return top_up(session, ps, muni, promises, teams, now, actor)
 
 
-def _replanned(session: Session, row: m.Task, result: TopUp) -> Replanned:
+def _replanned(session: Session, row: m.Task, result: TopUp, disclosure: Disclosure
+               ) -> Replanned:
     """What a re-plan means for ``row``'s promise: the tasks it added, whether the target
     holds."""
     short = next((s for s in result.shortfalls if s.promise == row.promise.key), None)
@@ -252,15 +253,17 @@ def _replanned(session: Session, row: m.Task, result: TopUp) -> Replanned:
         m.Task.promise_id == row.promise_id, m.Task.key.in_(keys)).order_by(
         m.Task.start_at, m.Task.id))) if keys else ()
     reachable = short.reachable if short else target
-    return Replanned(view(session, row), short is None, target, reachable, len(keys), ids)
+    return Replanned(view(session, row, disclosure), short is None, target, reachable,
+                     len(keys), ids)
 
 
-def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str) -> Replanned:
-    return _replanned(session, row, _top_up(session, sets, row, now, actor))
+def _replan(session: Session, sets: Sets, row: m.Task, now: datetime, actor: str,
+            disclosure: Disclosure) -> Replanned:
+    return _replanned(session, row, _top_up(session, sets, row, now, actor), disclosure)
 
 
 def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: datetime,
-         now: datetime) -> Replanned:
+         now: datetime, disclosure: Disclosure = CHAT) -> Replanned:
     """Move a pending task to ``start`` if it fits the promise's days and hours."""
     row = acting(session, member, task_id)
     if row.status != TaskStatus.PENDING:
@@ -283,11 +286,16 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     minutes = int((row.end_at - row.start_at).total_seconds() // 60)
     problems = fits(ps, promise, local, minutes)
     if problems:
+        if disclosure.sealed(row):  # the promise's days and hours would say its kind
+            raise UserError("move_outside_window_sealed", id=row.id)
         raise UserError("move_outside_window", problems=",".join(problems),
                         hours=Words("hours", tuple(allowed_hours(ps, promise))),
                         weekdays=Words("weekdays", tuple(promise.weekdays)))
     end = start + timedelta(minutes=minutes)
     if row.team_id is not None and (clash := _team_clash(session, row, start, end)):
+        if disclosure.sealed(clash):  # the other task's details stay off chat too
+            raise UserError("move_team_busy_sealed", team=row.team.name if row.team else "",
+                            id=clash.id)
         raise UserError("move_team_busy", team=row.team.name if row.team else "",
                         title=clash.promise.title, municipality=clash.promise.municipality.name,
                         when=Words("when", (clash.start_at.astimezone(tz).isoformat(),)))
@@ -301,7 +309,7 @@ def move(session: Session, sets: Sets, member: m.Member, task_id: int, start: da
     PlanRepository(session).audit(now, f"member:{member.id}", "moved", "task", row.id, before,
                                   task_fields(as_planned(row, tz)))
     session.flush()
-    return _replan(session, sets, row, now, f"member:{member.id}")
+    return _replan(session, sets, row, now, f"member:{member.id}", disclosure)
 
 
 def _team_clash(session: Session, row: m.Task, start: datetime, end: datetime
@@ -315,7 +323,7 @@ def _team_clash(session: Session, row: m.Task, start: datetime, end: datetime
 
 
 def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason: str,
-           now: datetime) -> Replanned:
+           now: datetime, disclosure: Disclosure = CHAT) -> Replanned:
     """Cancel a pending task with a reason, then re-plan the rest of the year."""
     row = acting(session, member, task_id)
     if row.status != TaskStatus.PENDING:
@@ -328,7 +336,7 @@ def cancel(session: Session, sets: Sets, member: m.Member, task_id: int, reason:
                                   {"status": "pending"}, {"status": "cancelled",
                                                           "reason": reason[:NOTE_MAX]})
     session.flush()
-    return _replan(session, sets, row, now, f"member:{member.id}")
+    return _replan(session, sets, row, now, f"member:{member.id}", disclosure)
 
 
 def answer_invitation(session: Session, member: m.Member, task_id: int, joins: bool,
@@ -393,7 +401,7 @@ def _tell_missed(session: Session, missed: list[m.Task], result: TopUp | None,
                 notices.tell_missed(session, row, now, [], True, row.promise.target or 0,
                                     row.promise.target or 0)
             continue
-        plan = _replanned(session, rows[0], result)
+        plan = _replanned(session, rows[0], result, CHAT)  # only the ids and counts are used
         added = list(plan.added_ids)
         for n, row in enumerate(rows):
             mine = added[n:n + 1] if n < len(rows) - 1 else added[n:]

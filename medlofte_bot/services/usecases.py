@@ -276,7 +276,8 @@ class UseCases:
             now = self.ctx.clock.now()
             found = tasks.visible_tasks(session, member, now - timedelta(hours=12),
                                         now + timedelta(days=MINE_DAYS), mine_only=True,
-                                        chat=self._shown_in(session, member, chat))
+                                        chat=self._shown_in(session, member, chat),
+                                        disclosure=self.ctx.disclosure)
             return [t for t in found if t.status == TaskStatus.PENDING][:MINE_MAX]
         return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
@@ -285,7 +286,8 @@ class UseCases:
         def body(session: Session, member: m.Member) -> list[TaskView]:
             now = self.ctx.clock.now()
             return tasks.visible_tasks(session, member, now, now + timedelta(days=PLAN_DAYS),
-                                       chat=self._shown_in(session, member, chat))
+                                       chat=self._shown_in(session, member, chat),
+                                       disclosure=self.ctx.disclosure)
         return self._run(actor, body, write=False, chat=chat, shows=Shows.TEAM_TASKS)
 
     def status(self, actor: Actor, chat: ChatRef | None = None) -> Answer[StatusView]:
@@ -316,7 +318,7 @@ class UseCases:
         gives (chiefs and coordinators: internal)."""
         def body(session: Session, member: m.Member) -> YearReports:
             return area_year_reports(session, self.ctx.sets, members.viewer(session, member),
-                                     year, self.ctx.clock.now())
+                                     year, self.ctx.clock.now(), self.ctx.disclosure)
         return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     def summary(self, actor: Actor, chat: ChatRef | None = None) -> Answer[Summary]:
@@ -324,7 +326,8 @@ class UseCases:
         def body(session: Session, member: m.Member) -> Summary:
             if not can_read_summary(members.viewer(session, member)):
                 raise NotAllowed("not_chief")
-            return build_summary(session, self.ctx.sets, member, self.ctx.clock.now())
+            return build_summary(session, self.ctx.sets, member, self.ctx.clock.now(),
+                                 self.ctx.disclosure)
         return self._run(actor, body, write=False, chat=chat, shows=Shows.AREA)
 
     # --- acting on a task -----------------------------------------------------------------
@@ -339,7 +342,8 @@ class UseCases:
     def _confirm(self, session: Session, member: m.Member, task_id: int,
                  note: str, early_ok: bool = False) -> Confirmation:
         now = self.ctx.clock.now()
-        done = tasks.mark_done(session, member, task_id, now, note, early_ok)
+        done = tasks.mark_done(session, member, task_id, now, note, early_ok,
+                               self.ctx.disclosure)
         followed = (not done.already and not done.early and bool(note)
                     and tasks.apply_follow_up(session, member, done.task, note, now))
         return Confirmation(done, followed)
@@ -353,7 +357,8 @@ class UseCases:
             if not is_police(members.viewer(session, member)):
                 raise NotAllowed("not_police")
             found = tasks.visible_tasks(session, member, now - timedelta(days=2),
-                                        now + timedelta(seconds=1), mine_only=True)
+                                        now + timedelta(seconds=1), mine_only=True,
+                                        disclosure=self.ctx.disclosure)
             open_now = [t for t in found if t.status == TaskStatus.PENDING
                         and t.start <= now and t.end >= now - DONE_NOW_AFTER]
             if len(open_now) == 1:
@@ -367,7 +372,7 @@ class UseCases:
         def body(session: Session, member: m.Member) -> TaskView:
             row = tasks.acting(session, member, task_id) if police \
                 else tasks.get_visible(session, member, task_id)
-            return tasks.view(session, row)
+            return tasks.view(session, row, self.ctx.disclosure)
         return self._run(actor, body, write=False, chat=chat)
 
     def move(self, actor: Actor, task_id: int, when_text: str | None = None,
@@ -384,13 +389,15 @@ class UseCases:
             start = parse_when(when_text or "", now, tasks.task_tz(row))
             if start is None:
                 raise UserError("move_unreadable", text=when_text or "")
-        return tasks.move(session, self.ctx.sets, member, task_id, start, now)
+        return tasks.move(session, self.ctx.sets, member, task_id, start, now,
+                          self.ctx.disclosure)
 
     def cancel(self, actor: Actor, task_id: int, reason: str,
                chat: ChatRef | None = None) -> Answer[Replanned]:
         """Cancel a task with a reason; re-plan the year."""
         return self._run(actor, lambda s, mem: tasks.cancel(
-            s, self.ctx.sets, mem, task_id, reason, self.ctx.clock.now()), chat=chat)
+            s, self.ctx.sets, mem, task_id, reason, self.ctx.clock.now(),
+            self.ctx.disclosure), chat=chat)
 
     def answer_invitation(self, actor: Actor, task_id: int, joins: bool,
                           chat: ChatRef | None = None) -> Answer[TaskView]:
@@ -441,13 +448,14 @@ class UseCases:
             if not reason:
                 return ReplyResult("ask_cancel_reason")
             replanned = tasks.cancel(session, self.ctx.sets, member, task_id, reason,
-                                     self.ctx.clock.now())
+                                     self.ctx.clock.now(), self.ctx.disclosure)
             return ReplyResult("cancelled", replanned.task, replanned=replanned, reason=reason)
         if kind == MessageKind.PROMPT_MOVE:
             replanned = self._move(session, member, task_id, text, None)
             return ReplyResult("moved", replanned.task, replanned=replanned)
         if kind == MessageKind.PROMPT_FOLLOW_UP:
-            task = tasks.view(session, tasks.acting(session, member, task_id))
+            task = tasks.view(session, tasks.acting(session, member, task_id),
+                              self.ctx.disclosure)
             if note == "":
                 return ReplyResult("follow_up_skipped", task)
             # the answer itself ("Genomfört enligt plan…"), even when it starts with a done-word

@@ -27,6 +27,7 @@ from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import ReminderState
 from medlofte_bot.services import tasks
 from medlofte_bot.services.context import ServiceContext
+from medlofte_bot.services.disclosure import facts
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.reminders import SUMMARY_KIND
 from medlofte_bot.services.report import YearReport, _default_year, year_report
@@ -245,7 +246,7 @@ class WebPages:
             events = []
             for row in rows:
                 ps = by_slug.get((row.promise.municipality.slug, row.promise.year))
-                if ps is None or not can_see(who, tasks.facts(row)):
+                if ps is None or not can_see(who, facts(row)):
                     continue
                 events.append((ps, as_planned(row, ps.tz), row.updated_at))
             year = self.ctx.clock.now().astimezone(self.ctx.tz).year

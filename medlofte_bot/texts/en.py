@@ -669,3 +669,24 @@ TEXTS.update({
 for _role in ("officer", "chief", "coordinator", "partner"):
     TEXTS[f"help.{_role}"] = TEXTS[f"help.{_role}"].replace(
         "/lang sv|en – change language", "/lang sv|en – change language\n/web – log in to the web view")
+
+# secret details (issue 10, point 5): police-only tasks when a set says secret_details = "web"
+TEXTS.update({
+    "secret.in_web": "details in the web view after logging in: {link}",
+    "secret.in_web_none": "the details are only in the web view, which is not set up yet",
+    "secret.task_line": "#{id}{extra} ({details})",
+    "secret.reminder": "Reminder: task #{id} is coming up ({details}).",
+    "secret.was_it_done": "Was task #{id} done? Reply “done” to this message or press ✅ Done ({details}).",
+    "secret.early_confirm": "Task #{id} has not started yet. Is it already done?",
+    "secret.already_done": "Already recorded by {name}. Nothing is counted twice.",
+    "secret.moved": "Task {id} has been moved ({details}).",
+    "secret.the_promise": "the promise",
+    "secret.follow_up": "Would you like to add the follow-up? Reply to this message with the counts, named or in the promise's order, or with a short note ({details}). Notes may become public records: don't write names or locations.",
+    "secret.choice": "✅ #{id}",
+    "secret.move_choice.1": "One day later, same time",
+    "secret.move_choice.7": "One week later, same time",
+    "plan.ics_police_web": "{count} police-only tasks left out: the promise-set file says secret_details = \"web\", so their details are only in the web view, not in calendar files.",
+    "secret.internal_report": "This is the public version. The promise-set file keeps police-only tasks off chat (secret_details = \"web\"), so you read the internal version in the web view ({details}).",
+    "move_outside_window_sealed": "That time does not fit the promise's days and hours for task #{id}; they are in the web view. Choose another time.",
+    "move_team_busy_sealed": "{team} already has task #{id} then and cannot be in two places. Choose another time.",
+})

@@ -669,3 +669,24 @@ TEXTS.update({
 for _role in ("officer", "chief", "coordinator", "partner"):
     TEXTS[f"help.{_role}"] = TEXTS[f"help.{_role}"].replace(
         "/sprak sv|en – byt språk", "/sprak sv|en – byt språk\n/webb – logga in på webbvyn")
+
+# secret details (issue 10, point 5): police-only tasks when a set says secret_details = "web"
+TEXTS.update({
+    "secret.in_web": "detaljer i webbvyn efter inloggning: {link}",
+    "secret.in_web_none": "detaljerna finns bara i webbvyn, som inte är inrättad än",
+    "secret.task_line": "#{id}{extra} ({details})",
+    "secret.reminder": "Påminnelse: uppgift #{id} närmar sig ({details}).",
+    "secret.was_it_done": "Blev uppgift #{id} gjord? Svara ”klar” på det här meddelandet eller tryck ✅ Klar ({details}).",
+    "secret.early_confirm": "Uppgift #{id} har inte börjat än. Är den redan gjord?",
+    "secret.already_done": "Redan registrerad av {name}. Inget räknas två gånger.",
+    "secret.moved": "Uppgift {id} är flyttad ({details}).",
+    "secret.the_promise": "löftet",
+    "secret.follow_up": "Vill du lägga till uppföljningen? Svara på det här meddelandet med antalen, med namn eller i löftets ordning, eller med en kort anteckning ({details}). Anteckningar kan bli allmänna handlingar: skriv inga namn eller platser.",
+    "secret.choice": "✅ #{id}",
+    "secret.move_choice.1": "En dag senare, samma tid",
+    "secret.move_choice.7": "En vecka senare, samma tid",
+    "plan.ics_police_web": "{count} polisiära uppgifter utelämnade: löftesfilen säger secret_details = \"web\", så deras detaljer finns bara i webbvyn, inte i kalenderfiler.",
+    "secret.internal_report": "Det här är den offentliga versionen. Löftesfilen håller polisens egna uppgifter borta från chatten (secret_details = \"web\"), så den interna versionen läser du i webbvyn ({details}).",
+    "move_outside_window_sealed": "Den tiden passar inte löftets dagar och tider för uppgift #{id}; de står i webbvyn. Välj en annan tid.",
+    "move_team_busy_sealed": "{team} har redan uppgift #{id} då och kan inte vara på två ställen. Välj en annan tid.",
+})

@@ -11,6 +11,7 @@ from icalendar import Calendar, Event
 
 from medlofte_bot import texts
 from medlofte_bot.domain.plan import Plan, PlannedTask, Target
+from medlofte_bot.domain.policy import TaskFacts, carries_details
 from medlofte_bot.domain.promise_set import PromiseSet
 
 
@@ -110,7 +111,9 @@ def tasks_ics(title: str, tasks: Sequence[tuple[PromiseSet, PlannedTask, datetim
               now: datetime, include_police_only: bool = False, lang: str = "sv"
               ) -> tuple[bytes, int]:
     """An RFC 5545 calendar, one event per task (with the time it last changed, if known);
-    police-only tasks left out unless asked. Returns the bytes and how many were left out.
+    police-only tasks left out unless asked, and always when their promise set keeps their
+    details off chat (``secret_details = "web"``: a calendar file goes to phones and their
+    clouds). Returns the bytes and how many were left out.
 
     The UID is the task's key in its promise set and year, so a calendar that imports the
     file again updates moved tasks and drops cancelled ones instead of doubling them.
@@ -122,7 +125,9 @@ def tasks_ics(title: str, tasks: Sequence[tuple[PromiseSet, PlannedTask, datetim
     left_out = 0
     names: dict[tuple[str, int], tuple[dict[str, str], dict[str, str]]] = {}
     for ps, t, changed in tasks:
-        if t.visibility == "police" and not include_police_only:
+        if (t.visibility == "police" and not include_police_only) or not carries_details(
+                TaskFacts(t.kind, t.visibility, None, 0, tuple(t.invited), str(t.status)),
+                ps.secret_details):
             left_out += 1
             continue
         if (ps.slug, ps.year) not in names:  # once per promise set, not per event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from medlofte_bot.bootstrap import Services, Web, build_bot, build_web, prepare
 from medlofte_bot.chat.app import App, publish_commands
 from medlofte_bot.chat.ratelimit import Pacer
 from medlofte_bot.chat.sender import TelegramSender
+from medlofte_bot.demo.runner import Demo
 from medlofte_bot.scheduling.clock import ManualClock
 from medlofte_bot.scheduling.jobs import tick
 from medlofte_bot.services.context import ServiceContext
@@ -120,6 +122,24 @@ async def stop_bot(h: Harness) -> None:
     await app.shutdown()
     await h.emu.stop()
     h.services.dispose()
+
+
+# the demo after playing Arvidsjaur 2015 as shipped, what it printed, its last figures
+PlayedYear = tuple[Demo, dict[str, Any], str]
+
+
+@pytest.fixture(scope="session")
+def arvidsjaur_year(tmp_path_factory: pytest.TempPathFactory) -> PlayedYear:
+    """The whole Arvidsjaur 2015 year played once through the bot (test_year.py and
+    test_secret_details.py read it)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Europe/Stockholm")
+    out = io.StringIO()
+    demo = Demo(CONFIG, datetime(2015, 1, 1, 6, tzinfo=tz), out)
+    figures = asyncio.run(demo.run(datetime(2016, 1, 9, tzinfo=tz),
+                                   tmp_path_factory.mktemp("year")))
+    return demo, figures, out.getvalue()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import re
 import shlex
@@ -32,12 +30,8 @@ Year = tuple[Demo, dict[str, Any], str]
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> Year:
-    out = io.StringIO()
-    demo = Demo(CONFIG, datetime(2015, 1, 1, 6, tzinfo=TZ), out)
-    figures = asyncio.run(demo.run(datetime(2016, 1, 9, tzinfo=TZ),
-                                   tmp_path_factory.mktemp("year")))
-    return demo, figures, out.getvalue()
+def year(arvidsjaur_year: Year) -> Year:
+    return arvidsjaur_year
 
 
 def test_the_year_ends_with_the_documented_figures(year: Year) -> None:
