@@ -11,11 +11,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver import Chrome
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 from sqlalchemy import update
 from webserve import DESKTOP, PHONE, browser_missing, chromium, screenshot, serve
@@ -54,13 +54,17 @@ def link(world: World, who: str) -> str:
 
 
 def press(driver: Chrome, element: WebElement, key: str | None = None) -> None:
-    """Click (or press ``key`` on) an element and wait for the next page to load."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click (or press ``key`` on) an element and wait for the next page to load: the mark
+    set on this document is gone from the next one (a stale-element check races Chromium,
+    which may answer that the old node no longer belongs to the document)."""
+    driver.execute_script("window.__before_press = true;")
     if key is None:
         element.click()
     else:
         element.send_keys(key)
-    WebDriverWait(driver, 10).until(staleness_of(page))
+    WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return document.readyState === 'complete' && !window.__before_press;"))
 
 
 def log_in(driver: Chrome, site: str, world: World, who: str) -> None:
