@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint types unit bench bench-all docker clean
+.PHONY: setup run test lint types unit browser bench bench-all docker clean
 
 $(STAMP): pyproject.toml botapi_emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,20 @@ lint: setup
 types: setup
 	$(VENV)/bin/mypy
 
-test: lint types
+# the web view's tests drive Debian's chromium with its chromedriver; CI (a fresh machine,
+# root) gets them here, anyone else is told what to install
+browser:
+	@if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver; \
+	  else \
+	    echo "The browser tests need /usr/bin/chromium and /usr/bin/chromedriver:" >&2; \
+	    echo "  sudo apt-get install chromium chromium-driver" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: lint types browser
 	$(PY) -m pytest -q
 
 unit: setup
@@ -43,6 +56,7 @@ bench-all: bench
 	$(PY) bench/summaries.py --small
 	$(PY) bench/idle.py
 	$(PY) bench/webhook.py --small
+	$(PY) bench/web_area.py --municipalities 29 --requests 50
 
 docker:
 	docker build -t medlofte-bot .

@@ -38,10 +38,12 @@ from medlofte_bot.services.inbox import Inbox
 from medlofte_bot.services.outbox import Outbox
 from medlofte_bot.services.plans import apply_promise_set
 from medlofte_bot.services.usecases import UseCases
+from medlofte_bot.services.web import WebAccess
 from medlofte_bot.settings import DEFAULT_CONFIG, Settings, load_settings, read_settings
 from medlofte_bot.storage.database import Database, database_url
 from medlofte_bot.web.intake import Intake
 from medlofte_bot.web.metrics import BotMetrics, Waiting
+from medlofte_bot.web.pages import WebDeps, routes
 from medlofte_bot.web.run import RECOVER_EVERY, WebhookTarget, run_with_server
 from medlofte_bot.web.server import Webhook, create_app, make_server
 
@@ -192,7 +194,9 @@ def build_bot(services: Services, tick_interval: float | None = None,
     settings = services.settings
     assert settings.token is not None
     return build_application(settings.token, settings.base_url,
-                             ChatDeps(services.usecases), services.pacer, post_init,
+                             ChatDeps(services.usecases, web=WebAccess(services.ctx),
+                                      web_base=settings.web_base()),
+                             services.pacer, post_init,
                              gate=UpdateGate(seconds_counter(clock)), polling=polling,
                              on_finished=on_finished)
 
@@ -283,8 +287,9 @@ def build_web(services: Services, lease_clock: Clock | None = None,
 
 
 async def serve(services: Services) -> None:
-    """The bot with its ASGI app on MEDLOFTE_LISTEN: webhook mode, or polling beside it."""
-    web = build_web(services)
+    """The bot with its ASGI app on MEDLOFTE_LISTEN: webhook mode, or polling beside it;
+    the web view's pages under /webb/ either way."""
+    web = build_web(services, extra_routes=routes(WebDeps(services.ctx, services.settings)))
     host, port = services.settings.listen_address()
     server = make_server(web.asgi, host, port)
     freeze_startup_objects()

@@ -1,4 +1,5 @@
-"""Command line: ``python -m medlofte_bot plan|invite|report|migrate|new-year|backup ...``."""
+"""Command line: ``python -m medlofte_bot plan|invite|report|calendar|login-link|migrate|new-year|
+backup ...``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -35,6 +37,7 @@ from medlofte_bot.views.plan_views import plan_ics, plan_json, plan_table, tasks
 from medlofte_bot.views.year_report import render_report
 
 EXIT_USAGE = 2
+LOCAL_WEB = "http://127.0.0.1:8080"  # MEDLOFTE_LISTEN's default, when no public URL is set
 T = TypeVar("T")
 
 
@@ -79,6 +82,9 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     calendar.add_argument("--include-police-only", action="store_true")
     sub.add_parser("migrate", help="bring DATABASE_URL's schema to the newest revision and "
                                    "exit (the one-shot step before the bot replicas start)")
+    login = sub.add_parser("login-link", help="a one-time login link to the web view "
+                                              "(valid 10 minutes, works once)")
+    login.add_argument("--telegram-id", type=int, required=True, metavar="N")
     cli_year.add_parsers(sub)
     return parser
 
@@ -253,6 +259,27 @@ def _calendar(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     return 0
 
 
+def _login_link(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """A one-time web view login link for an active member, printed with its expiry."""
+    from medlofte_bot.services.context import ServiceContext
+    from medlofte_bot.services.web import WebAccess
+
+    lang = args.lang
+    base = settings.web_base()
+    if base is None:
+        base = LOCAL_WEB
+        print(texts.t("cli.login_link_no_url", lang, base=base), file=sys.stderr)
+    db = _open(settings)
+    try:
+        link = WebAccess(ServiceContext(db, {}, clock)).login_link(args.telegram_id)
+    finally:
+        db.dispose()
+    expires = link.expires_at.astimezone(ZoneInfo("Europe/Stockholm"))
+    print(texts.t("cli.login_link", lang, name=link.member.name,
+                  expires=texts.when(expires, lang), link=f"{base}/webb/logga-in/{link.token}"))
+    return 0
+
+
 def _say_left_out(left_out: int, asked: bool, sets: list[PromiseSet], lang: str) -> None:
     """How many police-only tasks a calendar file left out, and why."""
     if not left_out:
@@ -348,6 +375,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None,
             return _migrate(args, settings)
         if args.command == "calendar":
             return _calendar(args, settings, clock)
+        if args.command == "login-link":
+            return _login_link(args, settings, clock)
         if args.command in cli_year.COMMANDS:
             return cli_year.run(args, settings, clock)
     except UserError as exc:

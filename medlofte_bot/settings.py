@@ -60,8 +60,10 @@ class Settings(BaseSettings):
     # (Telegram allows a bot about 30: with N replicas, 30/N each; 0: no overall pacing)
     inbox_lease: float = Field(60.0, validation_alias="MEDLOFTE_INBOX_LEASE")
     send_rate: float = Field(30.0, validation_alias="MEDLOFTE_SEND_RATE")
-    # the web view's public base URL (links in chat to a task's page)
+    # the web view: its public base URL, and the key that signs its session cookies (unset:
+    # one is made and kept in the database, shared by every process)
     web_url: str | None = Field(None, validation_alias="MEDLOFTE_WEB_URL")
+    web_secret: str | None = Field(None, validation_alias="MEDLOFTE_WEB_SECRET")
 
     @classmethod
     def settings_customise_sources(  # pydantic-settings passes these by keyword: names kept
@@ -76,7 +78,8 @@ class Settings(BaseSettings):
         by a field's own name (``LANG`` is the locale, not ``MEDLOFTE_LANG``)."""
         return (init_settings,)
 
-    @field_validator("token", "database_url", "clock", "webhook_url", "web_url", mode="before")
+    @field_validator("token", "database_url", "clock", "webhook_url", "web_url", "web_secret",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return value or None
@@ -141,6 +144,7 @@ class Settings(BaseSettings):
             return DEFAULT_LISTEN
         split_listen(str(value))
         return str(value)
+
     @field_validator("web_url", mode="after")
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
@@ -151,15 +155,21 @@ class Settings(BaseSettings):
             raise ValueError("a base URL such as https://medlofte.example.se")
         return value.rstrip("/")
 
+    @field_validator("web_secret", mode="after")
+    @classmethod
+    def _web_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("at least 32 characters (or unset: one is kept in the database)")
+        return value
+
     def web_base(self) -> str | None:
         """The web view's public base URL: MEDLOFTE_WEB_URL; else the webhook URL's
         scheme://host[:port]; else None (no web view link: messages say it is not set up)."""
         if self.web_url:
             return self.web_url
-        webhook = self.webhook_url
-        if not webhook:
+        if not self.webhook_url:
             return None
-        parts = urlsplit(str(webhook))
+        parts = urlsplit(self.webhook_url)
         return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
     @field_validator("inbox_lease", "send_rate", mode="before")
@@ -186,7 +196,6 @@ class Settings(BaseSettings):
             raise ValueError("sv or en")
         return str(value)
 
-
     def webhook_path(self) -> str | None:
         """The route Telegram posts to (the webhook URL's path), or None when polling."""
         if self.webhook_url is None:
@@ -195,8 +204,10 @@ class Settings(BaseSettings):
 
     def serves_web(self) -> bool:
         """Whether the process serves the ASGI app: always with a webhook; beside long
-        polling only when MEDLOFTE_LISTEN was set (tests start several polling bots)."""
-        return self.webhook_url is not None or "listen" in self.model_fields_set
+        polling only when MEDLOFTE_LISTEN or MEDLOFTE_WEB_URL was set (tests start several
+        polling bots; a web view whose links /webb hands out must be served)."""
+        return self.webhook_url is not None or self.web_url is not None or \
+            "listen" in self.model_fields_set
 
     def listen_address(self) -> tuple[str, int]:
         """MEDLOFTE_LISTEN as (host, port)."""
@@ -219,7 +230,8 @@ ALIASES = {"token": "TELEGRAM_BOT_TOKEN", "base_url": "TELEGRAM_API_BASE_URL",
            "names_kept_months": "MEDLOFTE_NAMES_KEPT_MONTHS",
            "webhook_url": "MEDLOFTE_WEBHOOK_URL", "webhook_secret": "MEDLOFTE_WEBHOOK_SECRET",
            "listen": "MEDLOFTE_LISTEN", "inbox_lease": "MEDLOFTE_INBOX_LEASE",
-           "send_rate": "MEDLOFTE_SEND_RATE", "web_url": "MEDLOFTE_WEB_URL"}
+           "send_rate": "MEDLOFTE_SEND_RATE", "web_url": "MEDLOFTE_WEB_URL",
+           "web_secret": "MEDLOFTE_WEB_SECRET"}
 
 
 def read_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -23,6 +23,7 @@ from medlofte_bot.chat import task_actions as a
 from medlofte_bot.chat.buttons import on_button
 from medlofte_bot.chat.context import BotContext, ChatDeps
 from medlofte_bot.chat.updates import Finished, PerPersonUpdates, UpdateGate
+from medlofte_bot.chat.web import on_web
 
 COMMANDS = [  # (Swedish, English alias, handler)
     ("start", "start", h.on_start), ("hjalp", "help", h.on_help), ("mina", "mine", h.on_mine),
@@ -33,7 +34,7 @@ COMMANDS = [  # (Swedish, English alias, handler)
     ("arsrapport", "yearreport", h.on_year_report), ("kommentar", "comment", h.on_comment),
     ("medlemmar", "members", mb.on_members), ("avsluta", "remove", mb.on_remove),
     ("roll", "role", mb.on_role), ("inbjudningar", "invites", mb.on_invites),
-    ("aterkalla", "revoke", mb.on_revoke),
+    ("aterkalla", "revoke", mb.on_revoke), ("webb", "web", on_web),
 ]
 App = Application[Any, BotContext, Any, Any, Any, Any]
 # the update types the handlers below use: what setWebhook asks Telegram for

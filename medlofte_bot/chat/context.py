@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from medlofte_bot.services.usecases import UseCases
+from medlofte_bot.services.web import WebAccess
 
 TEXT_MAX = 500
 
@@ -18,6 +19,8 @@ class ChatDeps:
 
     usecases: UseCases
     text_max: int = TEXT_MAX
+    web: WebAccess | None = None  # the web view's login links (/webb)
+    web_base: str | None = None  # the web view's public base URL; None: not set up
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any],

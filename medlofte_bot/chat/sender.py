@@ -114,7 +114,7 @@ class TelegramSender:
         message counts as sent (a retry would repeat it), and a later part that fails is
         logged."""
         parts, markup = render_outgoing(message, self.bot.username)
-        first = None
+        first, delivered = None, []
         for n, text in enumerate(parts):
             last = n == len(parts) - 1
             try:
@@ -132,9 +132,11 @@ class TelegramSender:
                     log.warning("message to %s refused: %s", message.chat_id, exc)
                 return Delivery(outcome, None, str(exc)[:500])
             first = first or sent
+            delivered.append(text)
         assert first is not None
         if message.summary is not None:
             await send_chart(self.bot, message.chat_id, message.summary, message.lang, bulk=True)
+            return Delivery(SendOutcome.SENT, first.message_id, text="\n\n".join(delivered))
         return Delivery(SendOutcome.SENT, first.message_id)
 
 

@@ -298,6 +298,50 @@ def quiet_hours_for(viewer: Viewer, windows: Mapping[str, W], night: W | None = 
     return windows.get(viewer.role, night)
 
 
+# --- the web view (issue 10): the same rules as in chat, for pages and the calendar feed ---
+
+
+def can_use_web(viewer: Viewer) -> bool:
+    """Any active member may log in to the web view; what they see there is decided below
+    and by ``can_see`` / ``can_see_promise``, as in chat."""
+    return viewer.active and viewer.role in ROLES
+
+
+def sees_municipality(viewer: Viewer, municipality_id: int) -> bool:
+    """Whose municipality's pages (the year report) a member reads: leaders their police
+    area's, officers and partners their own municipality's. ``can_see_promise`` never says
+    yes where this says no, so a reader of many municipalities may ask this first."""
+    if not viewer.active:
+        return False
+    if viewer.role in LEADERS:
+        return in_area(viewer, municipality_id)
+    return viewer.municipality_id == municipality_id
+
+
+def web_report_version(viewer: Viewer) -> str:
+    """The year report on the web: chiefs and coordinators the internal version, everyone
+    else the public one."""
+    return "internal" if is_leader(viewer) else "public"
+
+
+def report_shows_police_counts(viewer: Viewer, year_over: bool) -> bool:
+    """The public report counts police-only work per quarter; before the year is over only
+    police read those counts (a count that flips would date an operation)."""
+    return is_police(viewer) or year_over
+
+
+def sees_task_details(viewer: Viewer) -> bool:
+    """A task's history in full (who confirmed, notes, reminders to others, who moved it):
+    police. A partner reads the times, the state and the partners' answers, as in chat."""
+    return is_police(viewer)
+
+
+def may_reread_summary(viewer: Viewer, police_summary: bool) -> bool:
+    """A Monday summary sent to this member, read again on the web: a police summary only
+    while they are still police (a role changes; what they may read follows it)."""
+    return viewer.active and (is_police(viewer) or not police_summary)
+
+
 # --- secret details (issue 10, point 5): what may leave the web view ---
 
 

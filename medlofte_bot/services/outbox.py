@@ -85,6 +85,7 @@ class Delivery:
     outcome: SendOutcome
     message_id: int | None = None
     error: str = ""
+    text: str = ""  # a summary's text as sent (kept for the web view); "" for the rest
 
 
 class Sender(Protocol):
@@ -358,6 +359,13 @@ class Outbox:
             return
         for rid in message.reminder_ids:
             reminders.mark_sent(session, rid, delivery.message_id, now)
+        if message.summary is not None and delivery.text:
+            # the summary as it was read, for the web view: the text, and whether it was a
+            # police summary (policy.may_reread_summary asks when it is read again)
+            for rid in message.reminder_ids:
+                row = session.get(m.Reminder, rid)
+                if row is not None:
+                    row.detail = {"text": delivery.text, "police": message.summary.police}
         told = message.kind in notices.TO_PARTNERS or message.kind == notices.MISSED
         if delivery.message_id is not None and (message.task or message.summary) and not told:
             kind = MessageKind.REMINDER if message.task else MessageKind.SUMMARY

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
-from medlofte_bot.domain.policy import PromiseFacts, can_see_promise
+from medlofte_bot.domain.policy import PromiseFacts, can_see_promise, sees_municipality
 from medlofte_bot.domain.promise_set import Promise, PromiseSet
 from medlofte_bot.domain.standing import Standing, standing
 from medlofte_bot.domain.states import TaskStatus
@@ -132,8 +132,8 @@ def promise_status(session: Session, sets: dict[tuple[str, int], PromiseSet], me
     for (slug, _year), ps in sorted(sets.items(), key=lambda item: (
             name_order(item[1].municipality), item[0][1])):
         muni = slugs.get(slug)
-        if muni is None:
-            continue
+        if muni is None or not sees_municipality(who, muni.id):
+            continue  # (a national deployment has 290: ask each promise only where it can be)
         shown = [p for p in ps.promises
                  if can_see_promise(who, PromiseFacts(p.visibility, muni.id))]
         if shown:

@@ -293,3 +293,49 @@ class UpdateInbox(Base):
     claimed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=1, server_default="1")
     done_at: Mapped[datetime | None]
+
+
+class WebLogin(Base):
+    """A one-time login link for the web view: single use, short-lived, stored hashed."""
+
+    __tablename__ = "web_login"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A web view session: the cookie carries its token (signed); the row decides."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # logged out
+
+
+class CalendarFeed(Base):
+    """A member's personal calendar feed (the secret in its URL, stored hashed); a new one
+    revokes the last."""
+
+    __tablename__ = "calendar_feed"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class WebKey(Base):
+    """The key that signs session cookies when MEDLOFTE_WEB_SECRET is unset: made once,
+    shared by every process of the deployment."""
+
+    __tablename__ = "web_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

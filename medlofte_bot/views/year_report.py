@@ -138,9 +138,10 @@ def _html_table(table: Table, caption: str = "") -> list[str]:
     return [*out, "</tbody>", "</table>", "</div>"]
 
 
-def _html_section(section: Section) -> list[str]:
+def _html_section(section: Section, shift: int = 0) -> list[str]:
     esc = html.escape
-    out = ["<section>", f"<h2>{esc(section.heading)}</h2>"]
+    h2, h3 = f"h{2 + shift}", f"h{3 + shift}"
+    out = ["<section>", f"<{h2}>{esc(section.heading)}</{h2}>"]
     if section.wording:
         out.append(f"<blockquote><p>{esc(section.wording)}</p></blockquote>")
     out += [f"<p>{esc(p)}</p>" for p in section.paragraphs]
@@ -148,10 +149,10 @@ def _html_section(section: Section) -> list[str]:
         out += _html_table(table, caption)
     if section.items:
         if section.items_title:
-            out.append(f"<h3>{esc(section.items_title)}</h3>")
+            out.append(f"<{h3}>{esc(section.items_title)}</{h3}>")
         out += ["<ul>", *(f"<li>{esc(item)}</li>" for item in section.items), "</ul>"]
     if section.comment:
-        out.append(f'<aside class="comment"><h3>{esc(section.comment_title)}</h3>'
+        out.append(f'<aside class="comment"><{h3}>{esc(section.comment_title)}</{h3}>'
                    f"<p>{esc(section.comment)}</p></aside>")
     return [*out, "</section>"]
 
@@ -170,6 +171,28 @@ def _chart_svg(doc: Document) -> str:
         "<svg ", f'<svg role="img" aria-label="{html.escape(doc.chart_title)}" ', 1)
 
 
+def html_articles(docs: Sequence[Document], shift: int = 0) -> str:
+    """Each document as an ``article`` (its headings ``shift`` levels down, for a page that
+    has its own heading above them): the body of the HTML report and of the web view's."""
+    esc = html.escape
+    h1, h2 = f"h{1 + shift}", f"h{2 + shift}"
+    out: list[str] = []
+    for doc in docs:
+        out += ['<article class="municipality">', "<header>", f"<{h1}>{esc(doc.title)}</{h1}>",
+                f"<p>{esc(doc.lead[0])}</p>", f'<p class="notice">{esc(doc.lead[1])}</p>',
+                "</header>", "<section>",
+                f"<{h2}>{esc(texts.t('report.overview', doc.lang))}</{h2}>",
+                *_html_table(doc.overview)]
+        if doc.chart:
+            out += ["<figure>", _chart_svg(doc),
+                    f"<figcaption>{esc(doc.chart_title)}</figcaption>", "</figure>"]
+        out.append("</section>")
+        for section in doc.sections:
+            out += _html_section(section, shift)
+        out.append("</article>")
+    return "\n".join(out)
+
+
 def html_documents(docs: Sequence[Document]) -> str:
     """Documents as one HTML page: semantic, no scripts or outside files, every value escaped,
     readable on a phone and printable on A4."""
@@ -179,19 +202,7 @@ def html_documents(docs: Sequence[Document]) -> str:
     out = ["<!doctype html>", f'<html lang="{esc(lang)}">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{esc(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
-           "<main>"]
-    for doc in docs:
-        out += ['<article class="municipality">', "<header>", f"<h1>{esc(doc.title)}</h1>",
-                f"<p>{esc(doc.lead[0])}</p>", f'<p class="notice">{esc(doc.lead[1])}</p>',
-                "</header>", "<section>", f"<h2>{esc(texts.t('report.overview', lang))}</h2>",
-                *_html_table(doc.overview)]
-        if doc.chart:
-            out += ["<figure>", _chart_svg(doc),
-                    f"<figcaption>{esc(doc.chart_title)}</figcaption>", "</figure>"]
-        out.append("</section>")
-        for section in doc.sections:
-            out += _html_section(section)
-        out.append("</article>")
+           "<main>", html_articles(docs)]
     return "\n".join([*out, "</main>", "</body>", "</html>"]) + "\n"
 
 

@@ -1,1 +1,2 @@
-"""The ASGI side: the webhook, health, readiness, metrics, and running the server."""
+"""The ASGI side: the webhook, health, readiness, metrics, running the server, and the
+web view's pages (pages.py)."""

@@ -86,7 +86,8 @@ class Harness:
 
 
 async def start_bot(tmp_path: Path, now: datetime, db_url: str | None = None,
-                    pacer: Pacer | None = None, configs: list[Path] | None = None) -> Harness:
+                    pacer: Pacer | None = None, configs: list[Path] | None = None,
+                    web_url: str | None = None) -> Harness:
     """Emulator + migrated database with the Arvidsjaur plan (or ``configs``) + a polling
     Application.
 
@@ -97,7 +98,8 @@ async def start_bot(tmp_path: Path, now: datetime, db_url: str | None = None,
     clock = ManualClock(now)
     settings = Settings(token=TOKEN, base_url=emu.base_url,
                         database_url=db_url or f"sqlite:///{tmp_path}/bot.db",
-                        configs=configs or [CONFIG], admin_ids=frozenset({COORDINATOR}))
+                        configs=configs or [CONFIG], admin_ids=frozenset({COORDINATOR}),
+                        web_url=web_url)
     services = prepare(settings, ManualClock(datetime(2014, 12, 31, 12, tzinfo=now.tzinfo)),
                        pacer=pacer or Pacer(per_second=0, private_gap=0, group_gap=0))
     services.ctx.clock = clock
