@@ -133,7 +133,8 @@ def _actor(actor: str, names: Mapping[int, str]) -> str:
     return actor
 
 
-def _local(value: object, tz: ZoneInfo) -> datetime | None:
+def audited_time(value: object, tz: ZoneInfo) -> datetime | None:
+    """A time an audit entry recorded (ISO text), in ``tz``; None if there is none."""
     if not isinstance(value, str):
         return None
     try:
@@ -165,7 +166,8 @@ def _task_reports(session: Session, rows: list[m.Task], tz: ZoneInfo) -> list[Ta
     moves: dict[int, list[Move]] = {}
     for a in audits:
         moves.setdefault(int(a.entity_id), []).append(Move(
-            _local((a.before or {}).get("start"), tz), _local((a.after or {}).get("start"), tz),
+            audited_time((a.before or {}).get("start"), tz),
+            audited_time((a.after or {}).get("start"), tz),
             _actor(a.actor, names), a.at.astimezone(tz)))
     out = []
     for r in rows:

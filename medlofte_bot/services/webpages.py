@@ -30,7 +30,7 @@ from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.disclosure import facts
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.reminders import SUMMARY_KIND
-from medlofte_bot.services.report import YearReport, _default_year, year_report
+from medlofte_bot.services.report import YearReport, _default_year, audited_time, year_report
 from medlofte_bot.services.status import PromiseStatus, add_counts, promise_status, year_over
 from medlofte_bot.services.tasks import TaskView
 from medlofte_bot.services.web import WebAccess, WebMember, web_member
@@ -126,15 +126,6 @@ class Feed:
     title_year: int
     events: tuple[tuple[PromiseSet, PlannedTask, datetime | None], ...]
     lang: str
-
-
-def _local(value: object, tz: ZoneInfo) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value).astimezone(tz)
-    except ValueError:
-        return None
 
 
 def _counts(values: dict[str, Any] | None) -> tuple[tuple[str, int], ...]:
@@ -309,8 +300,8 @@ def _task_page(session: Session, row: m.Task, member: m.Member, shown: WebMember
         if details:
             text = str(after.get("note") or after.get("reason") or "")
         history.append(HistoryEntry(
-            a.at.astimezone(tz), a.action, who, _local(before.get("start"), tz),
-            _local(after.get("start"), tz), text,
+            a.at.astimezone(tz), a.action, who, audited_time(before.get("start"), tz),
+            audited_time(after.get("start"), tz), text,
             counters=_counts(after.get("counters")) if details and a.action == "follow_up"
             else ()))
     for r in sent:
