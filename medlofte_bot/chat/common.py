@@ -49,17 +49,28 @@ async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-async def _flush_soon(usecases: UseCases) -> None:
-    await asyncio.sleep(FLUSH_AFTER)
+_stopping_flushes: set[asyncio.Task[None]] = set()
+
+
+async def _flush_soon(usecases: UseCases, after: float = FLUSH_AFTER) -> None:
+    await asyncio.sleep(after)
     if usecases.flush_due():
         await call(usecases.flush_sent)
 
 
 def log_sent(context: BotContext, records: list[SentRecord]) -> None:
     """Log what the bot sent about tasks, so replies find it: queued, then stored with the
-    next write or within FLUSH_AFTER (one commit for many messages)."""
-    if context.usecases.log_sent_later(records):
+    next write or within FLUSH_AFTER (one commit for many messages). An answer finished
+    while the application stops is stored at once, on the loop itself: PTB no longer
+    awaits tasks it is given then."""
+    if not context.usecases.log_sent_later(records):
+        return
+    if context.application.running:
         context.application.create_task(_flush_soon(context.usecases))
+        return
+    task = asyncio.get_running_loop().create_task(_flush_soon(context.usecases, after=0.0))
+    _stopping_flushes.add(task)
+    task.add_done_callback(_stopping_flushes.discard)
 
 
 def chat_ref(update: Update) -> ChatRef | None:
