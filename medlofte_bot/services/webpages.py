@@ -155,9 +155,9 @@ class WebPages:
         tz = self.ctx.tz
         try:
             first = date(year, month, 1)
-        except ValueError as exc:
+            after = (first + timedelta(days=32)).replace(day=1)
+        except (ValueError, OverflowError) as exc:  # month 13, year 0 or 9999's December
             raise NotFound("web.no_such_month") from exc
-        after = (first + timedelta(days=32)).replace(day=1)
 
         def body(session: Session, member: m.Member) -> MonthPage:
             start = datetime(first.year, first.month, 1, tzinfo=tz)

@@ -160,8 +160,9 @@ def test_a_month_and_a_task_follow_the_policy(world: World) -> None:
         pages.task(partner, world.tasks["police_done"])
     with pytest.raises(NotFound):
         pages.task(chief, world.tasks["other_area"])
-    with pytest.raises(NotFound):
-        pages.month(chief, 2015, 13)
+    for year, month in ((2015, 13), (2015, 0), (9999, 12), (0, 1)):
+        with pytest.raises(NotFound):  # never a stack trace: 9999's December overflowed
+            pages.month(chief, year, month)
     full = pages.task(chief, world.tasks["police_done"])
     assert full.details and full.done_by and full.note == "klar, 3 ställen"
     joint = pages.task(partner, world.tasks["joint"])
