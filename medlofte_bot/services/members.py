@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.errors import NotAllowed, NotFound, UserError
@@ -14,7 +14,7 @@ from medlofte_bot.domain.policy import Viewer, can_invite, can_set_group, has_ar
 from medlofte_bot.domain.states import Role
 from medlofte_bot.services.context import Sets
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.repository import PlanRepository
+from medlofte_bot.storage.repository import PlanRepository, spend_once
 
 INVITE_DAYS = 7
 
@@ -122,11 +122,7 @@ def redeem(session: Session, code: str, telegram_id: int, display_name: str, lan
         raise UserError("invite_used")
     if invite.expires_at <= now:
         raise UserError("invite_expired")
-    # claim it first, in one conditional UPDATE: of people redeeming one code at the same
-    # moment exactly one gets it (PostgreSQL re-checks the condition after the row lock)
-    claimed = session.connection().execute(update(m.table_of(m.Invite)).where(
-        m.Invite.id == invite.id, m.Invite.used_at.is_(None)).values(used_at=now))
-    if claimed.rowcount != 1:
+    if not spend_once(session, m.Invite, invite.id, now):  # claimed first: one person wins
         raise UserError("invite_used")
     member = session.scalar(select(m.Member).where(m.Member.telegram_id == telegram_id))
     before = None

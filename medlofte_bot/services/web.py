@@ -24,7 +24,7 @@ from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.members import viewer
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
-from medlofte_bot.storage.repository import PlanRepository
+from medlofte_bot.storage.repository import PlanRepository, spend_once
 
 LOGIN_VALID = timedelta(minutes=10)
 SESSION_VALID = timedelta(hours=12)  # a working day or a night shift, then a new link
@@ -122,10 +122,7 @@ class WebAccess:
                 raise UserError("web.link_used")
             if link.expires_at <= now:
                 raise UserError("web.link_expired")
-            # claimed in one conditional UPDATE: of two tabs opening it at once, one wins
-            claimed = session.connection().execute(update(m.table_of(m.WebLogin)).where(
-                m.WebLogin.id == link.id, m.WebLogin.used_at.is_(None)).values(used_at=now))
-            if claimed.rowcount != 1:
+            if not spend_once(session, m.WebLogin, link.id, now):  # of two tabs, one wins
                 raise UserError("web.link_used")
             member = session.get(m.Member, link.member_id)
             if member is None or not member.active:

@@ -7,13 +7,23 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import TaskStatus, Visibility
 from medlofte_bot.storage import models as m
+
+
+def spend_once(session: Session, model: type[m.Invite] | type[m.WebLogin], row_id: int,
+               now: datetime) -> bool:
+    """Mark a single-use row (an invite, a login link) used, in one conditional UPDATE: of
+    several spending it at the same moment exactly one gets True (PostgreSQL re-checks the
+    condition after the row lock)."""
+    spent = session.connection().execute(update(m.table_of(model)).where(
+        model.id == row_id, model.used_at.is_(None)).values(used_at=now))
+    return spent.rowcount == 1
 
 
 def task_fields(task: PlannedTask) -> dict[str, Any]:
