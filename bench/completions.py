@@ -81,6 +81,7 @@ class Round:
     handled: int
     seconds: float
     latencies: list[float]
+    cpu: float  # seconds of this process's CPU time (bot and emulator) during the round
 
     @property
     def rate(self) -> float:
@@ -129,14 +130,16 @@ async def run_round(runner: EmulatorThread, emu: BotApiEmulator, counter: Counte
     cursor = len(emu.all_sent())
     counter.target = counter.count + len(replies)
     counter.done.clear()
+    cpu = time.process_time()
     sends = await runner.acall(pump(emu, replies, rate))
     await asyncio.wait_for(counter.done.wait(), WAIT_LIMIT)
+    cpu = time.process_time() - cpu
     first = {}
     for msg in emu.all_sent()[cursor:]:
         if msg.chat_id not in first and is_answer(msg):
             first[msg.chat_id] = msg
     latencies = [(first[chat].sent_at - t) * 1000 for chat, t, _ in sends if chat in first]
-    return Round(len(replies), counter.last - sends[0][1], latencies)
+    return Round(len(replies), counter.last - sends[0][1], latencies, cpu)
 
 
 def ours_answer(msg: SentMessage) -> bool:
@@ -344,6 +347,8 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
         ("full speed: replies handled/s", f"{full.rate:.0f}/s",
          f">= {e_full.rate / 2:.0f}/s (half) {verdict(half)}", f"{e_full.rate:.0f}/s"),
         ("full speed: ratio to echo", f"{full.rate / e_full.rate:.2f}", ">= 0.50", "1.00"),
+        ("full speed: CPU per reply (bot and emulator)", f"{1000 * full.cpu / full.handled:.1f} ms",
+         "", f"{1000 * e_full.cpu / e_full.handled:.1f} ms"),
         ("full speed: p50 / p99 latency", f"{_ms(full.latencies, 50)} / "
          f"{_ms(full.latencies, 99)}", "", f"{_ms(e_full.latencies, 50)} / "
          f"{_ms(e_full.latencies, 99)}"),

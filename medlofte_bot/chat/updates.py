@@ -5,6 +5,14 @@ locked database would hold up everyone else's answers. This processor runs up to
 ``max_concurrent_updates`` at once, with one lock per person (or chat, for updates
 without a user) so a person's own updates never overtake each other.
 
+Side by side is for updates that wait (a paced send, a locked database), not for updates
+that work: the event loop and the database threads share one interpreter lock, and eight
+updates working at once cost more CPU each than the same eight one after another (HTTP
+connections to scan, threads taking the lock from each other). So one update at a time
+has the floor: the next starts when it is done, or once it has run ``STALL`` seconds,
+whichever comes first (see Ramp). A burst is handled one by one at full speed; an update
+stuck on something slow holds nobody up for more than ``STALL``.
+
 Before that, a gate drops what must not run: an update Telegram delivers a second time,
 and a person who floods the bot (told once, then ignored for a while).
 """
@@ -24,6 +32,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 MAX_CONCURRENT = 8  # measured: more only adds HTTP connections to scan and threads to wait for
+STALL = 0.02  # seconds an update runs alone before the next one may start beside it
 FLOOD_COUNT = 20  # a person may send this many updates ...
 FLOOD_WINDOW = 10.0  # ... in this many seconds; one more and ...
 FLOOD_PAUSE = 60.0  # ... they are told once ("a minute": texts "flooding") and ignored
@@ -109,6 +118,34 @@ def _key(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
+class Ramp:
+    """The floor, held by one running update at a time for at most ``stall`` seconds: it
+    is passed on (first come, first served) when that update finishes or has run
+    ``stall``, whichever is first. An update past its ``stall`` runs on beside the next."""
+
+    def __init__(self, stall: float = STALL) -> None:
+        self.stall = stall
+        self._lock = asyncio.Lock()
+
+    async def run(self, work: Awaitable[Any]) -> None:
+        """Await ``work`` once it has the floor."""
+        await self._lock.acquire()
+        passed = False
+
+        def pass_on() -> None:
+            nonlocal passed
+            if not passed:
+                passed = True
+                self._lock.release()
+
+        timer = asyncio.get_running_loop().call_later(self.stall, pass_on)
+        try:
+            await work
+        finally:
+            timer.cancel()
+            pass_on()
+
+
 # told when an update is dealt with: the update, what the gate said, and the monotonic
 # instant its processing began (the webhook's inbox marks it done; metrics count it)
 Finished = Callable[[object, Verdict, float], None]
@@ -120,8 +157,9 @@ class PerPersonUpdates(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT, *,
                  gate: UpdateGate | None = None,
                  on_flood: Callable[[Update], Awaitable[None]] | None = None,
-                 on_finished: Finished | None = None) -> None:
+                 on_finished: Finished | None = None, stall: float = STALL) -> None:
         super().__init__(max_concurrent_updates)
+        self._ramp = Ramp(stall)
         self._gate = gate or UpdateGate()
         self._on_flood = on_flood
         self._on_finished = on_finished
@@ -151,13 +189,14 @@ class PerPersonUpdates(BaseUpdateProcessor):
         if work is None:
             return verdict
         if key is None:
-            await work
+            await self._ramp.run(work)
             return verdict
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:  # the flood notice, too, comes after the answers already due
-                await work
+                await self._ramp.run(work)  # after the person's turn: a queued update of
+                #                             theirs holds nobody else up
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget people with nothing queued

@@ -49,8 +49,11 @@ class Disclosure:
     def sealed(self, row: m.Task) -> bool:
         """Whether chat must not carry this task's details (the policy decides)."""
         promise = row.promise
-        return not carries_details(facts(row), self.mode(promise.municipality.slug,
-                                                         promise.year))
+        return self.sealed_facts(facts(row), promise.municipality.slug, promise.year)
+
+    def sealed_facts(self, task: TaskFacts, slug: str, year: int) -> bool:
+        """``sealed`` for a task's facts and its promise set (municipality slug, year)."""
+        return not carries_details(task, self.mode(slug, year))
 
     def page(self, task_id: int) -> str | None:
         """The task's page in the web view (after login), when a web view is set up."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,20 +17,24 @@ from medlofte_bot.domain.parsing import first_number, parse_counters, vehicle_wo
 from medlofte_bot.domain.policy import (
     Action,
     ChatFacts,
+    TaskFacts,
+    Viewer,
     can_act,
     can_see,
     can_steer_joint,
+    has_area,
     is_partner,
     may_show_in_chat,
     team_only,
 )
 from medlofte_bot.domain.promise_set import PromiseSet
-from medlofte_bot.domain.states import ReminderState, TaskStatus
+from medlofte_bot.domain.states import MessageKind, ReminderState, TaskStatus
 from medlofte_bot.planning.windows import allowed_hours, fits
 from medlofte_bot.services import notices
 from medlofte_bot.services.disclosure import CHAT, Disclosure, facts
 from medlofte_bot.services.members import viewer
 from medlofte_bot.services.plans import TopUp, top_up
+from medlofte_bot.services.views import MemberView, member_value
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.repository import PlanRepository, as_planned, task_fields
 
@@ -95,17 +99,61 @@ def task_tz(row: m.Task) -> ZoneInfo:
 
 def view(session: Session, row: m.Task, disclosure: Disclosure = CHAT) -> TaskView:
     """A task row as a view; sealed when the policy keeps its details off chat."""
-    tz = task_tz(row)
     joined = len(session.scalars(select(m.Participation.id).where(
         m.Participation.task_id == row.id, m.Participation.joins.is_(True))).all()) \
         if row.joint else 0
-    spec = row.promise.spec or {}
+    promise, muni = row.promise, row.promise.municipality
+    return view_of(TaskRow(
+        row.id, row.key, row.kind, row.start_at, row.end_at, row.team_id, row.joint,
+        row.vehicle, row.label, row.status, row.visibility, row.invited, promise.key,
+        promise.title, promise.spec, promise.year, promise.municipality_id, muni.name, muni.slug,
+        muni.timezone, row.team.name if row.team else None), joined, disclosure)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A task's columns with its promise's, municipality's and team's that a view needs:
+    read as plain values, with no ORM row (``QUICK_CONFIRM``), or from a row (``view``)."""
+
+    id: int
+    key: str
+    kind: str
+    start_at: datetime
+    end_at: datetime
+    team_id: int | None
+    joint: bool
+    vehicle: str | None
+    label: str
+    status: str
+    visibility: str
+    invited: list[str] | None
+    promise_key: str
+    title: str
+    spec: dict[str, Any] | None
+    year: int
+    municipality_id: int
+    municipality: str
+    slug: str
+    timezone: str
+    team: str | None
+
+    def facts(self) -> TaskFacts:
+        """The access-rule view of the task (as ``disclosure.facts`` of a row)."""
+        return TaskFacts(self.kind, self.visibility, self.team_id, self.municipality_id,
+                         tuple(self.invited or ()), self.status)
+
+
+def view_of(row: TaskRow, joined: int, disclosure: Disclosure = CHAT) -> TaskView:
+    """A task's values as a view, in its municipality's time; sealed when the policy keeps
+    its details off chat. ``joined``: partners who said they join."""
+    tz = ZoneInfo(row.timezone)
+    spec = row.spec or {}
     return TaskView(
-        row.id, row.key, row.promise.key, row.promise.title, row.kind, row.start_at.astimezone(tz),
-        row.end_at.astimezone(tz), row.team.name if row.team else "", row.joint, row.vehicle,
-        row.label, row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
-        tuple(spec.get("counters", ())), row.team_id, row.promise.municipality.name,
-        disclosure.sealed(row), disclosure.page(row.id))
+        row.id, row.key, row.promise_key, row.title, row.kind, row.start_at.astimezone(tz),
+        row.end_at.astimezone(tz), row.team or "", row.joint, row.vehicle, row.label,
+        row.status, row.visibility, joined, tuple(spec.get("follow_up", ())),
+        tuple(spec.get("counters", ())), row.team_id, row.municipality,
+        disclosure.sealed_facts(row.facts(), row.slug, row.year), disclosure.page(row.id))
 
 
 def get_visible(session: Session, member: m.Member, task_id: int) -> m.Task:
@@ -178,23 +226,87 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     if not early_ok and row.start_at - now > EARLY_CONFIRM:
         return Done(view(session, row, disclosure), False, member.display_name, now,
                     early=True)
-    # plain Core statements built once, not the unit of work: this runs on every confirmation
-    connection = session.connection()
-    inserted = connection.execute(_INSERT_COMPLETION[connection.dialect.name], {
-        "task_id": row.id, "member_id": member.id, "done_at": now, "note": note[:NOTE_MAX],
-        "counters": {}, "fields": {}}, execution_options={"preserve_rowcount": True})
-    if not inserted.rowcount:  # confirmed by someone else a moment ago, in another process
+    if not _record_done(session, row.id, member.id, now, note):
+        # confirmed by someone else a moment ago, in another process
         before = _done_before(session, row, disclosure)
         assert before is not None, "the insert met this task's completion"
         return before
-    connection.execute(_MARK_DONE, {"task": row.id, "at": now})
     set_committed_value(row, "status", TaskStatus.DONE)
     set_committed_value(row, "updated_at", now)
-    PlanRepository(session).audit(now, f"member:{member.id}", "done", "task", row.id,
-                                  {"status": "pending"}, {"status": "done", "note": note[:80]})
     if row.invited:  # partners who joined are thanked, with the result once it is answered
         notices.tell_joined(session, row, notices.THANKS, now, due=now + notices.THANKS_AFTER)
     return Done(view(session, row, disclosure), False, member.display_name, now)
+
+
+def _record_done(session: Session, task_id: int, member_id: int, now: datetime,
+                 note: str) -> bool:
+    """Store a pending task's completion by ``member_id``: the completion, the task's status
+    and the audit entry, in plain Core statements built once (this runs on every
+    confirmation). False, with nothing written, when another confirmation came first."""
+    connection = session.connection()
+    inserted = connection.execute(_INSERT_COMPLETION[connection.dialect.name], {
+        "task_id": task_id, "member_id": member_id, "done_at": now, "note": note[:NOTE_MAX],
+        "counters": {}, "fields": {}}, execution_options={"preserve_rowcount": True})
+    if not inserted.rowcount:
+        return False
+    connection.execute(_MARK_DONE, {"task": task_id, "at": now})
+    PlanRepository(session).audit(now, f"member:{member_id}", "done", "task", task_id,
+                                  {"status": "pending"}, {"status": "done", "note": note[:80]})
+    return True
+
+
+_TEAM = m.table_of(m.Team).alias("task_team")
+QUICK_CONFIRM = select(  # every column a plain "klar" in reply to a task's message needs
+    m.Member.id.label("member_id"), m.Member.display_name, m.Member.role,
+    m.Member.team_id.label("member_team_id"),
+    m.Member.municipality_id.label("member_municipality_id"), m.Member.partner_role,
+    m.Member.language, m.Member.active, m.SentMessage.kind.label("message_kind"),
+    m.Task.id, m.Task.key, m.Task.kind, m.Task.start_at, m.Task.end_at, m.Task.team_id,
+    m.Task.joint, m.Task.vehicle, m.Task.label, m.Task.status, m.Task.visibility,
+    m.Task.invited, m.Promise.key.label("promise_key"), m.Promise.title, m.Promise.spec,
+    m.Promise.year, m.Promise.municipality_id, m.Municipality.name.label("municipality"),
+    m.Municipality.slug, m.Municipality.timezone, _TEAM.c.name.label("team"),
+).select_from(m.Member).join(m.SentMessage, and_(
+    m.SentMessage.chat_id == bindparam("chat_id"),
+    m.SentMessage.message_id == bindparam("message_id"))).join(
+    m.Task, m.Task.id == m.SentMessage.task_id).join(
+    m.Promise, m.Promise.id == m.Task.promise_id).join(
+    m.Municipality, m.Municipality.id == m.Promise.municipality_id).outerjoin(
+    _TEAM, _TEAM.c.id == m.Task.team_id).where(
+    m.Member.telegram_id == bindparam("telegram_id"), m.Member.active.is_(True))
+_TASK_ROW_FIELDS = tuple(f.name for f in fields(TaskRow))
+_PROMPTS = frozenset({MessageKind.PROMPT_CANCEL, MessageKind.PROMPT_MOVE,
+                      MessageKind.PROMPT_FOLLOW_UP})
+
+
+def quick_confirm(session: Session, telegram_id: int, chat_id: int, message_id: int,
+                  now: datetime, disclosure: Disclosure = CHAT) -> tuple[MemberView, Done] | None:
+    """A plain done-word in reply to one of the bot's messages about a task, on the common
+    path, without the ORM: one SELECT (member, message and task), then ``_record_done``.
+
+    The common path: an active member who is not a leader (their area needs a query), a
+    message that is no prompt, a pending task that is not joint and has no partners to
+    thank, not far ahead, which the policy lets the member see and act on. For anything
+    else nothing is written and None is returned: ``mark_done`` answers it, errors included.
+    """
+    found = session.connection().execute(QUICK_CONFIRM, {  # Core: no ORM layer to pass
+        "telegram_id": telegram_id, "chat_id": chat_id, "message_id": message_id}).first()
+    if found is None or found.message_kind in _PROMPTS or has_area(found.role):
+        return None
+    row = TaskRow(*(getattr(found, name) for name in _TASK_ROW_FIELDS))
+    who = Viewer(found.role, found.member_team_id, found.member_municipality_id,
+                 found.partner_role, None, found.active)
+    task = row.facts()
+    if (row.status != TaskStatus.PENDING or row.joint or row.invited
+            or row.start_at - now > EARLY_CONFIRM
+            or not (can_see(who, task) and can_act(who, task))):
+        return None
+    if not _record_done(session, row.id, found.member_id, now, ""):
+        return None  # confirmed a moment ago in another process: mark_done says by whom
+    member = member_value(found.member_id, telegram_id, found.display_name, found.role,
+                          found.language, found.active)
+    done = replace(row, status=TaskStatus.DONE)
+    return member, Done(view_of(done, 0, disclosure), False, member.name, now)
 
 
 def _done_before(session: Session, row: m.Task, disclosure: Disclosure) -> Done | None:

@@ -153,14 +153,17 @@ class UseCases:
     def _run(self, actor: Actor, body: Callable[[Session, m.Member], T],
              write: bool = True, chat: ChatRef | None = None,
              shows: Shows | None = None,
-             member_of: Callable[[Session, Actor], m.Member] | None = None) -> Answer[T]:
+             member_of: Callable[[Session, Actor], m.Member] | None = None,
+             quick: Callable[[Session], Answer[T] | None] | None = None) -> Answer[T]:
         """``body`` for the member behind ``actor`` in one transaction (see Database.run).
 
         Asked in a group, the answer carries where the policy lets it be shown: ``shows``
         says what it shows; None means it is about one task (the value's task).
         A write transaction also stores the sent-message log waiting to be written, so a
         reply always finds the message it answers. ``member_of`` finds the member instead
-        of ``_member`` (a use case that reads more in the same statement).
+        of ``_member`` (a use case that reads more in the same statement). ``quick``, tried
+        first in the same transaction, answers the common case in plain statements, or
+        returns None having written nothing, and the rest runs.
         """
         find = member_of or self._member
 
@@ -168,6 +171,8 @@ class UseCases:
             pending = self._take_pending() if write else []
             try:
                 self._store_sent(session, pending)
+                if quick is not None and (answer := quick(session)) is not None:
+                    return answer
                 member = find(session, actor)
                 try:
                     value = body(session, member)
@@ -431,9 +436,19 @@ class UseCases:
             replied[:] = [both[1]]
             return both[0]
 
+        def quick(session: Session) -> Answer[ReplyResult] | None:
+            # the bot's most frequent write: a plain "klar" in a private chat
+            found = tasks.quick_confirm(session, actor.telegram_id, chat.chat_id, message_id,
+                                        self.ctx.clock.now(), self.ctx.disclosure)
+            if found is None:
+                return None
+            member, done = found
+            return Answer(member, ReplyResult("confirmed", done.task, Confirmation(done, False)))
+
         return self._run(actor, lambda s, mem: self._reply(
             s, mem, text, replied[0] if replied else replied_task(s, chat.chat_id, message_id)),
-            chat=chat, member_of=member_of)
+            chat=chat, member_of=member_of,
+            quick=quick if chat.private and done_note(text) == "" else None)
 
     def _reply(self, session: Session, member: m.Member, text: str,
                found: tuple[int, MessageKind] | None) -> ReplyResult:

@@ -67,5 +67,12 @@ class SentRecord:
 def member_view(row: m.Member, with_team: bool = False) -> MemberView:
     """A member row as a plain value (with the team's name only when asked: one query)."""
     team = row.team.name if with_team and row.team is not None else None
-    return MemberView(row.id, row.telegram_id, row.display_name, Role(row.role), row.language,
-                      team, is_police(Viewer(row.role, active=row.active)))
+    return member_value(row.id, row.telegram_id, row.display_name, row.role, row.language,
+                        row.active, team)
+
+
+def member_value(member_id: int, telegram_id: int, name: str, role: str, language: str,
+                 active: bool, team: str | None = None) -> MemberView:
+    """A member's columns as a plain value (``member_view`` for a row)."""
+    return MemberView(member_id, telegram_id, name, Role(role), language, team,
+                      is_police(Viewer(role, active=active)))
