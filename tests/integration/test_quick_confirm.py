@@ -6,6 +6,7 @@ PostgreSQL)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from seeding import bar_inspection_area
@@ -34,7 +35,7 @@ def _world(sessions: sessionmaker[Session]) -> dict[str, int]:
                       (PIA, "Pia", "partner", None, "alkoholhandlaggare"),
                       (KIM, "Kim", "chief", None, None))]
         s.add_all(people)
-        cases = {
+        cases: dict[str, dict[str, Any]] = {
             "common": {},
             "far_ahead": {"start": NOW + timedelta(days=2)},
             "joint": {"joint": True},
