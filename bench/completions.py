@@ -8,8 +8,9 @@ second, paced at 50 replies/s. The replies are sent from the emulator's own thre
 stamped when sent; the latency of a reply runs to the bot's "✅ Uppgift N är registrerad …"
 message as the emulator recorded it. The rate counts replies fully handled (a TypeHandler in
 group 1 runs after the handler); the CPU per reply is this process's CPU time over the round
-(the bot's threads and the emulator's, which both bots share) divided by the replies. Our bot is ``bootstrap.build_bot`` (tick off) over the
-services wired as ``prepare`` wires them, with no promise set applied (the synthetic area of
+(the bot's threads and the emulator's, which both bots share) divided by the replies. Our
+bot is ``bootstrap.build_bot`` (tick off) over the services wired as ``prepare`` wires
+them, with no promise set applied (the synthetic area of
 ``_common.build_world``); it polls like bot.py (timeout 10 s) and handles updates from
 different people side by side (PerPersonUpdates), its use cases in worker threads. Side by
 side in the same process: a bare PTB echo bot (one MessageHandler sending the text back,
