@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, quote, unquote
 
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from medlofte_bot.domain.clock import Clock
 from medlofte_bot.domain.errors import NotFound, UserError
 from medlofte_bot.services.context import ServiceContext
 from medlofte_bot.services.web import SESSION_VALID, NotSignedIn, WebAccess, WebMember
-from medlofte_bot.services.webpages import WebPages
+from medlofte_bot.services.webpages import TaskPage, WebPages
 from medlofte_bot.settings import Settings
 from medlofte_bot.web import views
 from medlofte_bot.web.security import (
@@ -42,6 +42,16 @@ from medlofte_bot.web.security import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _Signed(Protocol):
+    """A page of one signed-in member."""
+
+    @property
+    def member(self) -> WebMember: ...
+
+
+PageT = TypeVar("PageT", bound=_Signed)
 NEXT_KEPT = timedelta(minutes=15)
 HEADERS = {
     # no script at all; inline style attributes only for matplotlib's SVG
@@ -155,23 +165,25 @@ class WebView:
 
     # --- pages ------------------------------------------------------------------------------
 
-    async def area(self, request: Request) -> Response:
-        """/webb/: the promises, their standing and the chart; the calendar feed."""
+    async def _signed_in(self, request: Request, load: Callable[[str | None], PageT],
+                         render: Callable[[PageT, Mapping[str, Any]], str]) -> Response:
+        """A page of the member signed in: loaded by the session's token and rendered with
+        what every signed-in page shows around it (failures: see ``_guard``)."""
         def build() -> Response:
             token = self._session(request)
-            page = self.pages.area(token)
-            return HTMLResponse(views.area(page, self._chrome(request, token, page.member)))
+            page = load(token)
+            return HTMLResponse(render(page, self._chrome(request, token, page.member)))
         return await self._guard(request, build)
+
+    async def area(self, request: Request) -> Response:
+        """/webb/: the promises, their standing and the chart; the calendar feed."""
+        return await self._signed_in(request, self.pages.area, views.area)
 
     async def month(self, request: Request) -> Response:
         """/webb/kalender/Y/M: the month's tasks."""
         year, month = int(request.path_params["year"]), int(request.path_params["month"])
-
-        def build() -> Response:
-            token = self._session(request)
-            page = self.pages.month(token, year, month)
-            return HTMLResponse(views.month(page, self._chrome(request, token, page.member)))
-        return await self._guard(request, build)
+        return await self._signed_in(
+            request, lambda token: self.pages.month(token, year, month), views.month)
 
     async def this_month(self, _request: Request) -> Response:
         """/webb/kalender: the month under way."""
@@ -183,32 +195,22 @@ class WebView:
         """/webb/uppdrag/N: one task and its history."""
         task_id = int(request.path_params["task_id"])
 
-        def build() -> Response:
-            token = self._session(request)
+        def load(token: str | None) -> TaskPage:
             if not 0 < task_id < 2**31:
                 raise NotFound("web.not_found")
-            page = self.pages.task(token, task_id)
-            return HTMLResponse(views.task(page, self._chrome(request, token, page.member)))
-        return await self._guard(request, build)
+            return self.pages.task(token, task_id)
+        return await self._signed_in(request, load, views.task)
 
     async def summaries(self, request: Request) -> Response:
         """/webb/sammanfattningar: the Monday summaries as they were sent."""
-        def build() -> Response:
-            token = self._session(request)
-            page = self.pages.summaries(token)
-            return HTMLResponse(views.summaries(page, self._chrome(request, token, page.member)))
-        return await self._guard(request, build)
+        return await self._signed_in(request, self.pages.summaries, views.summaries)
 
     async def report(self, request: Request) -> Response:
         """/webb/arsrapport[?ar=Y]: the year report in the member's version."""
         asked = request.query_params.get("ar", "")
         year = int(asked) if asked.isdigit() and len(asked) == 4 else None
-
-        def build() -> Response:
-            token = self._session(request)
-            page = self.pages.report(token, year)
-            return HTMLResponse(views.report(page, self._chrome(request, token, page.member)))
-        return await self._guard(request, build)
+        return await self._signed_in(
+            request, lambda token: self.pages.report(token, year), views.report)
 
     async def feed(self, request: Request) -> Response:
         """/webb/kalender/SECRET.ics: the personal calendar feed (404 once revoked)."""
