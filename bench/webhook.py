@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from botproc import BotProcess
 from pgserver import PostgresServer
+from seeding import provby_bar_inspections
 
 TOKEN = "818181:BENCH-WEBHOOK"
 SECRET = "bench-webhook-secret"
@@ -92,15 +93,7 @@ def build_world(url: str, officers: int) -> dict[int, int]:
     services = prepare(settings, ManualClock(T0))
     tasks: dict[int, int] = {}
     with services.ctx.db.transaction() as s:
-        muni = m.Municipality(slug="provby", name="Provby", police_area="Provområdet",
-                              timezone="Europe/Stockholm")
-        s.add(muni)
-        s.flush()
-        promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
-                            title="Krogtillsyn", kind="bar_inspection", target=officers,
-                            visibility="police", spec={})
-        s.add(promise)
-        s.flush()
+        muni, promise = provby_bar_inspections(s, officers)
         for n in range(officers):
             team = m.Team(municipality_id=muni.id, police_area=muni.police_area,
                           key=f"lag-{n}", name=f"Lag {n}")

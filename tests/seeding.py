@@ -34,6 +34,22 @@ def bar_inspection_area(s: Session) -> tuple[m.Municipality, m.Promise, m.Team]:
     return muni, promise, team
 
 
+def provby_bar_inspections(s: Session, target: int) -> tuple[m.Municipality, m.Promise]:
+    """Provby, a municipality of its own (police area Provområdet), with a police-only
+    bar-inspection promise for 2015 of ``target`` inspections, flushed; teams and tasks are
+    the caller's (the replica test and the webhook benchmark start from it)."""
+    muni = m.Municipality(slug="provby", name="Provby", police_area="Provområdet",
+                          timezone="Europe/Stockholm")
+    s.add(muni)
+    s.flush()
+    promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
+                        title="Krogtillsyn", kind="bar_inspection", target=target,
+                        visibility="police", spec={})
+    s.add(promise)
+    s.flush()
+    return muni, promise
+
+
 def variant_set(slug: str, area: str) -> LoadedSet:
     """The Arvidsjaur 2015 promise set as another municipality of police area ``area``."""
     base = load_promise_set(CONFIG)

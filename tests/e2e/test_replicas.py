@@ -29,6 +29,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from seeding import provby_bar_inspections
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -95,15 +96,7 @@ def build_world(url: str) -> World:
     world = World()
     joined = T0 - timedelta(days=30)
     with services.ctx.db.transaction() as s:
-        muni = m.Municipality(slug="provby", name="Provby", police_area="Provområdet",
-                              timezone="Europe/Stockholm")
-        s.add(muni)
-        s.flush()
-        promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
-                            title="Krogtillsyn", kind="bar_inspection", target=80,
-                            visibility="police", spec={})
-        s.add(promise)
-        s.flush()
+        muni, promise = provby_bar_inspections(s, 80)
         members: list[m.Member] = []
         for t in range(TEAMS):
             team = m.Team(municipality_id=muni.id, police_area=muni.police_area,
