@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from medlofte_bot.services.disclosure import facts
 from medlofte_bot.services.members import viewer
 from medlofte_bot.storage import models as m
 from medlofte_bot.storage.database import insert_ignoring_duplicates
+from medlofte_bot.storage.driver import DriverStatement
 from medlofte_bot.storage.models import recipient_key, task_subject
 
 __all__ = ["recipient_key", "task_subject"]
@@ -207,25 +208,24 @@ def mark_failed(session: Session, reminder_id: int, error: str, retry: bool) -> 
 
 # built once per dialect with bind parameters: a multi-row VALUES statement is compiled anew
 # each time, and the log is written after nearly every message the bot sends about a task
-_LOG_SENT = {name: dialect.insert(m.table_of(m.SentMessage)).on_conflict_do_nothing()
-             for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
+_LOG_SENT = {name: DriverStatement(
+    dialect.insert(m.table_of(m.SentMessage)).on_conflict_do_nothing(),
+    keys=("chat_id", "message_id", "kind", "task_id", "member_id", "sent_at"))
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 
 
 def log_sent(session: Session, chat_id: int, message_id: int, kind: MessageKind,
              task_id: int | None, member_id: int | None, now: datetime) -> None:
     """Remember a message the bot sent (a card, a prompt, a reminder) so replies can find it."""
-    log_sent_many(session, [(chat_id, message_id, kind, task_id, member_id)], now)
+    log_sent_many(session.connection(), [(chat_id, message_id, kind, task_id, member_id)], now)
 
 
-def log_sent_many(session: Session,
+def log_sent_many(connection: Connection,
                   messages: Sequence[tuple[int, int, MessageKind, int | None, int | None]],
                   now: datetime) -> None:
-    """``log_sent`` for several (chat, message id, kind, task, member) in one statement
-    (executemany); a message already logged is left as it is."""
-    if not messages:
-        return
-    connection = session.connection()
-    connection.execute(_LOG_SENT[connection.dialect.name], [
+    """``log_sent`` for several (chat, message id, kind, task, member) in one executemany;
+    a message already logged is left as it is."""
+    _LOG_SENT[connection.dialect.name].run_many(connection, [
         {"chat_id": chat_id, "message_id": message_id, "kind": kind, "task_id": task_id,
          "member_id": member_id, "sent_at": now}
         for chat_id, message_id, kind, task_id, member_id in messages])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -36,7 +36,13 @@ from medlofte_bot.services.members import viewer
 from medlofte_bot.services.plans import TopUp, top_up
 from medlofte_bot.services.views import MemberView, member_value
 from medlofte_bot.storage import models as m
-from medlofte_bot.storage.repository import PlanRepository, as_planned, task_fields
+from medlofte_bot.storage.driver import DriverStatement
+from medlofte_bot.storage.repository import (
+    PlanRepository,
+    as_planned,
+    task_fields,
+    write_audit,
+)
 
 NOTE_MAX = 500
 EARLY_CONFIRM = timedelta(hours=12)  # a confirmation earlier than this before the start asks
@@ -201,11 +207,13 @@ def acting(session: Session, member: m.Member, task_id: int) -> m.Task:
 # ON CONFLICT (task_id) DO NOTHING: two processes confirming one task at the same moment both
 # find it pending; the second insert waits for the first to commit, then inserts nothing
 _INSERT_COMPLETION = {
-    name: dialect.insert(m.table_of(m.Completion)).on_conflict_do_nothing(
-        index_elements=["task_id"])
+    name: DriverStatement(dialect.insert(m.table_of(m.Completion)).on_conflict_do_nothing(
+        index_elements=["task_id"]), keys=(
+            "task_id", "member_id", "done_at", "note", "counters", "fields"))
     for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
-_MARK_DONE = update(m.table_of(m.Task)).where(m.table_of(m.Task).c.id == bindparam("task")).values(
-    status=TaskStatus.DONE, updated_at=bindparam("at"))
+_MARK_DONE = DriverStatement(update(m.table_of(m.Task)).where(
+    m.table_of(m.Task).c.id == bindparam("task")).values(
+    status=TaskStatus.DONE, updated_at=bindparam("at")))
 
 
 def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
@@ -226,7 +234,7 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     if not early_ok and row.start_at - now > EARLY_CONFIRM:
         return Done(view(session, row, disclosure), False, member.display_name, now,
                     early=True)
-    if not _record_done(session, row.id, member.id, now, note):
+    if not _record_done(session.connection(), row.id, member.id, now, note):
         # confirmed by someone else a moment ago, in another process
         before = _done_before(session, row, disclosure)
         assert before is not None, "the insert met this task's completion"
@@ -238,25 +246,25 @@ def mark_done(session: Session, member: m.Member, task_id: int, now: datetime,
     return Done(view(session, row, disclosure), False, member.display_name, now)
 
 
-def _record_done(session: Session, task_id: int, member_id: int, now: datetime,
+def _record_done(connection: Connection, task_id: int, member_id: int, now: datetime,
                  note: str) -> bool:
     """Store a pending task's completion by ``member_id``: the completion, the task's status
-    and the audit entry, in plain Core statements built once (this runs on every
-    confirmation). False, with nothing written, when another confirmation came first."""
-    connection = session.connection()
-    inserted = connection.execute(_INSERT_COMPLETION[connection.dialect.name], {
-        "task_id": task_id, "member_id": member_id, "done_at": now, "note": note[:NOTE_MAX],
-        "counters": {}, "fields": {}}, execution_options={"preserve_rowcount": True})
-    if not inserted.rowcount:
+    and the audit entry, in statements built once and run on the driver (storage.driver:
+    this runs on every confirmation). False, with nothing written, when another
+    confirmation came first."""
+    if not _INSERT_COMPLETION[connection.dialect.name].run(connection, {
+            "task_id": task_id, "member_id": member_id, "done_at": now,
+            "note": note[:NOTE_MAX], "counters": {}, "fields": {}}):
         return False
-    connection.execute(_MARK_DONE, {"task": task_id, "at": now})
-    PlanRepository(session).audit(now, f"member:{member_id}", "done", "task", task_id,
-                                  {"status": "pending"}, {"status": "done", "note": note[:80]})
+    _MARK_DONE.run(connection, {"task": task_id, "at": now})
+    write_audit(connection, now, f"member:{member_id}", "done", "task", task_id,
+                {"status": "pending"}, {"status": "done", "note": note[:80]})
     return True
 
 
 _TEAM = m.table_of(m.Team).alias("task_team")
-QUICK_CONFIRM = select(  # every column a plain "klar" in reply to a task's message needs
+# every column a plain "klar" in reply to a task's message needs
+QUICK_CONFIRM = DriverStatement(select(
     m.Member.id.label("member_id"), m.Member.display_name, m.Member.role,
     m.Member.team_id.label("member_team_id"),
     m.Member.municipality_id.label("member_municipality_id"), m.Member.partner_role,
@@ -273,38 +281,39 @@ QUICK_CONFIRM = select(  # every column a plain "klar" in reply to a task's mess
     m.Promise, m.Promise.id == m.Task.promise_id).join(
     m.Municipality, m.Municipality.id == m.Promise.municipality_id).outerjoin(
     _TEAM, _TEAM.c.id == m.Task.team_id).where(
-    m.Member.telegram_id == bindparam("telegram_id"), m.Member.active.is_(True))
+    m.Member.telegram_id == bindparam("telegram_id"), m.Member.active.is_(True)))
 _TASK_ROW_FIELDS = tuple(f.name for f in fields(TaskRow))
 _PROMPTS = frozenset({MessageKind.PROMPT_CANCEL, MessageKind.PROMPT_MOVE,
                       MessageKind.PROMPT_FOLLOW_UP})
 
 
-def quick_confirm(session: Session, telegram_id: int, chat_id: int, message_id: int,
+def quick_confirm(connection: Connection, telegram_id: int, chat_id: int, message_id: int,
                   now: datetime, disclosure: Disclosure = CHAT) -> tuple[MemberView, Done] | None:
     """A plain done-word in reply to one of the bot's messages about a task, on the common
-    path, without the ORM: one SELECT (member, message and task), then ``_record_done``.
+    path, without the ORM or a session: one SELECT (member, message and task), then
+    ``_record_done``.
 
     The common path: an active member who is not a leader (their area needs a query), a
     message that is no prompt, a pending task that is not joint and has no partners to
     thank, not far ahead, which the policy lets the member see and act on. For anything
     else nothing is written and None is returned: ``mark_done`` answers it, errors included.
     """
-    found = session.connection().execute(QUICK_CONFIRM, {  # Core: no ORM layer to pass
-        "telegram_id": telegram_id, "chat_id": chat_id, "message_id": message_id}).first()
-    if found is None or found.message_kind in _PROMPTS or has_area(found.role):
+    found = QUICK_CONFIRM.first(connection, {
+        "telegram_id": telegram_id, "chat_id": chat_id, "message_id": message_id})
+    if found is None or found["message_kind"] in _PROMPTS or has_area(found["role"]):
         return None
-    row = TaskRow(*(getattr(found, name) for name in _TASK_ROW_FIELDS))
-    who = Viewer(found.role, found.member_team_id, found.member_municipality_id,
-                 found.partner_role, None, found.active)
+    row = TaskRow(*(found[name] for name in _TASK_ROW_FIELDS))
+    who = Viewer(found["role"], found["member_team_id"], found["member_municipality_id"],
+                 found["partner_role"], None, found["active"])
     task = row.facts()
     if (row.status != TaskStatus.PENDING or row.joint or row.invited
             or row.start_at - now > EARLY_CONFIRM
             or not (can_see(who, task) and can_act(who, task))):
         return None
-    if not _record_done(session, row.id, found.member_id, now, ""):
+    if not _record_done(connection, row.id, found["member_id"], now, ""):
         return None  # confirmed a moment ago in another process: mark_done says by whom
-    member = member_value(found.member_id, telegram_id, found.display_name, found.role,
-                          found.language, found.active)
+    member = member_value(found["member_id"], telegram_id, found["display_name"],
+                          found["role"], found["language"], found["active"])
     done = replace(row, status=TaskStatus.DONE)
     return member, Done(view_of(done, 0, disclosure), False, member.name, now)
 

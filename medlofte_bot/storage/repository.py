@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from medlofte_bot.domain.plan import PlannedTask
 from medlofte_bot.domain.promise_set import PromiseSet
 from medlofte_bot.domain.states import TaskStatus, Visibility
 from medlofte_bot.storage import models as m
+from medlofte_bot.storage.driver import DriverStatement
 
 
 def spend_once(session: Session, model: type[m.Invite] | type[m.WebLogin], row_id: int,
@@ -138,12 +139,21 @@ class PlanRepository:
     def audit(self, at: datetime, actor: str, action: str, entity: str, entity_id: object,
               before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
         """Write one audit row."""
-        self.session.connection().execute(_INSERT_AUDIT, {
-            "at": at, "actor": actor, "action": action, "entity": entity,
-            "entity_id": str(entity_id), "before": before, "after": after})
+        write_audit(self.session.connection(), at, actor, action, entity, entity_id,
+                    before, after)
 
 
-_INSERT_AUDIT = insert(m.table_of(m.AuditEntry))  # built once: every change writes one
+def write_audit(connection: Connection, at: datetime, actor: str, action: str, entity: str,
+                entity_id: object, before: dict[str, Any] | None = None,
+                after: dict[str, Any] | None = None) -> None:
+    """Write one audit row (every change writes one; each confirmation too)."""
+    _INSERT_AUDIT.run(connection, {
+        "at": at, "actor": actor, "action": action, "entity": entity,
+        "entity_id": str(entity_id), "before": before, "after": after})
+
+
+_INSERT_AUDIT = DriverStatement(insert(m.table_of(m.AuditEntry)), keys=(
+    "at", "actor", "action", "entity", "entity_id", "before", "after"))
 
 
 def as_planned(row: m.Task, tz: ZoneInfo) -> PlannedTask:

@@ -77,7 +77,7 @@ def test_a_plain_klar_on_the_common_path_stores_what_mark_done_stores_and_the_sa
     before = _written(sessions)
     disclosure = Disclosure(web_base="https://medlofte.example")
     with sessions.begin() as s:
-        found = tasks.quick_confirm(s, ANNA, ANNA, ids["common"], NOW, disclosure)
+        found = tasks.quick_confirm(s.connection(), ANNA, ANNA, ids["common"], NOW, disclosure)
     assert found is not None
     member, done = found
     assert (member.name, member.role, member.police) == ("Anna", "officer", True)
@@ -111,7 +111,7 @@ def test_off_the_common_path_nothing_is_written_and_mark_done_answers(
     ids = _world(sessions)
     before = _written(sessions)
     with sessions.begin() as s:
-        assert tasks.quick_confirm(s, who, who, message or ids[case], NOW) is None
+        assert tasks.quick_confirm(s.connection(), who, who, message or ids[case], NOW) is None
     assert _written(sessions) == before
     with sessions() as s:
         row = s.get(m.Task, ids[case])
@@ -123,5 +123,5 @@ def test_a_reply_in_another_chat_finds_no_message_there(
     """Message ids repeat across chats: Anna's reply is read against her own chat's log."""
     ids = _world(sessions)
     with sessions.begin() as s:
-        assert tasks.quick_confirm(s, ANNA, -100123, ids["common"], NOW) is None
+        assert tasks.quick_confirm(s.connection(), ANNA, -100123, ids["common"], NOW) is None
     assert _written(sessions)[0] == 1  # only the done_before completion
