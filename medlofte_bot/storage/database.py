@@ -132,9 +132,12 @@ class Database:
 
         ``write=False`` promises only reads: on SQLite it does not queue for the writer.
         """
-        turn = self._writer if write and self._writer else nullcontext()
-        with turn, self.sessions.begin() as session:
+        with self._turn(write), self.sessions.begin() as session:
             yield session
+
+    def _turn(self, write: bool) -> AbstractContextManager[object]:
+        """A writer's turn on SQLite (``_writer``); nothing to wait for otherwise."""
+        return self._writer if write and self._writer else nullcontext()
 
     def run(self, work: Callable[[Session], T], write: bool = True) -> T:
         """``work`` in one transaction; once more if the connection was found dead (a
@@ -144,9 +147,8 @@ class Database:
     @contextmanager
     def plain_transaction(self, write: bool = True) -> Iterator[Connection]:
         """``transaction`` on a bare connection, for work in plain statements: a session
-        and its transaction cost twice a connection's (about 140 µs of CPU against 70)."""
-        turn = self._writer if write and self._writer else nullcontext()
-        with turn, self.engine.begin() as connection:
+        and its transaction cost twice a connection's (about 130 µs of CPU against 65)."""
+        with self._turn(write), self.engine.begin() as connection:
             yield connection
 
     def run_plain(self, work: Callable[[Connection], T], write: bool = True) -> T:
