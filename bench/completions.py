@@ -1,33 +1,40 @@
 """Confirmations: members reply "klar" to a reminder of their own task, through the real bot.
 
-500 officers (each alone in a team) have two pending tasks; one tick (``scheduling.jobs.tick``
-over the outbox, sending through ``TelegramSender``) delivers the two reminders to each
+500 officers (each alone in a team) have four pending tasks; one tick (``scheduling.jobs.tick``
+over the outbox, sending through ``TelegramSender``) delivers the four reminders to each
 (limits off, and the bot's Pacer with every gap off: this measures handling, not pacing). Then
-every officer replies "klar" to the first reminder, all at once (full speed), and later to the
-second, paced at 50 replies/s. The replies are sent from the emulator's own thread, each
-stamped when sent; the latency of a reply runs to the bot's "✅ Uppgift N är registrerad …"
-message as the emulator recorded it. The rate counts replies fully handled (a TypeHandler in
-group 1 runs after the handler); the CPU per reply is this process's CPU time over the round
-(the bot's threads and the emulator's, which both bots share) divided by the replies. Our
-bot is ``bootstrap.build_bot`` (tick off) over the services wired as ``prepare`` wires
-them, with no promise set applied (the synthetic area of
-``_common.build_world``); it polls like bot.py (timeout 10 s) and handles updates from
-different people side by side (PerPersonUpdates), its use cases in worker threads. Side by
-side in the same process: a bare PTB echo bot (one MessageHandler sending the text back,
-PTB's default sequential update processing) on the same emulator setup.
+every officer replies "klar" to the first reminder, all at once (full speed), then to the
+second and the third, and last to the fourth, paced at 50 replies/s. The replies are sent from
+the emulator's own thread, each stamped when sent; the latency of a reply runs to the bot's
+"✅ Uppgift N är registrerad …" message as the emulator recorded it. The rate counts replies
+fully handled (a TypeHandler in group 1 runs after the handler); the CPU per reply is this
+process's CPU time over the round (the bot's threads and the emulator's) divided by the
+replies. Our bot is ``bootstrap.build_bot`` (tick off) over the services wired as ``prepare``
+wires them, with no promise set applied (the synthetic area of ``_common.build_world``); it
+polls like bot.py (timeout 10 s) and handles updates from different people side by side
+(PerPersonUpdates), its use cases in worker threads.
+
+The baseline, in the same process at the same time on an emulator of its own: a bare PTB echo
+bot (one MessageHandler sending the text back, PTB's default sequential update processing),
+whose users reply to its own earlier messages the same way. The two bots' full-speed rounds
+alternate (ours, echo; echo, ours; ours, echo): this shared machine's speed drifts by up to
+half within a minute, and a drift between one bot's round and the other's would show up as a
+difference between the bots. Each pair gives a ratio; the table shows the median and each.
 
     .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50]
                                           [--db sqlite|postgresql] [--profile [wall|cpu]]
-                                          [--workers N]
+                                          [--workers N] [--rounds 3]
 
 ``--db postgresql`` runs our bot on a throwaway PostgreSQL server (tests/pgserver.py: a temp
 data dir, fsync off; or the server MEDLOFTE_TEST_PG_URL names) instead of a temp SQLite file.
-``--profile`` profiles our bot during the full-speed round: the event loop's thread and every
-worker thread the use cases run in (asyncio.to_thread), merged; on wall time (a thread waiting
-on SQLite's write lock counts) or, with ``--profile cpu``, on each thread's CPU time.
-``--workers N`` sizes the thread pool asyncio.to_thread uses (a diagnostic).
+``--profile`` profiles our bot during its first full-speed round: the event loop's thread and
+every worker thread the use cases run in (asyncio.to_thread), merged; on wall time (a thread
+waiting on SQLite's write lock counts) or, with ``--profile cpu``, on each thread's CPU time.
+``--workers N`` sizes the thread pool asyncio.to_thread uses (a diagnostic). ``--rounds N``:
+full-speed rounds per bot.
 
-Goals: at least half the echo bot's rate at full speed; p99 under 50 ms at 50 replies/s.
+Goals: at least half the echo bot's rate at full speed (the median pair); p99 under 50 ms at
+50 replies/s.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import median
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -74,6 +82,7 @@ from medlofte_bot.storage import models as m
 
 NOW = datetime(2015, 6, 12, 18, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
 WAIT_LIMIT = 180.0  # seconds a round may take before the benchmark gives up
+ROUNDS = 3  # full-speed rounds per bot, the two bots' rounds alternating
 
 
 @dataclass
@@ -232,18 +241,34 @@ def database_url(kind: str) -> Iterator[str]:
             yield f"sqlite:///{tmp}/bench.db"
 
 
-async def run_ours(n: int, rate: float, profile: str | None, db_kind: str,
-                   workers: int | None) -> tuple[Round, Round, int]:
-    """Our bot: reminders by one tick, then two rounds of replies."""
+@dataclass
+class Contender:
+    """A bot polling its own emulator, with the messages its members reply to, round by
+    round (the last list is the paced round's)."""
+
+    runner: EmulatorThread
+    emu: BotApiEmulator
+    counter: Counter
+    targets: list[dict[int, int]]  # per round: chat -> id of the bot's message replied to
+    is_answer: Callable[[SentMessage], bool]
+
+    async def round(self, k: int, rate: float | None) -> Round:
+        """Round ``k``: every member replies to their k-th message, at ``rate`` or at once."""
+        return await run_round(self.runner, self.emu, self.counter,
+                               list(self.targets[k].items()), rate, self.is_answer)
+
+
+@asynccontextmanager
+async def our_bot(n: int, rounds: int, db_kind: str, threads: ThreadPoolExecutor
+                  ) -> AsyncIterator[tuple[Contender, Callable[[], int]]]:
+    """Our bot polling, each member with ``rounds`` reminders delivered by one tick; yields
+    it and a count of the completions stored."""
     clock = ManualClock(NOW)
-    timer = time.thread_time if profile == "cpu" else None
-    threads = ProfiledThreads(workers, timer)
     asyncio.get_running_loop().set_default_executor(threads)
-    prof = new_profile(timer) if profile else None
     with database_url(db_kind) as url:
         db = fresh_db(url=url)
         try:
-            world = build_world(db, NOW, n, 0, per_chat=2, tasks_per_chat=2)
+            world = build_world(db, NOW, n, 0, per_chat=rounds, tasks_per_chat=rounds)
             runner, emu = start_emulator(False, world)
             services = services_for(db, clock, emu.base_url, unpaced())
             app = build_bot(services, tick_enabled=False)
@@ -258,46 +283,28 @@ async def run_ours(n: int, rate: float, profile: str | None, db_kind: str,
                         sent = {(r.member_id, r.task_id): r.message_id or 0 for r in s.scalars(
                             select(m.Reminder).where(m.Reminder.state == "sent"))
                             if r.member_id is not None and r.task_id is not None}
-                    first_task: dict[int, int] = {}
-                    second_task: dict[int, int] = {}
+                    targets: list[dict[int, int]] = [{} for _ in range(rounds)]
                     for chat in world.private:
                         member = chat - world.private[0] + 1
                         tasks = sorted(t for (mid, t) in sent if mid == member)
-                        first_task[chat], second_task[chat] = sent[(member, tasks[0])], \
-                            sent[(member, tasks[1])]
-                    if prof:
-                        threads.on = True
-                        prof.enable()
-                    full = await run_round(runner, emu, counter, list(first_task.items()),
-                                           None, ours_answer)
-                    if prof:
-                        prof.disable()
-                        threads.on = False
-                    paced = await run_round(runner, emu, counter, list(second_task.items()),
-                                            rate, ours_answer)
-                    with db.transaction() as s:
-                        done = s.scalar(select(func.count(m.Completion.id))) or 0
+                        for k, task in enumerate(tasks):
+                            targets[k][chat] = sent[(member, task)]
+
+                    def stored() -> int:
+                        with db.transaction() as s:
+                            return s.scalar(select(func.count(m.Completion.id))) or 0
+
+                    yield Contender(runner, emu, counter, targets, ours_answer), stored
             finally:
                 runner.stop()
         finally:
             db.dispose()
-    if prof:
-        clock_name = "CPU time per thread" if timer else "wall time, waits included"
-        print(f"\nprofile of our bot during the full-speed round ({db_kind}; {clock_name}; the "
-              f"event loop's thread and {len(threads.profiles)} worker threads merged; "
-              "cumulative, top 30 of ours and of SQLAlchemy's execute/commit):")
-        stats = pstats.Stats(prof)
-        for worker in threads.profiles:
-            stats.add(worker)
-        stats.sort_stats("cumulative")
-        stats.print_stats("medlofte_bot", 30)
-        stats.print_stats(r"sqlalchemy/orm/session.py.*\((execute|commit|flush|get)\)", 5)
-        stats.sort_stats("tottime").print_stats(15)
-    return full, paced, done
 
 
-async def run_echo(n: int, rate: float) -> tuple[Round, Round]:
-    """A bare PTB echo bot, same users, same replies to its own earlier messages."""
+@asynccontextmanager
+async def echo_bot(n: int, rounds: int) -> AsyncIterator[Contender]:
+    """A bare PTB echo bot polling, each of the same number of users with ``rounds`` of its
+    messages to reply to."""
     private = list(range(100_000, 100_000 + n))
     runner, emu = start_emulator(False)
     runner.call(_add_users(emu, private))
@@ -306,24 +313,22 @@ async def run_echo(n: int, rate: float) -> tuple[Round, Round]:
         if update.effective_chat and update.effective_message:
             await update.effective_chat.send_message(update.effective_message.text or "")
 
+    def is_answer(msg: SentMessage) -> bool:
+        return msg.text == "klar"
+
     app = Application.builder().token(TOKEN).base_url(emu.base_url).build()
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     counter = Counter()
     try:
         async with polling(app, counter):
-            first, second = {}, {}
-            for chat in private:
-                first[chat] = (await app.bot.send_message(chat, "Om två timmar: …")).message_id
-                second[chat] = (await app.bot.send_message(chat, "I morgon: …")).message_id
-
-            def is_answer(msg: SentMessage) -> bool:
-                return msg.text == "klar"
-
-            full = await run_round(runner, emu, counter, list(first.items()), None, is_answer)
-            paced = await run_round(runner, emu, counter, list(second.items()), rate, is_answer)
+            targets: list[dict[int, int]] = [{} for _ in range(rounds)]
+            for k in range(rounds):
+                text = "Om två timmar: …" if k % 2 == 0 else "I morgon: …"
+                for chat in private:
+                    targets[k][chat] = (await app.bot.send_message(chat, text)).message_id
+            yield Contender(runner, emu, counter, targets, is_answer)
     finally:
         runner.stop()
-    return full, paced
 
 
 async def _add_users(emu: BotApiEmulator, ids: list[int]) -> None:
@@ -335,25 +340,73 @@ def _ms(values: list[float], q: float) -> str:
     return f"{percentile(values, q):.1f} ms"
 
 
+def _spread(values: list[float], fmt: str) -> str:
+    """The median, and every value in the order measured: '212/s (205, 212, 230)'."""
+    return f"{fmt.format(median(values))} ({', '.join(fmt.format(v) for v in values)})"
+
+
+def print_profile(prof: cProfile.Profile, threads: ProfiledThreads, db_kind: str,
+                  cpu: bool) -> None:
+    """Our bot's profile: the event loop's thread and the worker threads merged."""
+    clock_name = "CPU time per thread" if cpu else "wall time, waits included"
+    print(f"\nprofile of our bot during its first full-speed round ({db_kind}; {clock_name}; "
+          f"the event loop's thread and {len(threads.profiles)} worker threads merged; "
+          "cumulative, top 30 of ours and of SQLAlchemy's execute/commit):")
+    stats = pstats.Stats(prof)
+    for worker in threads.profiles:
+        stats.add(worker)
+    stats.sort_stats("cumulative")
+    stats.print_stats("medlofte_bot", 30)
+    stats.print_stats(r"sqlalchemy/orm/session.py.*\((execute|commit|flush|get)\)", 5)
+    stats.sort_stats("tottime").print_stats(15)
+
+
 async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
-                     workers: int | None) -> None:
-    """Run both bots and print the table."""
+                     workers: int | None, rounds: int = ROUNDS) -> None:
+    """Run both bots, their full-speed rounds alternating, and print the table."""
     print(f"{n} members reply \"klar\" to a reminder of their own task; limits off; "
-          f"our bot on {db_kind}" + (f", {workers} worker thread(s)" if workers else ""),
-          flush=True)
-    full, paced, done = await run_ours(n, rate, profile, db_kind, workers)
-    e_full, e_paced = await run_echo(n, rate)
-    half = full.rate >= e_full.rate / 2
+          f"our bot on {db_kind}" + (f", {workers} worker thread(s)" if workers else "")
+          + f"; {rounds} full-speed rounds each, alternating", flush=True)
+    timer = time.thread_time if profile == "cpu" else None
+    threads = ProfiledThreads(workers, timer)
+    prof = new_profile(timer) if profile else None
+    full: list[Round] = []
+    e_full: list[Round] = []
+    async with our_bot(n, rounds + 1, db_kind, threads) as (ours, stored), \
+            echo_bot(n, rounds + 1) as echo:
+        for k in range(rounds):  # ours, echo; echo, ours; ...: both see the machine alike
+            for bot in (ours, echo) if k % 2 == 0 else (echo, ours):
+                watched = prof if bot is ours and k == 0 else None
+                if watched is not None:
+                    threads.on = True
+                    watched.enable()
+                result = await bot.round(k, None)
+                if watched is not None:
+                    watched.disable()
+                    threads.on = False
+                (full if bot is ours else e_full).append(result)
+        paced = await ours.round(rounds, rate)
+        e_paced = await echo.round(rounds, rate)
+        done = stored()
+    if prof is not None:
+        print_profile(prof, threads, db_kind, timer is not None)
+    ratios = [o.rate / e.rate for o, e in zip(full, e_full, strict=True)]
+    half = median(ratios) >= 0.5
     p99 = percentile(paced.latencies, 99)
+    lat = [x for r in full for x in r.latencies]
+    e_lat = [x for r in e_full for x in r.latencies]
+    answered = sum(len(r.latencies) for r in [*full, paced])
     rows = [
-        ("full speed: replies handled/s", f"{full.rate:.0f}/s",
-         f">= {e_full.rate / 2:.0f}/s (half) {verdict(half)}", f"{e_full.rate:.0f}/s"),
-        ("full speed: ratio to echo", f"{full.rate / e_full.rate:.2f}", ">= 0.50", "1.00"),
-        ("full speed: CPU per reply (bot and emulator)", f"{1000 * full.cpu / full.handled:.1f} ms",
-         "", f"{1000 * e_full.cpu / e_full.handled:.1f} ms"),
-        ("full speed: p50 / p99 latency", f"{_ms(full.latencies, 50)} / "
-         f"{_ms(full.latencies, 99)}", "", f"{_ms(e_full.latencies, 50)} / "
-         f"{_ms(e_full.latencies, 99)}"),
+        ("full speed: replies handled/s, median (rounds)",
+         _spread([r.rate for r in full], "{:.0f}/s"), "",
+         _spread([r.rate for r in e_full], "{:.0f}/s")),
+        ("full speed: ratio to echo, median (pairs)", _spread(ratios, "{:.2f}"),
+         f">= 0.50 {verdict(half)}", "1.00"),
+        ("full speed: CPU per reply (bot and emulator)",
+         _spread([1000 * r.cpu / r.handled for r in full], "{:.1f} ms"), "",
+         _spread([1000 * r.cpu / r.handled for r in e_full], "{:.1f} ms")),
+        ("full speed: p50 / p99 latency", f"{_ms(lat, 50)} / {_ms(lat, 99)}", "",
+         f"{_ms(e_lat, 50)} / {_ms(e_lat, 99)}"),
         (f"paced {rate:g}/s: achieved rate", f"{paced.rate:.1f}/s", "", f"{e_paced.rate:.1f}/s"),
         (f"paced {rate:g}/s: p50 latency", _ms(paced.latencies, 50), "",
          _ms(e_paced.latencies, 50)),
@@ -361,8 +414,9 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
          f"< 50 ms {verdict(p99 < 50)}", _ms(e_paced.latencies, 99)),
         (f"paced {rate:g}/s: max latency", _ms(paced.latencies, 100), "",
          _ms(e_paced.latencies, 100)),
-        ("confirmations answered / stored", f"{len(full.latencies) + len(paced.latencies)} / "
-         f"{done} of {2 * n}", f"{2 * n}", f"{len(e_full.latencies) + len(e_paced.latencies)}"),
+        ("confirmations answered / stored",
+         f"{answered} / {done} of {(rounds + 1) * n}", f"{(rounds + 1) * n}",
+         f"{sum(len(r.latencies) for r in [*e_full, e_paced])}"),
     ]
     print()
     print(table(rows, ("figure", "ours", "goal", "baseline: PTB echo bot")))
@@ -381,13 +435,15 @@ def main() -> None:
                         help="cProfile our bot (loop and worker threads) in the full-speed "
                              "round: on wall time (the default; waits on locks included) or "
                              "on each thread's CPU time")
+    parser.add_argument("--rounds", type=int, default=ROUNDS,
+                        help="full-speed rounds per bot, alternating (default %(default)s)")
     parser.add_argument("--workers", type=int, default=DB_THREADS,
                         help="threads for database work (default: bot.py's, "
                              "bootstrap.DB_THREADS)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main_async(100 if args.small else args.members, args.rate, args.profile,
-                           args.db, args.workers))
+                           args.db, args.workers, args.rounds))
 
 
 if __name__ == "__main__":
