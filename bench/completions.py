@@ -21,6 +21,12 @@ alternate (ours, echo; echo, ours; ours, echo): this shared machine's speed drif
 half within a minute, and a drift between one bot's round and the other's would show up as a
 difference between the bots. Each pair gives a ratio; the table shows the median and each.
 
+Before each round, what is alive is frozen for the garbage collector (as bot.py does once
+wired, ``bootstrap.freeze_startup_objects``): the two emulators in this process keep every
+request and message they saw, which in production live at Telegram, not in the bot's heap.
+Left in sight, they made each full collection walk them, 35-80 ms a pause by the paced round,
+a pause our bot's answers waited out (max latency at 50/s about 100 ms).
+
     .venv/bin/python bench/completions.py [--small] [--members 500] [--rate 50]
                                           [--db sqlite|postgresql] [--profile [wall|cpu]]
                                           [--workers N] [--rounds 3]
@@ -376,6 +382,7 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
             echo_bot(n, rounds + 1) as echo:
         for k in range(rounds):  # ours, echo; echo, ours; ...: both see the machine alike
             for bot in (ours, echo) if k % 2 == 0 else (echo, ours):
+                freeze_startup_objects()  # what the rounds so far left: see the docstring
                 watched = prof if bot is ours and k == 0 else None
                 if watched is not None:
                     threads.on = True
@@ -385,7 +392,9 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
                     watched.disable()
                     threads.on = False
                 (full if bot is ours else e_full).append(result)
+        freeze_startup_objects()
         paced = await ours.round(rounds, rate)
+        freeze_startup_objects()
         e_paced = await echo.round(rounds, rate)
         done = stored()
     if prof is not None:
