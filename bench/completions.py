@@ -347,7 +347,7 @@ def _ms(values: list[float], q: float) -> str:
 
 
 def _spread(values: list[float], fmt: str) -> str:
-    """The median, and every value in the order measured: '212/s (205, 212, 230)'."""
+    """The median, and every value in the order measured: '212/s (205/s, 212/s, 230/s)'."""
     return f"{fmt.format(median(values))} ({', '.join(fmt.format(v) for v in values)})"
 
 
