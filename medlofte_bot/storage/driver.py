@@ -13,6 +13,7 @@ which also keeps SQLAlchemy's handling of a lost connection (``Database.run``).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,12 +83,9 @@ class DriverStatement:
                                         execution_options={"preserve_rowcount": True})
             return int(result.rowcount)
         plan = self._sqlite_plan(connection.dialect)
-        cursor = _cursor(connection)
-        try:
+        with closing(_cursor(connection)) as cursor:
             cursor.execute(plan.sql, self._values(plan, params))
             return int(cursor.rowcount)
-        finally:
-            cursor.close()
 
     def run_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per set of values (executemany)."""
@@ -97,11 +95,8 @@ class DriverStatement:
             connection.execute(self.statement, [dict(r) for r in rows])
             return
         plan = self._sqlite_plan(connection.dialect)
-        cursor = _cursor(connection)
-        try:
+        with closing(_cursor(connection)) as cursor:
             cursor.executemany(plan.sql, [self._values(plan, r) for r in rows])
-        finally:
-            cursor.close()
 
     def first(self, connection: Connection, params: Mapping[str, Any]
               ) -> dict[str, Any] | None:
@@ -110,12 +105,9 @@ class DriverStatement:
             row = connection.execute(self.statement, dict(params)).first()
             return None if row is None else dict(row._mapping)
         plan = self._sqlite_plan(connection.dialect)
-        cursor = _cursor(connection)
-        try:
+        with closing(_cursor(connection)) as cursor:
             cursor.execute(plan.sql, self._values(plan, params))
             found = cursor.fetchone()
-        finally:
-            cursor.close()
         if found is None:
             return None
         return {name: value if process is None or value is None else process(value)
