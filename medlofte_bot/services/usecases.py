@@ -193,11 +193,15 @@ class UseCases:
         """``quick`` in one short transaction on a bare connection (no session: half the
         cost), with the sent-message log waiting to be written; None when it does not
         apply (then only the log was written)."""
-        pending = self._take_pending()
+        return self._plain_with_log(self._take_pending(), quick)
 
-        def work(connection: Connection) -> Answer[T] | None:
+    def _plain_with_log(self, pending: list[SentRecord],
+                        then: Callable[[Connection], T]) -> T:
+        """``pending`` (taken from the queue) stored, then ``then``, in one transaction on a
+        bare connection; if it rolls back, the records go back to the queue."""
+        def work(connection: Connection) -> T:
             self._store_sent(connection, pending)
-            return quick(connection)
+            return then(connection)
 
         try:
             return self.ctx.db.run_plain(work)
@@ -528,13 +532,8 @@ class UseCases:
     def flush_sent(self) -> int:
         """Store the queued log in one transaction; returns how many rows."""
         pending = self._take_pending()
-        if not pending:
-            return 0
-        try:
-            self.ctx.db.run_plain(lambda connection: self._store_sent(connection, pending))
-        except BaseException:
-            self._restore_pending(pending)
-            raise
+        if pending:
+            self._plain_with_log(pending, lambda _connection: None)
         return len(pending)
 
     def _take_pending(self) -> list[SentRecord]:
