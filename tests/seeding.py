@@ -20,16 +20,11 @@ CONFIG = Path(__file__).parents[1] / "config" / "arvidsjaur-2015.toml"
 
 def bar_inspection_area(s: Session) -> tuple[m.Municipality, m.Promise, m.Team]:
     """Arvidsjaur 2015 with the bar-inspection promise (target 6) and team lag-1, flushed."""
-    muni = m.Municipality(slug="arvidsjaur", name="Arvidsjaur", police_area="Norrbotten",
-                          timezone="Europe/Stockholm")
-    s.add(muni)
-    s.flush()
-    promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
-                        title="Krogtillsyn", kind="bar_inspection", target=6,
-                        visibility="public", spec={})
+    muni, promise = _with_bar_inspections(s, "arvidsjaur", "Arvidsjaur", "Norrbotten", 6,
+                                          "public")
     team = m.Team(municipality_id=muni.id, police_area=muni.police_area, key="lag-1",
                   name="Lag 1")
-    s.add_all([promise, team])
+    s.add(team)
     s.flush()
     return muni, promise, team
 
@@ -38,13 +33,19 @@ def provby_bar_inspections(s: Session, target: int) -> tuple[m.Municipality, m.P
     """Provby, a municipality of its own (police area Provområdet), with a police-only
     bar-inspection promise for 2015 of ``target`` inspections, flushed; teams and tasks are
     the caller's (the replica test and the webhook benchmark start from it)."""
-    muni = m.Municipality(slug="provby", name="Provby", police_area="Provområdet",
+    return _with_bar_inspections(s, "provby", "Provby", "Provområdet", target, "police")
+
+
+def _with_bar_inspections(s: Session, slug: str, name: str, police_area: str, target: int,
+                          visibility: str) -> tuple[m.Municipality, m.Promise]:
+    """A municipality and its 2015 bar-inspection promise ("krogtillsyn"), flushed."""
+    muni = m.Municipality(slug=slug, name=name, police_area=police_area,
                           timezone="Europe/Stockholm")
     s.add(muni)
     s.flush()
     promise = m.Promise(municipality_id=muni.id, year=2015, key="krogtillsyn",
                         title="Krogtillsyn", kind="bar_inspection", target=target,
-                        visibility="police", spec={})
+                        visibility=visibility, spec={})
     s.add(promise)
     s.flush()
     return muni, promise
