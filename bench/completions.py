@@ -259,7 +259,9 @@ class Contender:
     is_answer: Callable[[SentMessage], bool]
 
     async def round(self, k: int, rate: float | None) -> Round:
-        """Round ``k``: every member replies to their k-th message, at ``rate`` or at once."""
+        """Round ``k``: every member replies to their k-th message, at ``rate`` or at once;
+        first, what the rounds so far left alive is frozen (see the module's docstring)."""
+        freeze_startup_objects()
         return await run_round(self.runner, self.emu, self.counter,
                                list(self.targets[k].items()), rate, self.is_answer)
 
@@ -278,7 +280,6 @@ async def our_bot(n: int, rounds: int, db_kind: str, threads: ThreadPoolExecutor
             runner, emu = start_emulator(False, world)
             services = services_for(db, clock, emu.base_url, unpaced())
             app = build_bot(services, tick_enabled=False)
-            freeze_startup_objects()  # as bootstrap.main does before polling
             counter = Counter()
             try:
                 async with polling(app, counter):
@@ -382,7 +383,6 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
             echo_bot(n, rounds + 1) as echo:
         for k in range(rounds):  # ours, echo; echo, ours; ...: both see the machine alike
             for bot in (ours, echo) if k % 2 == 0 else (echo, ours):
-                freeze_startup_objects()  # what the rounds so far left: see the docstring
                 watched = prof if bot is ours and k == 0 else None
                 if watched is not None:
                     threads.on = True
@@ -392,9 +392,7 @@ async def main_async(n: int, rate: float, profile: str | None, db_kind: str,
                     watched.disable()
                     threads.on = False
                 (full if bot is ours else e_full).append(result)
-        freeze_startup_objects()
         paced = await ours.round(rounds, rate)
-        freeze_startup_objects()
         e_paced = await echo.round(rounds, rate)
         done = stored()
     if prof is not None:
